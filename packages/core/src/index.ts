@@ -1,0 +1,59 @@
+/**
+ * Shared contracts of genrec: errors with codes, row-major matrices, a seeded random generator,
+ * progress events, artifact I/O (atomic writes, manifests, `.npy`, safetensors, raw dumps) and the
+ * interfaces that the other packages implement.
+ *
+ * @packageDocumentation
+ * @module @genrec/core
+ */
+
+export { GenrecError, ensure, type GenrecErrorCode, type GenrecErrorDetails, type GenrecErrorOptions } from './errors.js';
+export {
+  assertFinite,
+  assertSameShape,
+  cloneMatrix,
+  createMatrix,
+  matrixFromArrays,
+  matrixRow,
+  matrixToArrays,
+  normalizeRows,
+  rowNorms,
+  selectRows,
+  type Matrix,
+} from './matrix.js';
+export { Rng, WeightedSampler, type RngState, type Seed } from './random.js';
+export { splitmix64 } from './splitmix64.js';
+export { progressReporter, throttleProgress, type ProgressCallback, type ProgressEvent } from './progress.js';
+export { writeDirectoryAtomic, writeFileAtomic } from './io/atomic-write.js';
+export { checkManifest, readJsonFile, readManifest, writeManifest, type ArtifactManifest } from './io/manifest.js';
+export { decodeNpy, encodeNpy, readNpy, writeNpy } from './io/npy.js';
+export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsContent } from './io/safetensors.js';
+export { RawDump, type RawDumpEntry } from './io/raw-dump.js';
+export { readBytes } from './io/read-file.js';
+export {
+  BYTES_PER_ELEMENT,
+  bytesOf,
+  createTensor,
+  dtypeOf,
+  shapeSize,
+  typedArrayFromBytes,
+  type Tensor,
+  type TensorData,
+  type TensorDataByDType,
+  type TensorDType,
+} from './io/tensor.js';
+export type { ItemCatalog, ItemRecord, SequenceDataset } from './contracts/dataset.js';
+export type {
+  VectorAddOptions,
+  VectorIndex,
+  VectorIndexLoader,
+  VectorMetric,
+  VectorSearchOptions,
+  VectorSearchResult,
+} from './contracts/vector-index.js';
+export type { SemanticIdTable, TokenLayout } from './contracts/semantic-id.js';
+export type { SetIdTable } from './contracts/set-id.js';
+export type { StepModel, StepModelInput, StepSession } from './contracts/step-model.js';
+export { codeOf, createTokenLayout, tokenOf, type TokenLayoutOptions } from './token-layout.js';
+export { createSemanticIdTable, type SemanticIdTableInit } from './semantic-id-table.js';
+export { findSharedDirectory, sharedPath } from './shared-data.js';

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { GenrecError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+/** The fields every genrec artifact manifest carries. */
+export interface ArtifactManifest {
+  /** What kind of artifact this is, e.g. `'genrec.flat-index'`. */
+  kind: string;
+  /** Format version of that kind; readers accept exactly the versions they know. */
+  formatVersion: number;
+  [field: string]: unknown;
+}
+
+/**
+ * Checks a parsed manifest: its `kind` must equal `expectedKind` and its `formatVersion` must be
+ * one of `supportedVersions`.
+ *
+ * @throws GenrecError `FORMAT_VERSION` naming both versions (or kinds) and `source`.
+ */
+export function checkManifest<T extends ArtifactManifest>(
+  manifest: unknown,
+  expectedKind: string,
+  supportedVersions: readonly number[],
+  source: string,
+): T {
+  if (typeof manifest !== 'object' || manifest === null) {
+    throw new GenrecError('CORRUPT_ARTIFACT', 'the manifest is not a JSON object', { details: { file: source } });
+  }
+  const { kind, formatVersion } = manifest as Partial<ArtifactManifest>;
+  if (kind !== expectedKind) {
+    throw new GenrecError('FORMAT_VERSION', `expected an artifact of kind "${expectedKind}", found "${String(kind)}"`, { details: { file: source } });
+  }
+  if (typeof formatVersion !== 'number' || !supportedVersions.includes(formatVersion)) {
+    throw new GenrecError(
+      'FORMAT_VERSION',
+      `"${expectedKind}" format version ${String(formatVersion)} is not supported by this version of genrec (supported: ${supportedVersions.join(', ')})`,
+      { details: { file: source } },
+    );
+  }
+  return manifest as T;
+}
+
+/** Reads and checks a JSON manifest file (see {@link checkManifest}). */
+export function readManifest<T extends ArtifactManifest>(path: string, expectedKind: string, supportedVersions: readonly number[]): T {
+  return checkManifest<T>(readJsonFile(path), expectedKind, supportedVersions, path);
+}
+
+/** Writes a manifest atomically as pretty JSON. */
+export function writeManifest(path: string, manifest: ArtifactManifest): void {
+  writeFileAtomic(path, JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/**
+ * Reads a JSON file.
+ *
+ * @throws GenrecError `NOT_FOUND` when it is missing, `PARSE_ERROR` when it is not valid JSON.
+ */
+export function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR';
+    throw new GenrecError(code, `could not read ${path}: ${(error as Error).message}`, { cause: error, details: { file: path } });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new GenrecError('PARSE_ERROR', `invalid JSON: ${(error as Error).message}`, { cause: error, details: { file: path } });
+  }
+}
