@@ -35,7 +35,11 @@ export function writeFileAtomic(path: string, chunks: string | Uint8Array | Read
     renameSync(temporary, path);
   } catch (error) {
     if (descriptor !== undefined) closeSync(descriptor);
-    rmSync(temporary, { force: true });
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // the temporary file's folder may not exist; nothing to clean up then
+    }
     throw new GenrecError('IO_ERROR', `could not write ${path}: ${(error as Error).message}`, { cause: error, details: { file: path } });
   }
 }

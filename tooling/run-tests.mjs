@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs the whole vitest suite (every package's project) and ends with one plain summary line,
+// "N passed, N failed, N skipped", so CI logs state plainly what ran. Extra arguments go to vitest.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const folder = mkdtempSync(join(tmpdir(), 'genrec-tests-'));
+const report = join(folder, 'vitest.json');
+const vitest = join(process.cwd(), 'node_modules', '.bin', 'vitest');
+const result = spawnSync(vitest, ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
+let status = result.status ?? 1;
+if (existsSync(report)) {
+  const summary = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = (summary.numPendingTests ?? 0) + (summary.numTodoTests ?? 0);
+  console.log(`\n${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${skipped} skipped`);
+  if (summary.numTotalTests === 0) {
+    console.error('no test ran');
+    status = status || 1;
+  }
+} else {
+  console.error('vitest wrote no report');
+  status = status || 1;
+}
+rmSync(folder, { recursive: true, force: true });
+process.exit(status);
