@@ -28,6 +28,12 @@ export interface ForEachLineOptions {
    * @defaultValue `'auto'`
    */
   gzip?: boolean | 'auto';
+  /**
+   * Text encoding of the file (MovieLens 1M's `movies.dat` is `'latin1'`).
+   *
+   * @defaultValue `'utf8'`
+   */
+  encoding?: BufferEncoding;
 }
 
 /**
@@ -57,12 +63,14 @@ export async function forEachLine(
   const gzip = options.gzip ?? 'auto';
   await checkReadableFile(path);
   const fileStream = createReadStream(path);
+  const encoding = options.encoding ?? 'utf8';
   let input: Readable = fileStream;
   if (gzip === true || (gzip === 'auto' && path.endsWith('.gz'))) {
     const gunzip = createGunzip();
     fileStream.on('error', (error) => gunzip.destroy(error));
     input = fileStream.pipe(gunzip);
   }
+  input.setEncoding(encoding);
   const reader = createInterface({ input, crlfDelay: Infinity });
   let lineNumber = 0;
   let dataLines = 0;

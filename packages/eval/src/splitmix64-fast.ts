@@ -74,11 +74,11 @@ export function splitmix64Halves(hi: number, lo: number, out: Uint64Halves): Uin
 }
 
 /**
- * The 64-bit value `hi * 2^32 + lo` modulo a positive integer `modulus` below 2^21, exactly.
+ * The 64-bit value `hi * 2^32 + lo` modulo a positive integer `modulus` below 2^26, exactly.
  *
  * @param hi - bits 63..32, unsigned
  * @param lo - bits 31..0, unsigned
- * @param modulus - a positive integer below 2^21 (so every product stays exact in a double)
+ * @param modulus - a positive integer below 2^26 (so every product stays exact in a double)
  * @returns the remainder in `0 .. modulus-1`
  */
 export function uint64Mod(hi: number, lo: number, modulus: number): number {
