@@ -1,9 +1,17 @@
 /**
- * Vector indexes for genrec behind one interface: exact flat search and HNSW.
+ * Vector indexes for genrec behind one interface (`VectorIndex` of `@genrec/core`): exact flat
+ * search on onnxruntime matrix products and HNSW on hnswlib-node, with atomic persistence, a loader
+ * that dispatches on the saved kind, and a recall/throughput helper. The conformance suite every
+ * implementation runs is exported as `@genrec/ann/testing`.
  *
  * @packageDocumentation
  * @module @genrec/ann
  */
 
-/** The package version this source belongs to. */
-export const version = '0.0.0';
+export { FLAT_INDEX_KIND, FlatIndex, loadFlatIndex, type FlatBackend, type FlatIndexOptions } from './flat-index.js';
+export { HNSW_INDEX_KIND, HnswIndex, loadHnswIndex, type HnswIndexOptions } from './hnsw-index.js';
+export { loadVectorIndex } from './load-vector-index.js';
+export { SIDECAR_FILE, type IndexSidecar, type LoadIndexOptions, type SidecarDataFile } from './sidecar.js';
+export { TopKHeap } from './top-k.js';
+export { recallAtK, measureRecallThroughput, type RecallThroughputOptions, type RecallThroughputPoint, type RecallThroughputReport } from './recall-throughput.js';
+export { measureHnswParallelQps, type ParallelQps, type ParallelQpsOptions } from './parallel-throughput.js';

@@ -33,35 +33,41 @@ export class DelimitedRecordParser {
     if (!this.inQuotes && this.fields.length === 0 && !this.fieldStarted && (quote === null || !text.includes(quote))) {
       return text.split(delimiter);
     }
-    for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
+    let i = 0;
+    for (;;) {
       if (this.inQuotes) {
-        if (c === quote) {
-          if (text[i + 1] === quote) {
-            this.current += quote;
-            i++;
-          } else {
-            this.inQuotes = false;
-          }
-        } else {
-          this.current += c;
+        const close = text.indexOf(quote!, i);
+        if (close < 0) {
+          // The quoted field runs on to the next line.
+          this.current += `${text.slice(i)}\n`;
+          return undefined;
         }
-      } else if (c === quote && !this.fieldStarted) {
+        this.current += text.slice(i, close);
+        if (text[close + 1] === quote) {
+          this.current += quote;
+          i = close + 2;
+          continue;
+        }
+        this.inQuotes = false;
+        i = close + 1;
+      }
+      if (!this.fieldStarted && quote !== null && text[i] === quote) {
         this.inQuotes = true;
         this.fieldStarted = true;
-      } else if (text.startsWith(delimiter, i)) {
-        this.fields.push(this.current);
-        this.current = '';
-        this.fieldStarted = false;
-        i += delimiter.length - 1;
-      } else {
-        this.current += c;
-        this.fieldStarted = true;
+        i++;
+        continue;
       }
-    }
-    if (this.inQuotes) {
-      this.current += '\n';
-      return undefined;
+      // Unquoted text (or text after a closing quote, kept literally) up to the next delimiter.
+      const next = text.indexOf(delimiter, i);
+      if (next < 0) {
+        this.current += text.slice(i);
+        break;
+      }
+      this.current += text.slice(i, next);
+      this.fields.push(this.current);
+      this.current = '';
+      this.fieldStarted = false;
+      i = next + delimiter.length;
     }
     this.fields.push(this.current);
     const record = this.fields;

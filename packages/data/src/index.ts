@@ -1,9 +1,78 @@
 /**
- * Dataset readers, id maps, filters, splits, statistics and the synthetic default dataset of genrec.
+ * Dataset readers (sequence files, CSV/TSV/MovieLens interaction logs, JSONL item metadata), id
+ * maps, filters, splits, training examples, statistics and the synthetic default dataset of genrec.
  *
  * @packageDocumentation
  * @module @genrec/data
  */
 
-/** The package version this source belongs to. */
-export const version = '0.0.0';
+export { forEachLine, type ForEachLineOptions } from './line-reader.js';
+export { IdMap, type IdOrder } from './id-map.js';
+export {
+  createSequenceDataset,
+  datasetToArrays,
+  selectInteractions,
+  sequenceOf,
+  validateSequenceDataset,
+  type InteractionDataset,
+  type SelectionResult,
+  type SequenceDatasetInit,
+} from './sequence-dataset.js';
+export { readSequenceFile, type ReadSequenceFileOptions } from './sequence-file.js';
+export {
+  readInteractionLog,
+  readMovieLensRatings,
+  type ColumnRef,
+  type InteractionColumns,
+  type ReadInteractionLogOptions,
+  type ReadMovieLensOptions,
+} from './interaction-log.js';
+export { groupInteractions, type InteractionTriples } from './group-interactions.js';
+export {
+  catalogCoverage,
+  readItemCatalog,
+  remapCatalog,
+  type CatalogCoverage,
+  type ItemCatalogReadResult,
+  type ReadItemCatalogOptions,
+} from './item-catalog.js';
+export {
+  deduplicateInteractions,
+  kCoreFilter,
+  minRatingFilter,
+  type DatasetSize,
+  type DeduplicateOptions,
+  type DeduplicatePolicy,
+  type FilterOptions,
+  type FilterReport,
+  type FilterResult,
+  type KCoreOptions,
+} from './filters.js';
+export {
+  leaveOneOutSplit,
+  paddedHistories,
+  summarizeSplit,
+  temporalSplit,
+  type DatasetSplit,
+  type EvaluationSet,
+  type LeaveOneOutOptions,
+  type SplitSummary,
+  type TemporalSplit,
+  type TemporalSplitOptions,
+} from './splits.js';
+export {
+  fillPrefixBatch,
+  nextItemPairs,
+  paddedTrainingSequences,
+  type NextItemPairs,
+  type NextItemPairsOptions,
+  type PaddedSequences,
+  type PaddedSequencesOptions,
+} from './training-examples.js';
+export { datasetStatistics, formatStatistics, type DatasetStatistics } from './statistics.js';
+export {
+  generateSyntheticDataset,
+  type SyntheticDataset,
+  type SyntheticDatasetOptions,
+  type SyntheticTopic,
+} from './synthetic.js';

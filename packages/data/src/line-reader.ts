@@ -75,37 +75,57 @@ export async function forEachLine(
   let lineNumber = 0;
   let dataLines = 0;
   let pendingBlankLine = 0;
-  try {
-    for await (const raw of reader) {
+  // 'line' events rather than `for await`: the async iterator costs ~60% more per line.
+  await new Promise<void>((resolve, reject) => {
+    let finished = false;
+    const fail = (error: unknown): void => {
+      if (finished) return;
+      finished = true;
+      reader.close();
+      input.destroy();
+      fileStream.destroy();
+      reject(
+        GenrecError.isInstance(error)
+          ? error
+          : new GenrecError('IO_ERROR', `could not read ${path}: ${(error as Error).message}`, {
+              cause: error,
+              details: { file: path, line: lineNumber + 1 },
+            }),
+      );
+    };
+    input.on('error', fail);
+    reader.on('error', fail); // readline re-emits its input's errors on itself
+    reader.on('line', (raw: string) => {
+      if (finished) return;
       lineNumber++;
       const text = lineNumber === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
       if (isBlank(text)) {
         if (pendingBlankLine === 0) pendingBlankLine = lineNumber;
-        continue;
+        return;
       }
-      if (pendingBlankLine !== 0 && blankLines === 'error' && dataLines > 0) {
-        throw new GenrecError('PARSE_ERROR', `empty line in the middle of ${path}; blank lines are only allowed at the end`, {
-          details: { file: path, line: pendingBlankLine },
-        });
-      }
-      if (pendingBlankLine !== 0 && blankLines === 'error' && dataLines === 0) {
-        throw new GenrecError('PARSE_ERROR', `empty line at the start of ${path}`, { details: { file: path, line: pendingBlankLine } });
+      if (pendingBlankLine !== 0 && blankLines === 'error') {
+        const where = dataLines > 0 ? 'in the middle of' : 'at the start of';
+        fail(
+          new GenrecError('PARSE_ERROR', `empty line ${where} ${path}; blank lines are only allowed at the end`, {
+            details: { file: path, line: pendingBlankLine },
+          }),
+        );
+        return;
       }
       pendingBlankLine = 0;
       dataLines++;
-      onLine(text, lineNumber);
-    }
-  } catch (error) {
-    if (GenrecError.isInstance(error)) throw error;
-    throw new GenrecError('IO_ERROR', `could not read ${path}: ${(error as Error).message}`, {
-      cause: error,
-      details: { file: path, line: lineNumber + 1 },
+      try {
+        onLine(text, lineNumber);
+      } catch (error) {
+        fail(error);
+      }
     });
-  } finally {
-    reader.close();
-    input.destroy();
-    fileStream.destroy();
-  }
+    reader.on('close', () => {
+      if (finished) return;
+      finished = true;
+      resolve();
+    });
+  });
   if (dataLines === 0 && options.allowEmpty !== true) {
     throw new GenrecError('PARSE_ERROR', `${path} is empty; expected at least one line of data`, { details: { file: path, line: 1 } });
   }

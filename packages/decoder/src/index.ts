@@ -7,3 +7,30 @@
 
 /** The package version this source belongs to. */
 export const version = '0.0.0';
+
+export { PrefixTrie, type PrefixTrieOptions } from './prefix-trie.js';
+export { TopKSelector } from './top-k-selector.js';
+export { BeamState } from './beam-state.js';
+export {
+  beamSearch,
+  createBeamSearchStats,
+  diverseBeamSearch,
+  type BeamSearchOptions,
+  type BeamSearchResult,
+  type BeamSearchStats,
+  type DiverseBeamSearchOptions,
+  type ExcludedItems,
+} from './beam-search.js';
+export {
+  composeLogitsProcessors,
+  historyMaskProcessor,
+  repetitionPenaltyProcessor,
+  temperatureProcessor,
+  topKProcessor,
+  topPProcessor,
+  type LogitsProcessor,
+  type LogitsProcessorContext,
+} from './logits-processors.js';
+export { sampleSequences, type SampleOptions } from './sampling.js';
+export { OnnxSeq2SeqStepModel, type OnnxSeq2SeqStepModelOptions, type Seq2SeqTensorNames } from './onnx-seq2seq-step-model.js';
+export { SetIdDecoder, addSetIdTableToIndex, type SetIdDecodeOptions, type SetIdDecodeResult, type SetIdDecoderOptions } from './set-id-decoder.js';

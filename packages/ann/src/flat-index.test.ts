@@ -1,0 +1,163 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GenrecError, Rng, createMatrix, type VectorMetric } from '@genrec/core';
+import { FlatIndex, loadFlatIndex } from './flat-index.js';
+import { HnswIndex } from './hnsw-index.js';
+import { loadVectorIndex } from './load-vector-index.js';
+import { referenceScore, referenceSearch } from './testing/reference-search.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'genrec-ann-flat-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function randomData(seed: number, rows: number, width: number): Float32Array {
+  return new Rng(seed).fillNormal(new Float32Array(rows * width));
+}
+
+function catchError(action: () => unknown): GenrecError {
+  try {
+    action();
+  } catch (error) {
+    if (GenrecError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a GenrecError');
+}
+
+describe('FlatIndex', () => {
+  const width = 24;
+  const itemCount = 2000;
+  const queryCount = 70;
+  const vectors = randomData(1, itemCount, width);
+  const queries = randomData(2, queryCount, width);
+  const ids = Int32Array.from({ length: itemCount }, (_, i) => 3 * i + 1);
+  const entries = Array.from(ids, (id, i) => ({ id, vector: vectors.subarray(i * width, (i + 1) * width) }));
+
+  for (const metric of ['ip', 'cosine', 'l2'] as VectorMetric[]) {
+    it(`[${metric}] onnxruntime and JavaScript products give the naive reference's top-k, in several query blocks, with exclusion and filter`, async () => {
+      // 16 queries per block: 70 queries take 5 blocks, the last one partial
+      const onnx = new FlatIndex({ dimension: width, metric, backend: 'onnxruntime', intraOpNumThreads: 1, scoreBlockSize: 16 * itemCount, initialCapacity: 3 });
+      const javascript = new FlatIndex({ dimension: width, metric, backend: 'javascript', scoreBlockSize: 16 * itemCount });
+      onnx.add(ids, vectors);
+      javascript.add(ids, createMatrix(itemCount, width, vectors));
+      const k = 15;
+      const rng = new Rng(3);
+      // each query excludes 30 of its 60 best ids (a long user history near the top) plus unknown ids
+      const exclude = Array.from({ length: queryCount }, (_, q) => {
+        const top = referenceSearch(entries, queries.subarray(q * width, (q + 1) * width), 60, metric).map((entry) => entry.id);
+        return new Set([...top.filter(() => rng.uniform() < 0.5), 2, 5]);
+      });
+      const filter = (id: number) => id % 4 !== 0;
+      const selective = (id: number) => id % 97 === 0; // ~20 of 2000 ids: the candidates never suffice
+      for (const options of [{}, { exclude }, { filter }, { exclude, filter }, { filter: selective }, { exclude, filter: selective }]) {
+        const a = await onnx.search(queries, k, options);
+        const b = await javascript.search(queries, k, options);
+        for (let q = 0; q < queryCount; q++) {
+          const query = queries.subarray(q * width, (q + 1) * width);
+          const excluded = 'exclude' in options ? exclude[q]! : new Set<number>();
+          const accept = (id: number) => !excluded.has(id) && (options.filter === undefined || options.filter(id));
+          const reference = referenceSearch(entries, query, k, metric, accept);
+          expect(Array.from(a.ids.subarray(q * k, (q + 1) * k))).toEqual(reference.map((entry) => entry.id));
+          expect(Array.from(b.ids.subarray(q * k, (q + 1) * k))).toEqual(reference.map((entry) => entry.id));
+          for (let j = 0; j < k; j++) {
+            const tolerance = metric === 'l2' ? 1e-4 * Math.abs(reference[j]!.score) + 1e-4 : 1e-4;
+            expect(Math.abs(a.scores[q * k + j]! - reference[j]!.score)).toBeLessThanOrEqual(tolerance);
+            expect(Math.abs(b.scores[q * k + j]! - reference[j]!.score)).toBeLessThanOrEqual(tolerance);
+          }
+        }
+      }
+    });
+  }
+
+  it('backend auto gives the same answer as the naive reference on a batch large enough for onnxruntime', async () => {
+    const index = new FlatIndex({ dimension: width, metric: 'ip' });
+    index.add(ids, vectors);
+    const result = await index.search(queries, 5); // 70 x 2000 x 24 multiply-adds: onnxruntime
+    for (let q = 0; q < queryCount; q += 7) {
+      const reference = referenceSearch(entries, queries.subarray(q * width, (q + 1) * width), 5, 'ip');
+      expect(Array.from(result.ids.subarray(q * 5, q * 5 + 5))).toEqual(reference.map((entry) => entry.id));
+    }
+  });
+
+  it('concurrent searches do not disturb each other', async () => {
+    const index = new FlatIndex({ dimension: width, metric: 'cosine', backend: 'onnxruntime', scoreBlockSize: 8 * itemCount });
+    index.add(ids, vectors);
+    const half = queries.subarray(0, 35 * width);
+    const other = queries.subarray(35 * width);
+    const [a, b] = await Promise.all([index.search(half, 5), index.search(other, 5)]);
+    const both = await index.search(queries, 5);
+    expect([...a.ids, ...b.ids]).toEqual(Array.from(both.ids));
+  });
+
+  it('l2 scores are the exact squared distances even for vectors far from the origin', async () => {
+    const rng = new Rng(4);
+    const far = new Float32Array(200 * 8).map(() => 50 + rng.normal());
+    const index = new FlatIndex({ dimension: 8, metric: 'l2', backend: 'javascript' });
+    index.add(Int32Array.from({ length: 200 }, (_, i) => i), far);
+    const query = far.slice(8 * 17, 8 * 18).map((v) => v + 0.001);
+    const result = await index.search(query, 3);
+    expect(result.ids[0]).toBe(17);
+    expect(result.scores[0]!).toBeCloseTo(referenceScore(query, far.subarray(8 * 17, 8 * 18), 'l2'), 6);
+  });
+
+  it('cosine: a zero vector scores 0, and a zero query scores every item 0', async () => {
+    const index = new FlatIndex({ dimension: 2, metric: 'cosine', backend: 'javascript' });
+    index.add([1, 2, 3], new Float32Array([3, 4, 0, 0, -1, 0]));
+    const result = await index.search(new Float32Array([6, 8]), 3);
+    expect(Array.from(result.ids)).toEqual([1, 2, 3]);
+    expect(Array.from(result.scores)).toEqual([1, 0, Math.fround(-0.6)]);
+    const zero = await index.search(new Float32Array([0, 0]), 3);
+    expect(Array.from(zero.scores)).toEqual([0, 0, 0]);
+  });
+
+  it('grows past its initial capacity and keeps storage dense after removals', async () => {
+    const index = new FlatIndex({ dimension: 3, initialCapacity: 1 });
+    for (let i = 0; i < 10; i++) index.add([i], new Float32Array([i, 1, 0]));
+    expect(index.size).toBe(10);
+    index.remove([2, 9, 2]); // a repeated id is removed once
+    expect(Array.from(index.ids())).toEqual([0, 1, 8, 3, 4, 5, 6, 7]); // 8 moved into 2's slot
+    const result = await index.search(new Float32Array([1, 0, 0]), 2);
+    expect(Array.from(result.ids)).toEqual([8, 7]);
+    expect(Array.from(result.scores)).toEqual([8, 7]);
+  });
+
+  it('rejects bad options', () => {
+    expect(catchError(() => new FlatIndex({ dimension: 0 })).code).toBe('INVALID_OPTION');
+    expect(catchError(() => new FlatIndex({ dimension: 2, metric: 'dot' as VectorMetric })).code).toBe('INVALID_OPTION');
+    expect(catchError(() => new FlatIndex({ dimension: 2, backend: 'gpu' as 'auto' })).code).toBe('INVALID_OPTION');
+    expect(catchError(() => new FlatIndex({ dimension: 2, intraOpNumThreads: -1 })).code).toBe('INVALID_OPTION');
+  });
+
+  it('writes a checksummed sidecar and refuses other versions and kinds', async () => {
+    const index = new FlatIndex({ dimension: 2, metric: 'l2' });
+    index.add([7, 3], new Float32Array([1, 2, 3, 4]));
+    const path = join(directory, 'sidecar');
+    await index.save(path);
+    const sidecar = JSON.parse(readFileSync(join(path, 'index.json'), 'utf8'));
+    expect(sidecar).toMatchObject({ kind: 'genrec.flat-index', formatVersion: 1, implementation: 'flat', metric: 'l2', dimension: 2, size: 2, ids: [7, 3] });
+    expect(sidecar.data.file).toBe('vectors.f32');
+    expect(sidecar.data.bytes).toBe(16);
+    expect(sidecar.data.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Array.from(new Float32Array(new Uint8Array(readFileSync(join(path, 'vectors.f32'))).buffer))).toEqual([1, 2, 3, 4]);
+    expect(await loadVectorIndex(path)).toBeInstanceOf(FlatIndex);
+    await expect(loadFlatIndex(path, { metric: 'ip' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+
+    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, formatVersion: 99 }));
+    await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'FORMAT_VERSION' });
+    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, kind: 'genrec.other-index' }));
+    await expect(loadVectorIndex(path)).rejects.toMatchObject({ code: 'FORMAT_VERSION' });
+    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, ids: [7, 7] }));
+    await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, size: 3, ids: [7, 3, 4] }));
+    await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' }); // 16 bytes cannot hold 3 x 2 floats
+  });
+
+  it('loadVectorIndex dispatches on the saved kind', async () => {
+    const hnsw = new HnswIndex({ dimension: 2 });
+    hnsw.add([1], new Float32Array([1, 0]));
+    await hnsw.save(join(directory, 'dispatch-hnsw'));
+    expect(await loadVectorIndex(join(directory, 'dispatch-hnsw'))).toBeInstanceOf(HnswIndex);
+    await expect(loadFlatIndex(join(directory, 'dispatch-hnsw'))).rejects.toMatchObject({ code: 'FORMAT_VERSION' });
+  });
+});

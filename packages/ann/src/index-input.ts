@@ -1,0 +1,155 @@
+import { GenrecError, type Matrix, type VectorMetric, type VectorSearchOptions } from '@genrec/core';
+
+/** The largest id an index accepts: results are `Int32Array`s, and -1 is the padding id. */
+export const MAX_ITEM_ID = 0x7fffffff;
+
+const METRICS: readonly VectorMetric[] = ['ip', 'cosine', 'l2'];
+
+/**
+ * Checks a metric name.
+ *
+ * @throws GenrecError `INVALID_OPTION` for anything but `'ip'`, `'cosine'` or `'l2'`.
+ */
+export function checkMetric(metric: unknown, field = 'metric'): VectorMetric {
+  if (!METRICS.includes(metric as VectorMetric)) {
+    throw new GenrecError('INVALID_OPTION', `${field} must be one of ${METRICS.join(', ')}, got ${String(metric)}`, { details: { field } });
+  }
+  return metric as VectorMetric;
+}
+
+/**
+ * Checks that `value` is an integer in `[minimum, maximum]`.
+ *
+ * @throws GenrecError `INVALID_OPTION` naming `field` otherwise.
+ */
+export function checkIntegerOption(value: unknown, field: string, minimum: number, maximum = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
+    throw new GenrecError('INVALID_OPTION', `${field} must be an integer in [${minimum}, ${maximum}], got ${String(value)}`, { details: { field } });
+  }
+  return value;
+}
+
+/**
+ * Checks the ids and vectors of an `add` call and returns the vectors as one row-major
+ * `Float32Array` of `ids.length x dimension` values (the caller's buffer, not a copy).
+ *
+ * @throws GenrecError `SHAPE_MISMATCH` when the shapes disagree, `INVALID_INPUT` for a bad id or a
+ * non-finite value.
+ */
+export function checkAddInput(ids: ArrayLike<number>, vectors: Matrix | Float32Array, dimension: number): Float32Array {
+  const data = vectorData(vectors, dimension, 'vectors');
+  if (data.length !== ids.length * dimension) {
+    throw new GenrecError(
+      'SHAPE_MISMATCH',
+      `add: ${ids.length} ids need ${ids.length} x ${dimension} = ${ids.length * dimension} vector values, got ${data.length}`,
+      { details: { field: 'vectors' } },
+    );
+  }
+  for (let i = 0; i < ids.length; i++) checkId(ids[i]!, 'ids', i);
+  checkFiniteValues(data, dimension, 'vectors');
+  return data;
+}
+
+/**
+ * Checks an id list for `remove`.
+ *
+ * @throws GenrecError `INVALID_INPUT` for an id that is not a non-negative integer.
+ */
+export function checkIdList(ids: ArrayLike<number>, field: string): void {
+  for (let i = 0; i < ids.length; i++) checkId(ids[i]!, field, i);
+}
+
+function checkId(id: number, field: string, position: number): void {
+  if (!Number.isInteger(id) || id < 0 || id > MAX_ITEM_ID) {
+    throw new GenrecError('INVALID_INPUT', `${field}[${position}] must be an integer id in [0, ${MAX_ITEM_ID}], got ${id}`, { details: { field } });
+  }
+}
+
+/**
+ * Checks the queries and `k` of a `search` call; returns the query values (row-major, not copied)
+ * and their count.
+ *
+ * @throws GenrecError `SHAPE_MISMATCH` for a wrong width or a wrong `exclude` length,
+ * `INVALID_INPUT` for non-finite values or a bad `k`, `INVALID_OPTION` for a bad `ef`.
+ */
+export function checkSearchInput(
+  queries: Matrix | Float32Array,
+  k: number,
+  options: VectorSearchOptions,
+  dimension: number,
+): { data: Float32Array; queryCount: number } {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_ITEM_ID) {
+    throw new GenrecError('INVALID_INPUT', `search: k must be a positive integer, got ${k}`, { details: { field: 'k' } });
+  }
+  const data = vectorData(queries, dimension, 'queries');
+  if (data.length % dimension !== 0) {
+    throw new GenrecError('SHAPE_MISMATCH', `search: queries hold ${data.length} values, not a multiple of the index dimension ${dimension}`, {
+      details: { field: 'queries' },
+    });
+  }
+  const queryCount = data.length / dimension;
+  checkFiniteValues(data, dimension, 'queries');
+  if (options.exclude !== undefined && options.exclude.length !== queryCount) {
+    throw new GenrecError('SHAPE_MISMATCH', `search: exclude has ${options.exclude.length} entries for ${queryCount} queries`, {
+      details: { field: 'exclude' },
+    });
+  }
+  if (options.filter !== undefined && typeof options.filter !== 'function') {
+    throw new GenrecError('INVALID_OPTION', 'search: filter must be a function (id) => boolean', { details: { field: 'filter' } });
+  }
+  if (options.ef !== undefined) checkIntegerOption(options.ef, 'ef', 1, MAX_ITEM_ID);
+  return { data, queryCount };
+}
+
+function vectorData(vectors: Matrix | Float32Array, dimension: number, field: string): Float32Array {
+  if (vectors instanceof Float32Array) return vectors;
+  if (typeof vectors !== 'object' || vectors === null || !(vectors.data instanceof Float32Array)) {
+    throw new GenrecError('INVALID_INPUT', `${field} must be a Matrix or a Float32Array`, { details: { field } });
+  }
+  if (vectors.cols !== dimension) {
+    throw new GenrecError('SHAPE_MISMATCH', `${field} have ${vectors.cols} columns, the index dimension is ${dimension}`, { details: { field } });
+  }
+  if (vectors.data.length !== vectors.rows * vectors.cols) {
+    throw new GenrecError('SHAPE_MISMATCH', `${field}: matrix data has ${vectors.data.length} values, expected ${vectors.rows} x ${vectors.cols}`, {
+      details: { field },
+    });
+  }
+  return vectors.data;
+}
+
+function checkFiniteValues(data: Float32Array, dimension: number, field: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
+    // value - value is NaN for NaN and for ±Infinity: one comparison per value
+    if (value - value !== 0) {
+      const row = Math.floor(i / dimension);
+      throw new GenrecError('INVALID_INPUT', `${field} has a non-finite value ${value} at row ${row}, column ${i - row * dimension}`, {
+        details: { field, row },
+      });
+    }
+  }
+}
+
+/**
+ * One query's exclusion set as a `Set` (or undefined when empty): the `exclude` option accepts sets
+ * and array-likes.
+ */
+export function exclusionSet(entry: ReadonlySet<number> | ArrayLike<number> | undefined): ReadonlySet<number> | undefined {
+  if (entry === undefined || entry === null) return undefined;
+  if (entry instanceof Set) return entry.size === 0 ? undefined : entry;
+  const list = entry as ArrayLike<number>;
+  if (typeof list.length !== 'number') {
+    throw new GenrecError('INVALID_INPUT', 'search: each exclude entry must be a Set of ids or an array of ids', { details: { field: 'exclude' } });
+  }
+  if (list.length === 0) return undefined;
+  const set = new Set<number>();
+  for (let i = 0; i < list.length; i++) set.add(list[i]!);
+  return set;
+}
+
+/** An empty result of `queryCount x k`: ids -1, scores -Infinity. */
+export function paddedResult(queryCount: number, k: number): { ids: Int32Array; scores: Float32Array; queryCount: number; k: number } {
+  const ids = new Int32Array(queryCount * k).fill(-1);
+  const scores = new Float32Array(queryCount * k).fill(Number.NEGATIVE_INFINITY);
+  return { ids, scores, queryCount, k };
+}

@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenrecError } from '@genrec/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readInteractionLog, readMovieLensRatings } from './interaction-log.js';
+import { datasetToArrays, validateSequenceDataset } from './sequence-dataset.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'genrec-data-log-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function fixture(name: string, content: string): string {
+  const path = join(directory, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function expectParseError(promise: Promise<unknown>, file: string, line: number): Promise<GenrecError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(GenrecError.isInstance(error), `expected a GenrecError, got ${String(error)}`).toBe(true);
+  const genrecError = error as GenrecError;
+  expect(genrecError.code).toBe('PARSE_ERROR');
+  expect(genrecError.details.file).toBe(file);
+  expect(genrecError.details.line).toBe(line);
+  expect(genrecError.message).toContain(`${file}:${line}`);
+  return genrecError;
+}
+
+describe('readInteractionLog', () => {
+  it('maps a CSV header, groups by user and orders by timestamp (ties keep file order)', async () => {
+    const path = fixture(
+      'log.csv',
+      ['reviewerID,asin,overall,unixReviewTime', 'u1,B,5,300', 'u2,A,3,100', 'u1,A,4,100', 'u1,C,2,300', 'u2,C,1,50'].join('\n'),
+    );
+    const dataset = await readInteractionLog(path);
+    validateSequenceDataset(dataset);
+    expect(dataset.name).toBe('log');
+    expect(dataset.externalUserIds).toEqual(['', 'u1', 'u2']);
+    expect(dataset.externalItemIds).toEqual(['', 'B', 'A', 'C']);
+    // u1: A@100, B@300, C@300 (B before C: file order) ; u2: C@50, A@100
+    expect(datasetToArrays(dataset)).toEqual([
+      [2, 1, 3],
+      [3, 2],
+    ]);
+    expect(Array.from(dataset.userIds)).toEqual([1, 2]);
+    expect(Array.from(dataset.timestamps!)).toEqual([100, 300, 300, 50, 100]);
+    expect(Array.from(dataset.ratings!)).toEqual([4, 5, 2, 1, 3]);
+  });
+
+  it('parses quoted fields: delimiters, doubled quotes and line breaks inside quotes', async () => {
+    const path = fixture('quoted.csv', 'user,item,timestamp\n"a,1","x ""big"" one",1\n"b","multi\nline item",2\nb,"x ""big"" one",3\n');
+    const dataset = await readInteractionLog(path);
+    expect(dataset.externalUserIds).toEqual(['', 'a,1', 'b']);
+    expect(dataset.externalItemIds).toEqual(['', 'x "big" one', 'multi\nline item']);
+    expect(datasetToArrays(dataset)).toEqual([[1], [2, 1]]);
+  });
+
+  it('reads TSV by extension, keeps integer ids 1..N verbatim and renumbers other integers by value', async () => {
+    const path = fixture('log.tsv', 'user_id\titem_id\trating\n2\t30\t1\n1\t10\t2\n2\t10\t3\n');
+    const dataset = await readInteractionLog(path);
+    expect(dataset.externalUserIds).toBeUndefined();
+    expect(dataset.externalItemIds).toEqual(['', '10', '30']);
+    expect(datasetToArrays(dataset)).toEqual([[1], [2, 1]]);
+    expect(dataset.timestamps).toBeUndefined();
+    expect(Array.from(dataset.ratings!)).toEqual([2, 1, 3]);
+  });
+
+  it('uses explicit column names or indices, ISO dates and millisecond timestamps', async () => {
+    const iso = fixture('iso.csv', 'who;what;when\nx;p;2021-01-02T00:00:00Z\nx;q;2021-01-01T00:00:00Z\n');
+    const dataset = await readInteractionLog(iso, { delimiter: ';', columns: { user: 'WHO', item: 1, timestamp: 'when' } });
+    expect(datasetToArrays(dataset)).toEqual([[2, 1]]);
+    expect(Array.from(dataset.timestamps!)).toEqual([Date.UTC(2021, 0, 1) / 1000, Date.UTC(2021, 0, 2) / 1000]);
+    const ms = fixture('ms.csv', 'a,1,1500\na,2,500\n');
+    const noHeader = await readInteractionLog(ms, { header: false, columns: { timestamp: 2 }, timestampUnit: 'milliseconds' });
+    expect(datasetToArrays(noHeader)).toEqual([[2, 1]]);
+    expect(Array.from(noHeader.timestamps!)).toEqual([0.5, 1.5]);
+  });
+
+  it('keeps first-seen order when asked', async () => {
+    const path = fixture('order.csv', 'user,item\n1,20\n1,10\n');
+    expect(datasetToArrays(await readInteractionLog(path, { idOrder: 'first-seen' }))).toEqual([[1, 2]]);
+    expect(datasetToArrays(await readInteractionLog(path))).toEqual([[2, 1]]);
+  });
+
+  it('reads MovieLens :: files', async () => {
+    const path = fixture('ratings.dat', '1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n1::914::3::978301968\n');
+    const dataset = await readMovieLensRatings(path);
+    expect(dataset.externalItemIds).toEqual(['', '661', '914', '1193']);
+    expect(datasetToArrays(dataset)).toEqual([[3, 2, 1], [3]]);
+    expect(Array.from(dataset.ratings!)).toEqual([5, 3, 3, 4]);
+    expect(Array.from(dataset.timestamps!)).toEqual([978300760, 978301968, 978302109, 978298413]);
+  });
+
+  it('rejects a missing column with file and line', async () => {
+    const path = fixture('short.csv', 'user,item,timestamp\na,b,1\nc,d\n');
+    const error = await expectParseError(readInteractionLog(path), path, 3);
+    expect(error.details.field).toBe('timestamp');
+    const ml = fixture('short.dat', '1::2::5::100\n1::3::4\n');
+    expect((await expectParseError(readMovieLensRatings(ml), ml, 2)).details.field).toBe('timestamp');
+  });
+
+  it('rejects a header without a user or item column, or a named column that is absent', async () => {
+    const path = fixture('header.csv', 'customer,product\na,b\n');
+    expect((await expectParseError(readInteractionLog(path), path, 1)).details.field).toBe('user');
+    await expectParseError(readInteractionLog(path, { columns: { user: 'customer', item: 'sku' } }), path, 1);
+  });
+
+  it('rejects bad timestamps and ratings, empty ids, unclosed quotes, blank lines, empty files', async () => {
+    const time = fixture('time.csv', 'user,item,timestamp\na,b,1\na,c,yesterday-ish\n');
+    expect((await expectParseError(readInteractionLog(time), time, 3)).details.field).toBe('timestamp');
+    const rating = fixture('rating.csv', 'user,item,rating\na,b,\n');
+    expect((await expectParseError(readInteractionLog(rating), rating, 2)).details.field).toBe('rating');
+    const emptyId = fixture('empty-id.csv', 'user,item\na,b\n,c\n');
+    expect((await expectParseError(readInteractionLog(emptyId), emptyId, 3)).details.field).toBe('user');
+    const quote = fixture('quote.csv', 'user,item\na,b\nc,"never closed\nd,e\n');
+    await expectParseError(readInteractionLog(quote), quote, 3);
+    const blank = fixture('blank.csv', 'user,item\na,b\n\nc,d\n');
+    await expectParseError(readInteractionLog(blank), blank, 3);
+    const empty = fixture('empty.csv', '');
+    await expectParseError(readInteractionLog(empty), empty, 1);
+    const headerOnly = fixture('header-only.csv', 'user,item\n');
+    await expectParseError(readInteractionLog(headerOnly), headerOnly, 2);
+  });
+
+  it('rejects a column mapping by name without a header', async () => {
+    const path = fixture('no-header.csv', 'a,b\n');
+    const error: unknown = await readInteractionLog(path, { header: false, columns: { user: 'user' } }).catch((caught: unknown) => caught);
+    expect(GenrecError.isInstance(error) && error.code).toBe('INVALID_OPTION');
+  });
+});

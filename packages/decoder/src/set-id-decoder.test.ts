@@ -1,0 +1,149 @@
+import { GenrecError, Rng, createMatrix, type Matrix, type SetIdTable, type VectorIndex, type VectorSearchOptions, type VectorSearchResult } from '@genrec/core';
+import { describe, expect, it } from 'vitest';
+import { SetIdDecoder, addSetIdTableToIndex } from './set-id-decoder.js';
+
+/** A continuous set table with random slot vectors. */
+function randomSetTable(seed: number, itemCount: number, slotDimensions: number[], weights: number[]): SetIdTable {
+  const rng = new Rng(seed);
+  const slots = slotDimensions.map((d) => {
+    const m = createMatrix(itemCount, d);
+    rng.fillNormal(m.data);
+    return m;
+  });
+  const itemIds = Int32Array.from({ length: itemCount }, (_, i) => 5 + i * 3);
+  const total = slotDimensions.reduce((a, b) => a + b, 0);
+  return {
+    variant: 'continuous',
+    slotCount: slotDimensions.length,
+    slotDimensions,
+    slotWeights: Float32Array.from(weights),
+    itemCount,
+    itemIds,
+    slotVectors: (slot) => slots[slot]!,
+    flatten() {
+      const flat = createMatrix(itemCount, total);
+      for (let i = 0; i < itemCount; i++) {
+        let column = 0;
+        slots.forEach((m, s) => {
+          for (let c = 0; c < m.cols; c++) flat.data[i * total + column + c] = weights[s]! * m.data[i * m.cols + c]!;
+          column += m.cols;
+        });
+      }
+      return flat;
+    },
+  };
+}
+
+/** A small exact implementation of the VectorIndex contract (inner product, float64 scores). */
+class ExactTestIndex implements VectorIndex {
+  readonly kind = 'exact-test';
+  readonly metric = 'ip' as const;
+  readonly dimension: number;
+  readonly #vectors = new Map<number, Float32Array>();
+  constructor(dimension: number) {
+    this.dimension = dimension;
+  }
+  get size(): number {
+    return this.#vectors.size;
+  }
+  add(ids: ArrayLike<number>, vectors: Matrix | Float32Array): void {
+    const data = vectors instanceof Float32Array ? vectors : vectors.data;
+    for (let i = 0; i < ids.length; i++) this.#vectors.set(ids[i]!, data.slice(i * this.dimension, (i + 1) * this.dimension));
+  }
+  remove(ids: ArrayLike<number>): void {
+    for (let i = 0; i < ids.length; i++) this.#vectors.delete(ids[i]!);
+  }
+  has(id: number): boolean {
+    return this.#vectors.has(id);
+  }
+  async search(queries: Matrix | Float32Array, k: number, options: VectorSearchOptions = {}): Promise<VectorSearchResult> {
+    const data = queries instanceof Float32Array ? queries : queries.data;
+    const queryCount = data.length / this.dimension;
+    const ids = new Int32Array(queryCount * k).fill(-1);
+    const scores = new Float32Array(queryCount * k).fill(Number.NEGATIVE_INFINITY);
+    for (let q = 0; q < queryCount; q++) {
+      const excluded = new Set(Array.from((options.exclude?.[q] as Iterable<number> | undefined) ?? []));
+      const ranked = [...this.#vectors]
+        .filter(([id]) => !excluded.has(id))
+        .map(([id, v]) => ({ id, score: v.reduce((sum, x, c) => sum + x * data[q * this.dimension + c]!, 0) }))
+        .sort((a, b) => b.score - a.score || a.id - b.id)
+        .slice(0, k);
+      ranked.forEach((r, j) => {
+        ids[q * k + j] = r.id;
+        scores[q * k + j] = r.score;
+      });
+    }
+    return { ids, scores, queryCount, k };
+  }
+  async save(): Promise<void> {}
+}
+
+/** Naive reference: score = sum_s w_s <q_s, v_s(item)>, computed slot by slot in float64. */
+function naiveTopK(table: SetIdTable, slotQueries: Matrix[], user: number, k: number, exclude: Set<number>): number[] {
+  const scored: Array<{ id: number; score: number }> = [];
+  for (let i = 0; i < table.itemCount; i++) {
+    if (exclude.has(table.itemIds[i]!)) continue;
+    let score = 0;
+    for (let s = 0; s < table.slotCount; s++) {
+      const v = table.slotVectors(s);
+      const q = slotQueries[s]!;
+      let dot = 0;
+      for (let c = 0; c < v.cols; c++) dot += q.data[user * q.cols + c]! * v.data[i * v.cols + c]!;
+      score += table.slotWeights[s]! * dot;
+    }
+    scored.push({ id: table.itemIds[i]!, score });
+  }
+  return scored.sort((a, b) => b.score - a.score).slice(0, k).map((e) => e.id);
+}
+
+describe('SetIdDecoder', () => {
+  const table = randomSetTable(1, 300, [8, 6, 6, 6], [0.4, 0.2, 0.2, 0.2]);
+  const rng = new Rng(2);
+  const slotQueries = table.slotDimensions.map((d) => {
+    const m = createMatrix(7, d);
+    rng.fillNormal(m.data);
+    return m;
+  });
+  const exclude = Array.from({ length: 7 }, (_, u) => new Set(u % 2 === 0 ? [5 + 3 * u, 5 + 3 * (10 + u), 5 + 3 * 100] : []));
+
+  it('exact grounding equals the naive slot-by-slot weighted score, with history excluded', async () => {
+    const decoder = new SetIdDecoder(table);
+    const queries = decoder.concatenateSlots(slotQueries);
+    expect(queries.cols).toBe(26);
+    // Exclude each user's naive best items so that exclusion is exercised for real.
+    const histories = exclude.map((set, u) => new Set([...set, ...naiveTopK(table, slotQueries, u, 2, new Set())]));
+    const result = await decoder.decode(queries, { k: 10, exclude: histories });
+    for (let u = 0; u < 7; u++) {
+      expect(Array.from(result.ids.subarray(u * 10, (u + 1) * 10))).toEqual(naiveTopK(table, slotQueries, u, 10, histories[u]!));
+      for (const id of result.ids.subarray(u * 10, (u + 1) * 10)) expect(histories[u]!.has(id)).toBe(false);
+    }
+  });
+
+  it('grounding through a VectorIndex gives the same result as the exact product', async () => {
+    const index = new ExactTestIndex(26);
+    addSetIdTableToIndex(table, index);
+    expect(index.size).toBe(300);
+    const exact = new SetIdDecoder(table);
+    const indexed = new SetIdDecoder(table, { index });
+    const queries = exact.concatenateSlots(slotQueries);
+    const a = await exact.decode(queries, { k: 10, exclude });
+    const b = await indexed.decode(queries, { k: 10, exclude });
+    expect(Array.from(b.ids)).toEqual(Array.from(a.ids));
+    for (let i = 0; i < a.scores.length; i++) expect(b.scores[i]).toBeCloseTo(a.scores[i]!, 4);
+    const forcedExact = await indexed.decode(queries, { k: 10, exclude, method: 'exact' });
+    expect(Array.from(forcedExact.ids)).toEqual(Array.from(a.ids));
+  });
+
+  it('rejects wrong shapes and options', async () => {
+    const decoder = new SetIdDecoder(table);
+    const code = async (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (e: unknown) => (GenrecError.isInstance(e) ? e.code : e));
+    expect(await code(decoder.decode(createMatrix(2, 25), { k: 3 }))).toBe('SHAPE_MISMATCH');
+    expect(await code(decoder.decode(createMatrix(2, 26), { k: 0 }))).toBe('INVALID_OPTION');
+    expect(await code(decoder.decode(createMatrix(2, 26), { k: 3, method: 'index' }))).toBe('INVALID_OPTION');
+    const bad = createMatrix(1, 26);
+    bad.data[3] = Number.NaN;
+    expect(await code(decoder.decode(bad, { k: 3 }))).toBe('INVALID_INPUT');
+    expect(() => new SetIdDecoder(table, { index: new ExactTestIndex(5) })).toThrow(GenrecError);
+    expect(() => decoder.concatenateSlots(slotQueries.slice(1))).toThrow(GenrecError);
+  });
+});

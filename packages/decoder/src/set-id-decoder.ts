@@ -1,0 +1,184 @@
+import { GenrecError, createMatrix, type Matrix, type SetIdTable, type VectorIndex } from '@genrec/core';
+import { matMulTopK } from '@genrec/nn';
+import type { ExcludedItems } from './beam-search.js';
+
+/** Options of {@link SetIdDecoder.decode}. */
+export interface SetIdDecodeOptions {
+  /** Items per user. */
+  k: number;
+  /** Per user, item ids never to return (the user's history). */
+  exclude?: ExcludedItems;
+  /**
+   * `'exact'`: every item scored by one matrix product on onnxruntime (`matMulTopK` of
+   * `@genrec/nn`) plus partial top-k; `'index'`: the decoder's {@link VectorIndex} (exact up to the
+   * index's recall).
+   * @defaultValue `'index'` when the decoder has an index, else `'exact'`
+   */
+  method?: 'exact' | 'index';
+  /** Search breadth passed to an approximate index (HNSW `ef`). */
+  ef?: number;
+  /** onnxruntime intra-op threads of the exact product. @defaultValue onnxruntime's default */
+  intraOpNumThreads?: number;
+}
+
+/** Best `k` items per user, best first; `-1` / `-Infinity` pad users with fewer candidates. */
+export interface SetIdDecodeResult {
+  /** Users (query rows). */
+  readonly queryCount: number;
+  /** Results per user. */
+  readonly k: number;
+  /** `queryCount x k` item ids. */
+  readonly ids: Int32Array;
+  /** `queryCount x k` scores `sum_s weight_s <q_s, v_s(item)>`. */
+  readonly scores: Float32Array;
+}
+
+/** Options of the {@link SetIdDecoder} constructor. */
+export interface SetIdDecoderOptions {
+  /**
+   * An index over the flattened set table (inner product), e.g. `HnswIndex` or `FlatIndex` of
+   * `@genrec/ann`. Fill an empty one with {@link addSetIdTableToIndex}.
+   */
+  index?: VectorIndex;
+}
+
+/**
+ * Grounds SETRec-style set identifiers: a model produces one query vector per slot (in one
+ * forward pass), and every item is scored by `sum_s weight_s * <q_s, v_s(item)>`, which is the
+ * inner product of the concatenated queries with the item's row of `table.flatten()`. The top-k
+ * comes either from an exact product over all items or from a vector index over the same rows;
+ * both exclude the user's history and agree up to the index's recall.
+ *
+ * @example
+ * ```ts
+ * const decoder = new SetIdDecoder(table);
+ * const { ids } = await decoder.decode(slotQueries, { k: 10, exclude: histories }); // queries: users x sum(slotDimensions)
+ * ```
+ */
+export class SetIdDecoder {
+  /** The set table being decoded against. */
+  readonly table: SetIdTable;
+  /** The index used by `method: 'index'`, if any. */
+  readonly index: VectorIndex | undefined;
+  /** Width of a concatenated query (`sum(slotDimensions)`). */
+  readonly dimension: number;
+  readonly #flat: Matrix;
+
+  /**
+   * @throws GenrecError `SHAPE_MISMATCH` when the flattened table or the index has the wrong width;
+   *   `INVALID_OPTION` when the index's metric is not inner product.
+   */
+  constructor(table: SetIdTable, options: SetIdDecoderOptions = {}) {
+    this.table = table;
+    this.dimension = table.slotDimensions.reduce((sum, d) => sum + d, 0);
+    this.#flat = table.flatten();
+    if (this.#flat.cols !== this.dimension || this.#flat.rows !== table.itemCount) {
+      throw new GenrecError('SHAPE_MISMATCH', `flatten() gave ${this.#flat.rows} x ${this.#flat.cols}, expected items x sum(slotDimensions) = ${table.itemCount} x ${this.dimension}`);
+    }
+    if (options.index) {
+      if (options.index.metric !== 'ip') throw new GenrecError('INVALID_OPTION', `the index must rank by inner product ('ip'), got '${options.index.metric}'`, { details: { field: 'index' } });
+      if (options.index.dimension !== this.dimension) {
+        throw new GenrecError('SHAPE_MISMATCH', `the index has dimension ${options.index.dimension}, the flattened set table ${this.dimension}`, { details: { field: 'index' } });
+      }
+    }
+    this.index = options.index;
+  }
+
+  /**
+   * Concatenates per-slot query matrices (`users x slotDimensions[s]` each) into one
+   * `users x dimension` matrix, the input of {@link SetIdDecoder.decode}.
+   *
+   * @throws GenrecError `SHAPE_MISMATCH` for a wrong slot count, width or row count.
+   */
+  concatenateSlots(slotQueries: readonly Matrix[]): Matrix {
+    const table = this.table;
+    if (slotQueries.length !== table.slotCount) throw new GenrecError('SHAPE_MISMATCH', `got ${slotQueries.length} slot query matrices, expected ${table.slotCount}`);
+    const users = slotQueries[0]!.rows;
+    const out = createMatrix(users, this.dimension);
+    let column = 0;
+    slotQueries.forEach((slot, s) => {
+      if (slot.rows !== users || slot.cols !== table.slotDimensions[s]) {
+        throw new GenrecError('SHAPE_MISMATCH', `slot ${s} queries are ${slot.rows} x ${slot.cols}, expected ${users} x ${table.slotDimensions[s]}`);
+      }
+      for (let u = 0; u < users; u++) out.data.set(slot.data.subarray(u * slot.cols, (u + 1) * slot.cols), u * this.dimension + column);
+      column += slot.cols;
+    });
+    return out;
+  }
+
+  /**
+   * The best `k` items per user.
+   *
+   * @param queries - `users x dimension`: each user's slot queries, concatenated in slot order
+   *   (unweighted; the slot weights are in the table).
+   * @throws GenrecError `SHAPE_MISMATCH` for a wrong query width or exclude length,
+   *   `INVALID_INPUT` for non-finite queries, `INVALID_OPTION` for a bad `k` or `method: 'index'`
+   *   without an index.
+   */
+  async decode(queries: Matrix, options: SetIdDecodeOptions): Promise<SetIdDecodeResult> {
+    const { k } = options;
+    if (!Number.isInteger(k) || k <= 0) throw new GenrecError('INVALID_OPTION', `k must be a positive integer, got ${k}`, { details: { field: 'k' } });
+    if (queries.cols !== this.dimension || queries.data.length !== queries.rows * queries.cols) {
+      throw new GenrecError('SHAPE_MISMATCH', `queries are ${queries.rows} x ${queries.cols}, expected users x ${this.dimension} (concatenated slots)`, { details: { field: 'queries' } });
+    }
+    for (let i = 0; i < queries.data.length; i++) {
+      if (!Number.isFinite(queries.data[i]!)) throw new GenrecError('INVALID_INPUT', `query value ${queries.data[i]} at user ${Math.floor(i / queries.cols)} is not finite`, { details: { field: 'queries' } });
+    }
+    const users = queries.rows;
+    if (options.exclude && options.exclude.length !== users) {
+      throw new GenrecError('SHAPE_MISMATCH', `exclude has ${options.exclude.length} entries, expected one per user (${users})`, { details: { field: 'exclude' } });
+    }
+    const method = options.method ?? (this.index ? 'index' : 'exact');
+    if (method === 'index') {
+      if (!this.index) throw new GenrecError('INVALID_OPTION', "method 'index' needs a decoder constructed with an index", { details: { field: 'method' } });
+      const searchOptions: { exclude?: ExcludedItems; ef?: number } = {};
+      if (options.exclude) searchOptions.exclude = options.exclude;
+      if (options.ef !== undefined) searchOptions.ef = options.ef;
+      const found = await this.index.search(queries, k, searchOptions);
+      return { queryCount: users, k, ids: found.ids, scores: found.scores };
+    }
+    return this.#exact(queries, k, options);
+  }
+
+  async #exact(queries: Matrix, k: number, options: SetIdDecodeOptions): Promise<SetIdDecodeResult> {
+    const users = queries.rows;
+    const itemIds = this.table.itemIds;
+    const excludeSets = options.exclude?.map((entry) => (entry === undefined ? undefined : entry instanceof Set ? (entry as ReadonlySet<number>) : new Set(Array.from(entry as ArrayLike<number>))));
+    let extra = 0;
+    if (excludeSets) for (const set of excludeSets) if (set) extra = Math.max(extra, set.size);
+    // Asking for k + |largest history| candidates guarantees k survivors after exclusion.
+    const wanted = Math.min(this.table.itemCount, k + extra);
+    const ids = new Int32Array(users * k).fill(-1);
+    const scores = new Float32Array(users * k).fill(Number.NEGATIVE_INFINITY);
+    if (wanted === 0 || users === 0) return { queryCount: users, k, ids, scores };
+    const matOptions: { transposeB: boolean; intraOpNumThreads?: number } = { transposeB: true };
+    if (options.intraOpNumThreads !== undefined) matOptions.intraOpNumThreads = options.intraOpNumThreads;
+    const top = await matMulTopK(queries, this.#flat, wanted, matOptions);
+    for (let user = 0; user < users; user++) {
+      const excluded = excludeSets?.[user];
+      let count = 0;
+      for (let j = 0; j < top.k && count < k; j++) {
+        const item = itemIds[top.indices[user * top.k + j]!]!;
+        if (excluded?.has(item)) continue;
+        ids[user * k + count] = item;
+        scores[user * k + count] = top.values[user * top.k + j]!;
+        count++;
+      }
+    }
+    return { queryCount: users, k, ids, scores };
+  }
+}
+
+/**
+ * Adds every item of a set table to an (empty or partial) inner-product index: row `i` of
+ * `table.flatten()` under id `table.itemIds[i]`.
+ *
+ * @throws GenrecError `SHAPE_MISMATCH` when the index's dimension differs from the flattened width,
+ *   `INVALID_OPTION` when it does not rank by inner product; and whatever `index.add` throws.
+ */
+export function addSetIdTableToIndex(table: SetIdTable, index: VectorIndex): void {
+  const flat = table.flatten();
+  if (index.metric !== 'ip') throw new GenrecError('INVALID_OPTION', `the index must rank by inner product ('ip'), got '${index.metric}'`, { details: { field: 'index' } });
+  if (index.dimension !== flat.cols) throw new GenrecError('SHAPE_MISMATCH', `the index has dimension ${index.dimension}, the flattened set table ${flat.cols}`, { details: { field: 'index' } });
+  index.add(table.itemIds, flat);
+}

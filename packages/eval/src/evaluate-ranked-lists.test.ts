@@ -1,0 +1,158 @@
+import { GenrecError } from '@genrec/core';
+import { describe, expect, it } from 'vitest';
+import { evaluateRankedLists } from './evaluate-ranked-lists.js';
+import { itemSetsFromArrays } from './item-sets.js';
+import { createRankedLists, rankedListsFromArrays } from './ranked-lists.js';
+
+const log2 = Math.log2;
+const expectCode = (fn: () => unknown, code: string, pattern: RegExp): void => {
+  try {
+    fn();
+  } catch (error) {
+    expect(GenrecError.isInstance(error)).toBe(true);
+    expect((error as GenrecError).code).toBe(code);
+    expect((error as GenrecError).message).toMatch(pattern);
+    return;
+  }
+  throw new Error('expected a GenrecError');
+};
+
+describe('evaluateRankedLists: hand-computed cases', () => {
+  // user 0: hits at positions 1 and 4, one relevant item (9) never ranked; user 1: empty list;
+  // user 2: no relevant item; user 3: six relevant items, more than any K.
+  const lists = rankedListsFromArrays([[3, 1, 4, 7, 2], [], [5, 6], [8, 0, 2, 6, 5]], 5);
+  const relevance = itemSetsFromArrays([[1, 2, 9], [0], [], [8, 0, 2, 6, 5, 9]]);
+  const result = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [5, 1, 3] });
+  const idcg3 = 1 + 1 / log2(3) + 1 / log2(4);
+
+  it('records the protocol and skips users without relevant items', () => {
+    expect(result.protocol.ks).toEqual([1, 3, 5]);
+    expect(result.protocol.usersWithoutRelevant).toBe('skip');
+    expect(result.protocol.tiePolicy).toBe('none');
+    expect(result.evaluatedUserCount).toBe(3);
+    expect(result.skippedUserCount).toBe(1);
+    expect(Number.isNaN(result.perUser!['ndcg@3']![2]!)).toBe(true);
+  });
+
+  it('per-user values of user 0 (|relevant| = 3, hits at ranks 2 and 5)', () => {
+    const v = (key: string) => result.perUser![key]![0]!;
+    expect(v('hitrate@1')).toBe(0);
+    expect(v('recall@1')).toBe(0);
+    expect(v('hitrate@3')).toBe(1);
+    expect(v('recall@3')).toBeCloseTo(1 / 3, 15);
+    expect(v('precision@3')).toBeCloseTo(1 / 3, 15);
+    expect(v('ndcg@3')).toBeCloseTo(1 / log2(3) / idcg3, 15);
+    expect(v('mrr@3')).toBe(0.5);
+    expect(v('map@3')).toBeCloseTo(0.5 / 3, 15);
+    expect(v('recall@5')).toBeCloseTo(2 / 3, 15);
+    expect(v('precision@5')).toBeCloseTo(2 / 5, 15);
+    expect(v('ndcg@5')).toBeCloseTo((1 / log2(3) + 1 / log2(6)) / idcg3, 15);
+    expect(v('map@5')).toBeCloseTo((1 / 2 + 2 / 5) / 3, 15);
+    expect(v('mrr@full')).toBe(0.5);
+  });
+
+  it('an empty list scores 0 everywhere', () => {
+    for (const key of Object.keys(result.perUser!)) expect(result.perUser![key]![1]).toBe(0);
+  });
+
+  it('|relevant| > K: recall below 1, NDCG and MAP normalised by min(|relevant|, K)', () => {
+    const v = (key: string) => result.perUser![key]![3]!;
+    expect(v('recall@1')).toBeCloseTo(1 / 6, 15);
+    expect(v('precision@1')).toBe(1);
+    expect(v('ndcg@1')).toBe(1);
+    expect(v('map@1')).toBe(1);
+    expect(v('recall@5')).toBeCloseTo(5 / 6, 15);
+    expect(v('ndcg@5')).toBeCloseTo(1, 15);
+    expect(v('map@5')).toBeCloseTo(1, 15);
+    const relevantDenominator = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [5], apDenominator: 'relevant' });
+    expect(relevantDenominator.perUser!['map@5']![3]).toBeCloseTo(5 / 6, 15);
+  });
+
+  it('means over the evaluated users, and with users without relevant items counted as zero', () => {
+    expect(result.metrics['recall@5']).toBeCloseTo((2 / 3 + 0 + 5 / 6) / 3, 15);
+    expect(result.metrics['ndcg@3']).toBeCloseTo((1 / log2(3) / idcg3 + 0 + 1) / 3, 15);
+    expect(result.metrics['mrr@full']).toBeCloseTo((0.5 + 0 + 1) / 3, 15);
+    const zero = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1, 3, 5], usersWithoutRelevant: 'zero' });
+    expect(zero.evaluatedUserCount).toBe(4);
+    expect(zero.metrics['recall@5']).toBeCloseTo((2 / 3 + 0 + 0 + 5 / 6) / 4, 15);
+    expect(zero.perUser!['ndcg@3']![2]).toBe(0);
+  });
+
+  it('decoding diagnostics: short lists', () => {
+    expect(result.decoding!.shortListRate['@5']).toBe(0.5); // users 1 and 2
+    expect(result.decoding!.shortListRate['@3']).toBe(0.5);
+    expect(result.decoding!.shortListRate['@1']).toBe(0.25);
+    expect(result.decoding!.invalidRate).toBe(0);
+  });
+});
+
+describe('evaluateRankedLists: protocol options', () => {
+  it('dedupe removes repeats; without it a repeat keeps its slot and never hits twice', () => {
+    const lists = rankedListsFromArrays([[1, 1, 2], [2, 2, 3]]);
+    const relevance = itemSetsFromArrays([[2], [2]]);
+    const on = evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [3] });
+    expect(on.perUser!['mrr@3']![0]).toBe(0.5);
+    expect(on.perUser!['recall@3']![1]).toBe(1);
+    expect(on.decoding!.duplicateRate).toBeCloseTo(2 / 6, 15);
+    expect(on.decoding!.shortAfterFilteringRate['@3']).toBe(1);
+    const off = evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [3], dedupe: false });
+    expect(off.protocol.dedupe).toBe(false);
+    expect(off.perUser!['mrr@3']![0]).toBeCloseTo(1 / 3, 15);
+    expect(off.perUser!['recall@3']![1]).toBe(1);
+    expect(off.perUser!['precision@3']![1]).toBeCloseTo(1 / 3, 15);
+    expect(off.decoding!.shortAfterFilteringRate['@3']).toBe(0);
+  });
+
+  it('invalid ids: error, drop before cutting, or keep as misses', () => {
+    const lists = rankedListsFromArrays([[-1, 99, 3]]);
+    const relevance = itemSetsFromArrays([[3]]);
+    expectCode(() => evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1] }), 'INVALID_INPUT', /user 0, position 0: item id -1 is outside the catalogue/);
+    const drop = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1, 3], invalidIds: 'drop' });
+    expect(drop.perUser!['hitrate@1']![0]).toBe(1);
+    expect(drop.decoding!.invalidRate).toBeCloseTo(2 / 3, 15);
+    expect(drop.decoding!.shortAfterFilteringRate['@3']).toBe(1);
+    const miss = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1, 3], invalidIds: 'miss' });
+    expect(miss.perUser!['hitrate@1']![0]).toBe(0);
+    expect(miss.perUser!['mrr@3']![0]).toBeCloseTo(1 / 3, 15);
+  });
+
+  it('history masking removes history items but never a relevant one', () => {
+    const lists = rankedListsFromArrays([[1, 2], [2, 4]]);
+    const relevance = itemSetsFromArrays([[2], [2]]);
+    const history = itemSetsFromArrays([[1], [2, 4]]);
+    const masked = evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [1], history, maskHistory: true });
+    expect(masked.perUser!['hitrate@1']).toEqual(new Float64Array([1, 1]));
+    expect(masked.decoding!.maskedCount).toBe(2); // item 1 of user 0, item 4 of user 1
+    const unmasked = evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [1], history });
+    expect(unmasked.perUser!['hitrate@1']).toEqual(new Float64Array([0, 1]));
+    expectCode(() => evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [1], maskHistory: true }), 'INVALID_OPTION', /no history/);
+  });
+
+  it('graded gains: linear and exponential NDCG', () => {
+    const lists = rankedListsFromArrays([[0, 1, 2]]);
+    const relevance = itemSetsFromArrays([[0, 2, 3]], [[1, 3, 0]]); // item 3 has grade 0: not relevant
+    const binary = evaluateRankedLists(lists, relevance, { itemCount: 4, ks: [3] });
+    expect(binary.perUser!['ndcg@3']![0]).toBeCloseTo((1 + 1 / log2(4)) / (1 + 1 / log2(3)), 15);
+    expect(binary.perUser!['recall@3']![0]).toBe(1);
+    const linear = evaluateRankedLists(lists, relevance, { itemCount: 4, ks: [3], gain: 'linear' });
+    expect(linear.perUser!['ndcg@3']![0]).toBeCloseTo((1 + 3 / 2) / (3 + 1 / log2(3)), 15);
+    const exponential = evaluateRankedLists(lists, relevance, { itemCount: 4, ks: [3], gain: 'exponential' });
+    expect(exponential.perUser!['ndcg@3']![0]).toBeCloseTo((1 + 7 / 2) / (7 + 1 / log2(3)), 15);
+  });
+
+  it('bad input gives clear GenrecErrors', () => {
+    expectCode(() => rankedListsFromArrays([[1, 2, 3]], 2), 'INVALID_INPUT', /3 items, longer than the claimed K = 2/);
+    expectCode(() => createRankedLists(new Int32Array(4), 2, new Int32Array([1, 3])), 'INVALID_INPUT', /user 1 has 3 items, longer than the claimed K = 2/);
+    expectCode(() => createRankedLists(new Int32Array(5), 2), 'SHAPE_MISMATCH', /not a whole number of rows/);
+    const lists = rankedListsFromArrays([[1], [2]]);
+    expectCode(() => evaluateRankedLists(lists, itemSetsFromArrays([[1]]), { itemCount: 5, ks: [1] }), 'SHAPE_MISMATCH', /2 users but relevance covers 1/);
+    expectCode(() => evaluateRankedLists(lists, itemSetsFromArrays([[1], [7]]), { itemCount: 5, ks: [1] }), 'INVALID_INPUT', /item id 7 is outside the catalogue/);
+    expectCode(() => evaluateRankedLists(lists, itemSetsFromArrays([[1, 1], [2]]), { itemCount: 5, ks: [1] }), 'INVALID_INPUT', /list item 1 twice/);
+    expectCode(() => evaluateRankedLists(lists, itemSetsFromArrays([[1], [2]]), { itemCount: 5, ks: [0] }), 'INVALID_OPTION', /positive integer/);
+    expectCode(
+      () => evaluateRankedLists(lists, itemSetsFromArrays([[1], [2]]), { itemCount: 5, ks: [1], gain: 'squared' } as never),
+      'INVALID_OPTION',
+      /gain must be one of 'binary', 'linear', 'exponential', got 'squared'/,
+    );
+  });
+});

@@ -1,0 +1,25 @@
+import { Rng } from '@genrec/core';
+import { describe, expect, it } from 'vitest';
+import { TopKSelector } from './top-k.js';
+
+describe('TopKSelector', () => {
+  it('equals a full sort (score desc, tie rank desc, id asc) on random rows with ties', () => {
+    const rng = new Rng(4);
+    for (const k of [1, 3, 10, 64]) {
+      const selector = new TopKSelector(k);
+      const out = new Int32Array(k);
+      for (let trial = 0; trial < 50; trial++) {
+        const n = 1 + rng.int(100);
+        const scores = Array.from({ length: n }, () => rng.int(6) - 2);
+        const ties = Array.from({ length: n }, () => rng.int(2));
+        selector.reset();
+        for (let i = 0; i < n; i++) selector.offer(scores[i]!, ties[i]!, i);
+        const count = selector.drain(out);
+        const expected = Array.from({ length: n }, (_, i) => i)
+          .sort((a, b) => scores[b]! - scores[a]! || ties[b]! - ties[a]! || a - b)
+          .slice(0, k);
+        expect(Array.from(out.subarray(0, count))).toEqual(expected);
+      }
+    }
+  });
+});

@@ -1,0 +1,27 @@
+import { init, type Initializer, type SymbolicTensor } from '../graph/graph.js';
+import { gather } from '../graph/ops.js';
+
+/** Options of {@link embedding}. */
+export interface EmbeddingOptions {
+  /** @defaultValue normal(0, 0.02) */
+  weightInit?: Initializer;
+  /** Row whose values start at zero (e.g. padding id 0); it still receives gradients like PyTorch without `padding_idx`. */
+  zeroRow?: number;
+}
+
+/** Table of the embedding (returned so that it can be tied to an output layer). */
+export interface EmbeddingLayer {
+  readonly table: SymbolicTensor;
+  /** Looks up int64 ids: `[...ids.shape, dim]`. */
+  lookup(ids: SymbolicTensor): SymbolicTensor;
+}
+
+/** An embedding table `<name>.weight` `[count, dim]` looked up with Gather (gradient: ScatterND add). */
+export function embedding(graph: SymbolicTensor['graph'], name: string, count: number, dim: number, options: EmbeddingOptions = {}): EmbeddingLayer {
+  const table = graph.scope(name, () => {
+    const t = graph.parameter('weight', [count, dim], options.weightInit ?? init.normal(0.02));
+    if (options.zeroRow !== undefined) graph.parameters[graph.parameters.length - 1]!.initial.fill(0, options.zeroRow * dim, (options.zeroRow + 1) * dim);
+    return t;
+  });
+  return { table, lookup: (ids) => gather(table, ids) };
+}

@@ -1,0 +1,10 @@
+/**
+ * Layers built from graph ops: dense, embedding, layer norm, attention with masks, pre-LN
+ * Transformer encoder/decoder layers and positions.
+ */
+export { linear, type LinearOptions } from './linear.js';
+export { embedding, type EmbeddingLayer, type EmbeddingOptions } from './embedding.js';
+export { layerNormLayer as layerNorm } from './layer-norm.js';
+export { learnedPositions, sinusoidalPositions } from './positions.js';
+export { multiHeadAttention, attentionWithCache, type CachedAttention, type CachedAttentionOptions, causalMask, blockMask, keyPaddingMask, combineMasks, type AttentionOptions } from './attention.js';
+export { transformerEncoderLayer, transformerDecoderLayer, transformerDecoderLayerStep, type DecoderStepOptions, feedForward, type TransformerLayerOptions, type DecoderLayerOptions } from './transformer.js';
