@@ -83,6 +83,26 @@ describe.skipIf(!fixtureDirectory)('OnnxSeq2SeqStepModel on the TIGER peer fixtu
     }
   });
 
+  it('accepts an explicit tensor-name mapping (the manifest names spelled out)', async () => {
+    const layers = [0, 1, 2, 3];
+    const explicit = await OnnxSeq2SeqStepModel.create({
+      encoder: fixture.encoderPath,
+      decoder: fixture.decoderPath,
+      intraOpNumThreads: 1,
+      names: {
+        encoderInput: 'src_tokens',
+        decoderInput: 'input_ids',
+        logits: 'logits',
+        encoderToDecoder: Object.fromEntries([['memory_key_bias', 'memory_key_bias'], ...layers.flatMap((i) => [[`cross_key_${i}`, `cross_key_${i}`], [`cross_value_${i}`, `cross_value_${i}`]])]),
+        cache: Object.fromEntries(layers.flatMap((i) => [[`past_key_${i}`, `present_key_${i}`], [`past_value_${i}`, `present_value_${i}`]])),
+      },
+    });
+    const result = await beamSearch(explicit, fixtureBatch(fixture, 5, 2), { trie: fixture.trie, beamWidth: 20, resultCount: 10 });
+    expect(Array.from(result.user(0).itemIds)).toEqual(fixture.users[5]!.itemIds);
+    expect(Array.from(result.user(1).itemIds)).toEqual(fixture.users[6]!.itemIds);
+    await explicit.dispose();
+  });
+
   it('reports bad configuration and input as GenrecError', async () => {
     const code = async (promise: Promise<unknown>): Promise<string | undefined> => {
       try {

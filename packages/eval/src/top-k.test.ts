@@ -5,12 +5,12 @@ import { TopKSelector } from './top-k.js';
 describe('TopKSelector', () => {
   it('equals a full sort (score desc, tie rank desc, id asc) on random rows with ties', () => {
     const rng = new Rng(4);
-    for (const k of [1, 3, 10, 64]) {
+    for (const k of [1, 3, 10, 64, 200]) {
       const selector = new TopKSelector(k);
       const out = new Int32Array(k);
       for (let trial = 0; trial < 50; trial++) {
-        const n = 1 + rng.int(100);
-        const scores = Array.from({ length: n }, () => rng.int(6) - 2);
+        const n = 1 + rng.int(trial < 25 ? 100 : 3000);
+        const scores = Array.from({ length: n }, () => (trial % 2 === 0 ? rng.int(6) - 2 : rng.normal()));
         const ties = Array.from({ length: n }, () => rng.int(2));
         selector.reset();
         for (let i = 0; i < n; i++) selector.offer(scores[i]!, ties[i]!, i);

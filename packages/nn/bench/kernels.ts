@@ -43,6 +43,8 @@ for (const [m, n, k, repeats] of [[256, 12000, 64, 20], [37, 12000, 64, 20], [4,
 const queries = random(1024, 64);
 const items = random(11924, 64);
 rows.push({ case: 'matMul 1024x64 by 11924x64^T (1 thread)', ms: +(await time(10, () => matMul(queries, items, { transposeB: true, intraOpNumThreads: 1 }))).toFixed(2) });
+const reused = createMatrix(1024, 11924);
+rows.push({ case: 'matMul same, into a reused out matrix', ms: +(await time(10, () => matMul(queries, items, { transposeB: true, intraOpNumThreads: 1, out: reused }))).toFixed(2) });
 rows.push({ case: 'matMulTopK k=10 1024 x 11924 (1 thread)', ms: +(await time(10, () => matMulTopK(queries, items, 10, { transposeB: true, intraOpNumThreads: 1 }))).toFixed(2) });
 rows.push({ case: 'squaredDistances 1024 x 256 centroids (1 thread)', ms: +(await time(20, () => squaredDistances(queries, random(256, 64), { intraOpNumThreads: 1 }))).toFixed(2) });
 console.table(rows);

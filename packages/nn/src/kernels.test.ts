@@ -48,6 +48,18 @@ describe('matMul', () => {
     }
   });
 
+  it('writes into a preallocated out matrix and checks its shape', async () => {
+    const rng = new Rng(21);
+    const a = randomMatrix(rng, 7, 5);
+    const b = randomMatrix(rng, 9, 5);
+    const out = createMatrix(7, 9);
+    const got = await matMul(a, b, { transposeB: true, out });
+    expect(got).toBe(out);
+    const want = naiveProduct(a, b, true, 1);
+    for (let i = 0; i < want.length; i++) expect(out.data[i]).toBeCloseTo(want[i]!, 4);
+    await expect(matMul(a, b, { transposeB: true, out: createMatrix(7, 8) })).rejects.toThrow(/out is 7x8, the product is 7x9/);
+  });
+
   it('rejects mismatched inner dimensions with the shapes in the message', async () => {
     const a = createMatrix(2, 3);
     const b = createMatrix(4, 5);

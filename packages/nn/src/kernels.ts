@@ -16,6 +16,15 @@ export interface MatMulOptions extends SessionOptions {
   alpha?: number;
 }
 
+/** Options of {@link matMul}. */
+export interface MatMulIntoOptions extends MatMulOptions {
+  /**
+   * A preallocated `m x n` result to write into (onnxruntime writes it in place). Reusing one
+   * buffer across calls avoids faulting in fresh pages for every large result (README "Kernels").
+   */
+  out?: Matrix;
+}
+
 /** The best `k` columns of each row, best first. */
 export interface TopKResult {
   /** `rows x k` column indices, row-major. */
@@ -82,12 +91,22 @@ function gemmNode(inner: number, transposeB: boolean, alpha: number, output: str
  * const c = await matMul(createMatrix(2, 3, a), createMatrix(4, 3, items), { transposeB: true }); // 2 x 4
  * ```
  */
-export async function matMul(a: Matrix, b: Matrix, options: MatMulOptions = {}): Promise<Matrix> {
+export async function matMul(a: Matrix, b: Matrix, options: MatMulIntoOptions = {}): Promise<Matrix> {
   const transposeB = options.transposeB ?? false;
   const alpha = options.alpha ?? 1;
   checkAlpha(alpha, 'matMul');
   const { inner, n } = productShape(a, b, transposeB, 'matMul');
-  if (a.rows === 0 || n === 0 || inner === 0) return createMatrix(a.rows, n);
+  const out = options.out;
+  if (out !== undefined && (out.rows !== a.rows || out.cols !== n || out.data.length !== a.rows * n)) {
+    throw new GenrecError('SHAPE_MISMATCH', `matMul: out is ${out.rows}x${out.cols}, the product is ${a.rows}x${n}`, { details: { field: 'out' } });
+  }
+  if (a.rows === 0 || n === 0 || inner === 0) {
+    if (out) {
+      out.data.fill(0);
+      return out;
+    }
+    return createMatrix(a.rows, n);
+  }
   const key = `matmul|${inner}|${transposeB}|${alpha}|${options.intraOpNumThreads ?? 0}`;
   const session = await cache.get(
     key,
@@ -105,12 +124,14 @@ export async function matMul(a: Matrix, b: Matrix, options: MatMulOptions = {}):
     },
     options,
   );
-  const out = await runSession(
+  const result = await runSession(
     session,
     { a: ortTensor('float32', a.data, [a.rows, a.cols]), b: ortTensor('float32', b.data, [b.rows, b.cols]) },
     'matMul',
+    out ? { c: ortTensor('float32', out.data, [a.rows, n]) } : undefined,
   );
-  return createMatrix(a.rows, n, out.c!.data as Float32Array);
+  if (out) return out;
+  return createMatrix(a.rows, n, result.c!.data as Float32Array);
 }
 
 /**

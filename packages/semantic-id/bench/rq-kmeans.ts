@@ -58,7 +58,7 @@ if (runPeer) {
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rows: Record<string, unknown>[] = [];
-const kernel = await resolvedBackend(backend);
+const kernel = resolvedBackend(backend);
 for (const [name, vectors] of datasets) {
   const times: number[] = [];
   let fit: Awaited<ReturnType<typeof fitResidualKMeans>> | undefined;

@@ -32,7 +32,7 @@ const records: ItemRecord[] = readFileSync(itemsPath, 'utf8')
 let started = performance.now();
 const embeddings = textEmbeddings(records, { dimension: 128, seed });
 const embedSeconds = (performance.now() - started) / 1000;
-console.log(`title embeddings ${embeddings.vectors.rows} x ${embeddings.vectors.cols} (TF-IDF vocabulary ${embeddings.vocabularySize}) in ${embedSeconds.toFixed(2)} s; kernels: ${await resolvedBackend()}`);
+console.log(`title embeddings ${embeddings.vectors.rows} x ${embeddings.vectors.cols} (TF-IDF vocabulary ${embeddings.vocabularySize}) in ${embedSeconds.toFixed(2)} s; kernels: ${resolvedBackend()}`);
 
 const reports: Record<string, SemanticIdHealth & { seconds: number }> = {};
 for (const [name, balance] of [['rq-kmeans', false], ['rq-kmeans balanced', true]] as const) {

@@ -27,3 +27,11 @@ export { collaborativeEmbeddings, type CollaborativeEmbeddingOptions } from './c
 export { alignEmbeddings, loadEmbeddings, type EmbeddingChecks, type EmbeddingSource } from './embedding-source.js';
 export { fitProductQuantizer, procrustes, ProductQuantizer, type ProductQuantizerOptions } from './product-quantizer.js';
 export { SET_IDS_FORMAT_VERSION, SET_IDS_KIND, SetIds, type DiscreteSetIdOptions } from './set-ids.js';
+export {
+  setRecAutoencoder,
+  trainSetRecAutoencoder,
+  type SetRecAutoencoderGraph,
+  type SetRecAutoencoderOptions,
+  type TrainSetRecAutoencoderOptions,
+} from './setrec-autoencoder.js';
+export { fitRqVae, type RqVaeFit, type RqVaeOptions } from './rq-vae.js';

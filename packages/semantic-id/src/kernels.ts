@@ -1,70 +1,40 @@
 import { createMatrix, GenrecError, type Matrix } from '@genrec/core';
+import { matMul } from '@genrec/nn';
 
 /**
- * Where heavy matrix products run: `'auto'` uses `@genrec/nn`'s onnxruntime kernels (`matMul`)
- * when that package provides them and the product is large enough to pay for the call, and the
- * typed-array implementation here otherwise; `'js'` always uses the typed-array implementation.
+ * Where heavy matrix products run: `'auto'` uses `@genrec/nn`'s onnxruntime `matMul` when the
+ * product is large enough to pay for the call, and the typed-array implementation here otherwise;
+ * `'js'` always uses the typed-array implementation.
  */
 export type KernelBackend = 'auto' | 'js';
 
-/** The subset of `@genrec/nn`'s kernel API this package calls (looked up at run time). */
-interface NnKernels {
-  matMul?: (a: Matrix, b: Matrix, options?: { transposeB?: boolean; alpha?: number; intraOpNumThreads?: number }) => Promise<Matrix>;
-}
-
-let nnKernelsPromise: Promise<NnKernels> | undefined;
-
-/**
- * `@genrec/nn`'s kernels, loaded once. A missing export (or a package that fails to load) leaves
- * the typed-array implementation in charge, so this package works before and without nn's
- * onnxruntime kernels.
- */
-function nnKernels(): Promise<NnKernels> {
-  nnKernelsPromise ??= import('@genrec/nn').then(
-    (module) => {
-      const candidate = (module as unknown as NnKernels).matMul;
-      return typeof candidate === 'function' ? { matMul: candidate } : {};
-    },
-    () => ({}),
-  );
-  return nnKernelsPromise;
-}
-
 /** Multiply-adds below which the typed-array product is used even in `'auto'` mode (call overhead). */
-const SMALL_PRODUCT = 1 << 21;
+const SMALL_PRODUCT = 1 << 16;
 
-/** Which implementation `'auto'` resolves to right now: `'onnxruntime'` or `'js'`. */
-export async function resolvedBackend(backend: KernelBackend = 'auto'): Promise<'onnxruntime' | 'js'> {
-  if (backend === 'js') return 'js';
-  return (await nnKernels()).matMul ? 'onnxruntime' : 'js';
+/** Which implementation large products use under `backend`: `'onnxruntime'` or `'js'`. */
+export function resolvedBackend(backend: KernelBackend = 'auto'): 'onnxruntime' | 'js' {
+  return backend === 'js' ? 'js' : 'onnxruntime';
 }
 
 /**
- * `a * b^T` (`a`: m x d, `b`: n x d, result m x n), through `@genrec/nn` when available (see
- * {@link KernelBackend}).
+ * `a * b^T` (`a`: m x d, `b`: n x d, result m x n), through `@genrec/nn` (see {@link KernelBackend}).
  *
  * @throws GenrecError `SHAPE_MISMATCH` when the inner dimensions differ.
  */
 export async function matMulTransposed(a: Matrix, b: Matrix, backend: KernelBackend = 'auto'): Promise<Matrix> {
   if (a.cols !== b.cols) throw new GenrecError('SHAPE_MISMATCH', `a * b^T needs equal column counts, got ${a.rows}x${a.cols} and ${b.rows}x${b.cols}`);
-  if (backend === 'auto' && a.rows * b.rows * a.cols >= SMALL_PRODUCT) {
-    const kernels = await nnKernels();
-    if (kernels.matMul) return kernels.matMul(a, b, { transposeB: true });
-  }
+  if (backend === 'auto' && a.rows * b.rows * a.cols >= SMALL_PRODUCT) return matMul(a, b, { transposeB: true });
   return matMulTransposedJs(a, b);
 }
 
 /**
- * `a * b` (`a`: m x k, `b`: k x n), through `@genrec/nn` when available.
+ * `a * b` (`a`: m x k, `b`: k x n), through `@genrec/nn` (see {@link KernelBackend}).
  *
  * @throws GenrecError `SHAPE_MISMATCH` when the inner dimensions differ.
  */
 export async function matMulPlain(a: Matrix, b: Matrix, backend: KernelBackend = 'auto'): Promise<Matrix> {
   if (a.cols !== b.rows) throw new GenrecError('SHAPE_MISMATCH', `a * b needs a.cols = b.rows, got ${a.rows}x${a.cols} and ${b.rows}x${b.cols}`);
-  if (backend === 'auto' && a.rows * b.cols * a.cols >= SMALL_PRODUCT) {
-    const kernels = await nnKernels();
-    if (kernels.matMul) return kernels.matMul(a, b);
-  }
+  if (backend === 'auto' && a.rows * b.cols * a.cols >= SMALL_PRODUCT) return matMul(a, b);
   return matMulTransposedJs(a, transpose(b));
 }
 

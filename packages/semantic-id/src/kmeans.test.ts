@@ -1,7 +1,7 @@
 import { createMatrix, GenrecError, Rng, type Matrix } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { kMeans, kMeansPlusPlusInit } from './kmeans.js';
-import { matMulTransposedJs } from './kernels.js';
+import { matMulTransposed, matMulTransposedJs } from './kernels.js';
 import { gaussianMatrix, samePartition } from './test-helpers.js';
 
 /** Plain Lloyd with full distance scans (the reference the bounded version must match). */
@@ -62,6 +62,16 @@ describe('matMulTransposedJs', () => {
   });
 });
 
+describe('matMulTransposed', () => {
+  it('gives the same product on onnxruntime (through @genrec/nn) as the typed-array fallback', async () => {
+    const a = gaussianMatrix(300, 40, 5);
+    const b = gaussianMatrix(70, 40, 6);
+    const viaNn = await matMulTransposed(a, b, 'auto');
+    const viaJs = await matMulTransposed(a, b, 'js');
+    for (let i = 0; i < viaJs.data.length; i++) expect(viaNn.data[i]).toBeCloseTo(viaJs.data[i]!, 4);
+  });
+});
+
 describe('kMeans', () => {
   it('gives the same labels as plain Lloyd from the same initialisation (bounds skip work, not results)', async () => {
     // Overlapping blobs, so that many iterations happen and bounds matter.
@@ -112,6 +122,11 @@ describe('kMeans', () => {
     const counts = new Array<number>(8).fill(0);
     for (const label of result.labels) counts[label]!++;
     expect(Math.max(...counts)).toBe(50);
+    // The candidate-list variant (used for large inputs) respects the capacity too.
+    const listed = await kMeans(points, { clusterCount: 8, seed: 1, balance: { candidates: 2 }, backend: 'js' });
+    const listedCounts = new Array<number>(8).fill(0);
+    for (const label of listed.labels) listedCounts[label]!++;
+    expect(Math.max(...listedCounts)).toBe(50);
     const free = await kMeans(points, { clusterCount: 8, seed: 1, backend: 'js' });
     const freeCounts = new Array<number>(8).fill(0);
     for (const label of free.labels) freeCounts[label]!++;

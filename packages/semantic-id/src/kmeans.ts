@@ -11,8 +11,9 @@ export interface BalanceOptions {
   capacityFactor?: number;
   /**
    * Nearest centroids kept per point for the greedy assignment; a point whose candidates are all
-   * full scans every centroid.
-   * @defaultValue 32
+   * full scans every centroid. When not set and `points x clusters` is at most 2^25, every
+   * distance is kept instead (exact greedy, `4 x points x clusters` bytes).
+   * @defaultValue 32 (only above 2^25 distances)
    */
   candidates?: number;
 }
@@ -155,11 +156,15 @@ export async function runKMeans(points: Matrix, options: KMeansOptions, knownNor
   for (let i = 0; i < n; i++) allRows[i] = i;
   const uncertain = new Int32Array(n);
   const balanced = balance
-    ? { capacity: Math.max(1, Math.ceil((capacityFactor * n) / clusterCount)), candidates: Math.min(clusterCount, Math.max(1, balance.candidates ?? 32)) }
+    ? {
+        capacity: Math.max(1, Math.ceil((capacityFactor * n) / clusterCount)),
+        candidates: Math.min(clusterCount, Math.max(1, balance.candidates ?? 32)),
+        keepAll: balance.candidates === undefined && n * clusterCount <= 1 << 25,
+      }
     : undefined;
   const assignAll = (): Promise<number> =>
     balanced
-      ? assignBalanced(points, pointNorms, centroids, labels, upper, balanced.capacity, balanced.candidates, backend)
+      ? assignBalanced(points, pointNorms, centroids, labels, upper, balanced.capacity, balanced.keepAll ? 0 : balanced.candidates, backend)
       : assignNearest(points, pointNorms, allRows, n, centroids, labels, upper, lower, backend);
 
   await assignAll();
@@ -176,6 +181,7 @@ export async function runKMeans(points: Matrix, options: KMeansOptions, knownNor
       break;
     }
     let changed: number;
+    let recomputedRows = n;
     if (balanced || update.touchedCount * 2 >= clusterCount) {
       changed = await assignAll();
       evaluated += n * clusterCount;
@@ -186,12 +192,13 @@ export async function runKMeans(points: Matrix, options: KMeansOptions, knownNor
       const partial = await assignToMoved(points, pointNorms, centroids, moved, labels, upper, lower, uncertain, backend);
       changed = partial.changed;
       evaluated += n * moved.length;
+      recomputedRows = partial.uncertainCount;
       if (partial.uncertainCount > 0) {
         changed += await assignNearest(points, pointNorms, uncertain, partial.uncertainCount, centroids, labels, upper, lower, backend);
         evaluated += partial.uncertainCount * clusterCount;
       }
     }
-    progress.update(iteration, { metrics: { changed, movedCentroids: update.touchedCount } });
+    progress.update(iteration, { metrics: { changed, movedCentroids: update.touchedCount, recomputedRows } });
     if (changed === 0) {
       converged = true;
       break;
@@ -241,8 +248,10 @@ async function assignToMoved(
   const movedNorms = squaredRowNorms(subset);
   let changed = 0;
   let uncertainCount = 0;
-  for (let start = 0; start < n; start += ROW_CHUNK) {
-    const count = Math.min(ROW_CHUNK, n - start);
+  // Blocks with outputs of at most ROW_CHUNK x 256 values.
+  const chunk = Math.max(ROW_CHUNK, Math.floor((ROW_CHUNK * 256) / m));
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
     const dots = (await matMulTransposed(createMatrix(count, d, points.data.subarray(start * d, (start + count) * d)), subset, backend)).data;
     for (let r = 0; r < count; r++) {
       const i = start + r;
@@ -448,20 +457,35 @@ async function assignBalanced(
   const d = points.cols;
   const k = centroids.rows;
   const centroidNorms = squaredRowNorms(centroids);
-  const candidateIndex = new Int32Array(n * candidates);
-  const candidateDistance = new Float64Array(n * candidates);
+  // candidates = 0: keep every distance (each choice is a row scan). Else keep the nearest
+  // `candidates` per point and fall back to computing distances from the vectors.
+  const keepAll = candidates === 0;
+  const width = keepAll ? k : candidates;
+  const candidateIndex = keepAll ? new Int32Array(0) : new Int32Array(n * width);
+  const candidateDistance = new Float32Array(n * width);
+  const nearest = new Float64Array(n);
   for (let start = 0; start < n; start += ROW_CHUNK) {
     const count = Math.min(ROW_CHUNK, n - start);
-    const block = count === n ? points : createMatrix(count, d, points.data.slice(start * d, (start + count) * d));
-    const dots = (await matMulTransposed(block, centroids, backend)).data;
+    const dots = (await matMulTransposed(createMatrix(count, d, points.data.subarray(start * d, (start + count) * d)), centroids, backend)).data;
     for (let r = 0; r < count; r++) {
       const i = start + r;
-      const base = i * candidates;
+      const base = i * width;
+      const norm = pointNorms[i]!;
+      let best = Infinity;
+      if (keepAll) {
+        for (let j = 0; j < k; j++) {
+          const value = norm + centroidNorms[j]! - 2 * dots[r * k + j]!;
+          candidateDistance[base + j] = value;
+          if (value < best) best = value;
+        }
+        nearest[i] = best;
+        continue;
+      }
       let filled = 0;
       for (let j = 0; j < k; j++) {
-        const value = pointNorms[i]! + centroidNorms[j]! - 2 * dots[r * k + j]!;
-        if (filled === candidates && value >= candidateDistance[base + filled - 1]!) continue;
-        let position = filled < candidates ? filled++ : filled - 1;
+        const value = norm + centroidNorms[j]! - 2 * dots[r * k + j]!;
+        if (filled === width && value >= candidateDistance[base + filled - 1]!) continue;
+        let position = filled < width ? filled++ : filled - 1;
         while (position > 0 && candidateDistance[base + position - 1]! > value) {
           candidateDistance[base + position] = candidateDistance[base + position - 1]!;
           candidateIndex[base + position] = candidateIndex[base + position - 1]!;
@@ -470,40 +494,49 @@ async function assignBalanced(
         candidateDistance[base + position] = value;
         candidateIndex[base + position] = j;
       }
+      nearest[i] = candidateDistance[base]!;
     }
   }
   const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((p, q) => candidateDistance[p * candidates]! - candidateDistance[q * candidates]! || p - q);
+  order.sort((p, q) => nearest[p]! - nearest[q]! || p - q);
   const load = new Int32Array(k);
   let changed = 0;
   for (const i of order) {
     let chosen = -1;
-    let chosenDistance = 0;
-    for (let c = 0; c < candidates; c++) {
-      const j = candidateIndex[i * candidates + c]!;
-      if (load[j]! < capacity) {
-        chosen = j;
-        chosenDistance = candidateDistance[i * candidates + c]!;
-        break;
-      }
-    }
-    if (chosen < 0) {
-      let best = Infinity;
+    let chosenDistance = Infinity;
+    if (keepAll) {
+      const base = i * k;
       for (let j = 0; j < k; j++) {
-        if (load[j]! >= capacity) continue;
-        let sum = 0;
-        for (let t = 0; t < d; t++) {
-          const delta = points.data[i * d + t]! - centroids.data[j * d + t]!;
-          sum += delta * delta;
-        }
-        if (sum < best) {
-          best = sum;
+        if (load[j]! < capacity && candidateDistance[base + j]! < chosenDistance) {
+          chosenDistance = candidateDistance[base + j]!;
           chosen = j;
         }
       }
-      chosenDistance = best;
+    } else {
+      for (let c = 0; c < width; c++) {
+        const j = candidateIndex[i * width + c]!;
+        if (load[j]! < capacity) {
+          chosen = j;
+          chosenDistance = candidateDistance[i * width + c]!;
+          break;
+        }
+      }
+      if (chosen < 0) {
+        for (let j = 0; j < k; j++) {
+          if (load[j]! >= capacity) continue;
+          let sum = 0;
+          for (let t = 0; t < d; t++) {
+            const delta = points.data[i * d + t]! - centroids.data[j * d + t]!;
+            sum += delta * delta;
+          }
+          if (sum < chosenDistance) {
+            chosenDistance = sum;
+            chosen = j;
+          }
+        }
+      }
     }
-    upper[i] = chosenDistance;
+    upper[i] = Math.max(0, chosenDistance);
     load[chosen]!++;
     if (labels[i] !== chosen) {
       labels[i] = chosen;
@@ -520,6 +553,27 @@ function randomInit(points: Matrix, k: number, rng: Rng): Matrix {
   const out = createMatrix(k, d);
   for (let j = 0; j < k; j++) out.data.set(points.data.subarray(picks[j]! * d, picks[j]! * d + d), j * d);
   return out;
+}
+
+/**
+ * Squared distances from every sampled point to the nearest centre once `centre` is added (from
+ * the Gram matrix), written to `target`; returns their sum.
+ */
+function nearestAfterAdding(gram: Float32Array, norms: Float64Array, size: number, centre: number, nearest: Float64Array, target: Float64Array, first: boolean): number {
+  const row = centre * size;
+  const own = norms[centre]!;
+  let potential = 0;
+  for (let s = 0; s < size; s++) {
+    const scale = norms[s]! + own;
+    let distance = scale - 2 * gram[row + s]!;
+    // float32 rounding of the expansion: treat near-zero as a coincident point.
+    if (distance < 1e-6 * scale || s === centre) distance = 0;
+    const previous = nearest[s]!;
+    const value = first || distance < previous ? distance : previous;
+    target[s] = value;
+    potential += value;
+  }
+  return potential;
 }
 
 /** The first `count` entries of a random permutation of `0 .. n-1` (partial Fisher–Yates). */
@@ -571,21 +625,7 @@ export async function kMeansPlusPlusInit(
   let trial = new Float64Array(size);
   let best = new Float64Array(size);
   const cumulative = new Float64Array(size);
-  const updateNearest = (centre: number, target: Float64Array, first: boolean): number => {
-    const row = centre * size;
-    const own = norms[centre]!;
-    let potential = 0;
-    for (let s = 0; s < size; s++) {
-      const scale = norms[s]! + own;
-      let distance = scale - 2 * gram[row + s]!;
-      // float32 rounding of the expansion: treat near-zero as a coincident point.
-      if (distance < 1e-6 * scale || s === centre) distance = 0;
-      const value = first || distance < nearest[s]! ? distance : nearest[s]!;
-      target[s] = value;
-      potential += value;
-    }
-    return potential;
-  };
+  const updateNearest = (centre: number, target: Float64Array, first: boolean): number => nearestAfterAdding(gram, norms, size, centre, nearest, target, first);
   let potential = updateNearest(pick, nearest, true);
   chosen[pick] = 1;
   out.data.set(subset.data.subarray(pick * d, pick * d + d), 0);
