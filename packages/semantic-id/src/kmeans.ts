@@ -35,7 +35,7 @@ export interface KMeansOptions {
   init?: 'kmeans++' | 'random';
   /**
    * k-means++ runs on a random subset of this many points (all points when larger than the
-   * data); it costs one `initSampleSize² x dimension` matrix product.
+   * data); each centre costs one `initCandidates x initSampleSize x dimension` matrix product.
    * @defaultValue 4096
    */
   initSampleSize?: number;
@@ -82,14 +82,7 @@ export interface KMeansResult {
 
 /** Rows per distance product: outputs of a few MB are reused by the allocator instead of page-faulted in afresh. */
 const ROW_CHUNK = 2048;
-const GRAM_CHUNK = 256;
-let gramBuffer = new Float32Array(0);
 
-/** A scratch buffer for k-means++'s Gram matrix, kept between calls (fresh large buffers are slow to fault in). */
-function gramScratch(length: number): Float32Array {
-  if (gramBuffer.length < length) gramBuffer = new Float32Array(length);
-  return gramBuffer.subarray(0, length);
-}
 
 /**
  * Lloyd's k-means with squared Euclidean distance. Distances are computed as matrix products
@@ -557,15 +550,14 @@ function randomInit(points: Matrix, k: number, rng: Rng): Matrix {
 
 /**
  * Squared distances from every sampled point to the nearest centre once `centre` is added (from
- * the Gram matrix), written to `target`; returns their sum.
+ * the centre's inner products `products[offset + s]`), written to `target`; returns their sum.
  */
-function nearestAfterAdding(gram: Float32Array, norms: Float64Array, size: number, centre: number, nearest: Float64Array, target: Float64Array, first: boolean): number {
-  const row = centre * size;
+function nearestAfterAdding(products: Float32Array, offset: number, norms: Float64Array, size: number, centre: number, nearest: Float64Array, target: Float64Array, first: boolean): number {
   const own = norms[centre]!;
   let potential = 0;
   for (let s = 0; s < size; s++) {
     const scale = norms[s]! + own;
-    let distance = scale - 2 * gram[row + s]!;
+    let distance = scale - 2 * products[offset + s]!;
     // float32 rounding of the expansion: treat near-zero as a coincident point.
     if (distance < 1e-6 * scale || s === centre) distance = 0;
     const previous = nearest[s]!;
@@ -593,8 +585,8 @@ function partialPermutation(n: number, count: number, rng: Rng): Int32Array {
  * k-means++ (Arthur & Vassilvitskii): the first centre uniformly, each next one with probability
  * proportional to the squared distance to the nearest chosen centre, over a random subset of
  * `sampleSize` points; with `candidates > 1` each step draws that many candidates and keeps the one
- * that lowers the total squared distance most (greedy k-means++, as scikit-learn). Distances come from the subset's Gram matrix (one matrix product), so each
- * centre costs `sampleSize` operations instead of `sampleSize x dimension`.
+ * that lowers the total squared distance most (greedy k-means++, as scikit-learn). The candidates'
+ * distances to the subset come from one matrix product per step.
  */
 export async function kMeansPlusPlusInit(
   points: Matrix,
@@ -615,30 +607,26 @@ export async function kMeansPlusPlusInit(
   let nearest = new Float64Array(size);
   const chosen = new Uint8Array(size);
   const pick = rng.int(size);
-  // The Gram matrix in row blocks, so no block is larger than ROW_CHUNK x size.
-  const gram = gramScratch(size * size);
-  for (let start = 0; start < size; start += GRAM_CHUNK) {
-    const count = Math.min(GRAM_CHUNK, size - start);
-    const block = createMatrix(count, d, subset.data.subarray(start * d, (start + count) * d));
-    gram.set((await matMulTransposed(block, subset, backend)).data, start * size);
-  }
+  // Per step, one product gives the candidates' inner products with every sampled point.
+  const candidateRows = createMatrix(candidates, d);
+  const picks = new Int32Array(candidates);
+  const productsOf = async (count: number): Promise<Float32Array> =>
+    (await matMulTransposed(createMatrix(count, d, candidateRows.data.subarray(0, count * d)), subset, backend)).data;
   let trial = new Float64Array(size);
   let best = new Float64Array(size);
   const cumulative = new Float64Array(size);
-  const updateNearest = (centre: number, target: Float64Array, first: boolean): number => nearestAfterAdding(gram, norms, size, centre, nearest, target, first);
-  let potential = updateNearest(pick, nearest, true);
+  candidateRows.data.set(subset.data.subarray(pick * d, pick * d + d));
+  nearestAfterAdding(await productsOf(1), 0, norms, size, pick, nearest, nearest, true);
   chosen[pick] = 1;
   out.data.set(subset.data.subarray(pick * d, pick * d + d), 0);
   for (let j = 1; j < k; j++) {
-    let bestPotential = Infinity;
-    let bestPick = -1;
     let running = 0;
     for (let s = 0; s < size; s++) cumulative[s] = running += nearest[s]!;
-    potential = running;
+    const potential = running;
     for (let trialIndex = 0; trialIndex < candidates; trialIndex++) {
       let candidate = -1;
       if (potential > 0) {
-        // First s with cumulative[s] > target (never a zero-weight point).
+        // First s with cumulative[s] > target (a point of positive weight).
         const target = rng.uniform() * potential;
         let low = 0;
         let high = size - 1;
@@ -647,28 +635,28 @@ export async function kMeansPlusPlusInit(
           if (cumulative[middle]! > target) high = middle;
           else low = middle + 1;
         }
-        candidate = low;
-        while (candidate > 0 && nearest[candidate] === 0) candidate--;
-        if (nearest[candidate] === 0) candidate = -1;
+        candidate = nearest[low]! > 0 ? low : -1;
       }
       if (candidate < 0) {
         // Every sampled point coincides with a centre: take any point not chosen yet.
         candidate = rng.int(size);
         while (chosen[candidate]) candidate = (candidate + 1) % size;
       }
-      if (candidates === 1) {
-        bestPick = candidate;
-        break;
-      }
-      const value = updateNearest(candidate, trial, false);
+      picks[trialIndex] = candidate;
+      candidateRows.data.set(subset.data.subarray(candidate * d, candidate * d + d), trialIndex * d);
+    }
+    const products = await productsOf(candidates);
+    let bestPotential = Infinity;
+    let bestPick = -1;
+    for (let trialIndex = 0; trialIndex < candidates; trialIndex++) {
+      const value = nearestAfterAdding(products, trialIndex * size, norms, size, picks[trialIndex]!, nearest, trial, false);
       if (value < bestPotential) {
         bestPotential = value;
-        bestPick = candidate;
+        bestPick = picks[trialIndex]!;
         [best, trial] = [trial, best];
       }
     }
-    if (candidates === 1) updateNearest(bestPick, nearest, false);
-    else [nearest, best] = [best, nearest];
+    [nearest, best] = [best, nearest];
     chosen[bestPick] = 1;
     out.data.set(subset.data.subarray(bestPick * d, bestPick * d + d), j * d);
   }

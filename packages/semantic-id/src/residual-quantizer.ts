@@ -98,7 +98,7 @@ export interface ResidualKMeansOptions {
   maxIterations?: number;
   /** Initialisation of each level's k-means. @defaultValue 'kmeans++' */
   init?: 'kmeans++' | 'random';
-  /** Points k-means++ samples from (its Gram matrix is built). @defaultValue 4096 */
+  /** Points k-means++ samples from. @defaultValue 4096 */
   initSampleSize?: number;
   /** Greedy k-means++ candidates per step. @defaultValue 2 + floor(ln codebookSize) */
   initCandidates?: number;

@@ -124,6 +124,23 @@ describe('Trainer', () => {
     await trainer.release();
   });
 
+  it('an exported inference model reproduces the training graph forward outputs to 1e-5', async () => {
+    const plain = (graph: Graph) => {
+      const logits = mlp(graph, false);
+      return { loss: ops.softmaxCrossEntropy(logits, graph.input('y', 'int64', [16])), outputs: { logits } };
+    };
+    const trainer = await Trainer.create({ build: plain, optimizer: optimizers.adam(), seed: 6, intraOpNumThreads: 1 });
+    await trainer.step({ x, y: labels }, { learningRate: 0.01 });
+    const model = await trainer.compileInference((g) => ({ logits: mlp(g, false) }));
+    const session = await ort.InferenceSession.create(model.exportOnnx());
+    const exported = (await session.run({ x: new ort.Tensor('float32', x, [16, 4]) })).logits!.data as Float32Array;
+    // the training step reports the logits of the parameters it started from (= the exported ones)
+    const training = (await trainer.step({ x, y: labels }, { learningRate: 0.01 })).outputs.logits as Float32Array;
+    expect(training.length).toBe(48);
+    for (let i = 0; i < training.length; i++) expect(Math.abs(exported[i]! - training[i]!)).toBeLessThan(1e-5);
+    await trainer.release();
+  });
+
   it('is reproducible with a seed and resumes the same run from a checkpoint', async () => {
     const steps = async (trainer: Trainer, n: number) => {
       const losses: number[] = [];
