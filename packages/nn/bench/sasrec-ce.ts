@@ -1,12 +1,14 @@
 /**
- * The `sasrec_ce` workload of ../shared/peers (README section 1) on @genrec/nn: step time and,
- * with `--epochs N`, the full training run and full-ranking test metrics.
+ * The `sasrec_ce` workload of ../shared/peers (README section 1) on @genrec/nn: step time and
+ * bytes allocated per step (JS heap and external/ArrayBuffer memory, measured with v8.GCProfiler
+ * over the timed steps) and, with `--epochs N`, the full training run and full-ranking test metrics.
  *
  *   flock /tmp/genrec-bench.lock pnpm --filter @genrec/nn bench -- [--epochs 20] [--threads 2]
  */
 import { Rng, sharedPath } from '@genrec/core';
 import { leaveOneOutSplit, readSequenceFile, type EvaluationSet } from '@genrec/data';
 import { Trainer, optimizers } from '../src/index.js';
+import { startAllocationMeter, type AllocationMeter, type AllocationReport } from '../src/diagnostics/allocation-meter.js';
 import { sasrecScoreGraph, sasrecTrainGraph, type SasrecShape } from './sasrec-model.js';
 
 function option(name: string, fallback: number): number {
@@ -118,6 +120,34 @@ function stats(times: number[]) {
   return { mean: +mean.toFixed(2), median: +sorted[Math.floor(sorted.length / 2)]!.toFixed(2), min: +sorted[0]!.toFixed(2), max: +sorted[sorted.length - 1]!.toFixed(2), n: times.length };
 }
 
+/** Bytes per step of a measured window of `steps` training steps, as they go into the JSON line. */
+function allocationPerStep(report: AllocationReport, steps: number) {
+  return {
+    steps,
+    output_buffers: outputBuffers,
+    js_heap_bytes: Math.round(report.heapBytes / steps),
+    external_bytes: Math.round(report.externalBytes / steps),
+    array_buffers_net_bytes: Math.round(report.arrayBuffersDelta / steps),
+    external_net_bytes: Math.round(report.externalDelta / steps),
+    rss_net_bytes: Math.round(report.rssDelta / steps),
+    gc: report.gcTypes,
+    gc_ms_per_step: +(report.gcMs / steps).toFixed(2),
+  };
+}
+
+/** The memory table of the step-time part (stderr). */
+function printAllocationTable(report: AllocationReport, steps: number) {
+  const row = (name: string, bytes: number) => log(`| ${name.padEnd(48)} | ${(bytes / 2 ** 20).toFixed(3).padStart(10)} MiB | ${Math.round(bytes / steps).toLocaleString('en-US').padStart(14)} B |`);
+  log(`allocation over ${steps} timed steps, outputBuffers '${outputBuffers}' (v8.GCProfiler; GCs: ${JSON.stringify(report.gcTypes)}, ${(report.gcMs / steps).toFixed(2)} ms of GC per step)`);
+  log(`| ${'measure'.padEnd(48)} | ${'total'.padStart(14)} | ${'per step'.padStart(16)} |`);
+  log(`|${'-'.repeat(50)}|${'-'.repeat(16)}:|${'-'.repeat(18)}:|`);
+  row('allocated: JS heap', report.heapBytes);
+  row('allocated: external (ArrayBuffer backing stores)', report.externalBytes);
+  row('net change: process.memoryUsage().arrayBuffers', report.arrayBuffersDelta);
+  row('net change: process.memoryUsage().external', report.externalDelta);
+  row('net change: RSS', report.rssDelta);
+}
+
 // ---- 1) step time: fresh seeded model, warm-up steps (which also compile the buckets) + timed steps
 if (benchSteps > 0) {
   const trainer = await newTrainer();
@@ -131,26 +161,32 @@ if (benchSteps > 0) {
   const tCompile = performance.now();
   for (const b of new Set(batches.map((x) => x.bucket))) await trainer.prepare(b);
   const compileMs = performance.now() - tCompile;
-  const times: number[] = [];
-  const counts: number[] = [];
+  // preallocated, so that the measured window holds only what the training steps allocate
+  const times = new Float64Array(benchSteps);
+  const counts = new Float64Array(benchSteps);
   const rssBefore = process.memoryUsage().rss;
+  let meter: AllocationMeter | undefined;
   for (let i = 0; i < batches.length; i++) {
+    if (i === warmupSteps) meter = startAllocationMeter();
     const batch = batches[i]!;
     const t = performance.now();
     await trainer.step({ seq: batch.seq, positions: batch.positions, labels: batch.labels }, { learningRate: 1e-3, bucket: batch.bucket });
     const dt = performance.now() - t;
     if (i >= warmupSteps) {
-      times.push(dt);
-      counts.push(batch.count);
+      times[i - warmupSteps] = dt;
+      counts[i - warmupSteps] = batch.count;
     }
   }
-  const st = stats(times);
+  const allocation = meter!.stop();
+  const st = stats(Array.from(times));
   result.train_step_ms = st;
   result.bench_mean_target_positions_per_batch = +(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(2);
+  result.allocation_per_step = allocationPerStep(allocation, benchSteps);
   result.buckets_compiled = new Set(batches.map((x) => x.bucket)).size;
   result.compile_ms = +compileMs.toFixed(0);
   result.rss_growth_over_timed_steps_mb = +((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(1);
   log(`train step: mean ${st.mean} ms, median ${st.median} ms over ${st.n} steps (after ${warmupSteps} warm-up); mean target positions/batch ${result.bench_mean_target_positions_per_batch}; ${result.buckets_compiled} buckets compiled in ${compileMs.toFixed(0)} ms`);
+  printAllocationTable(allocation, benchSteps);
   await trainer.release();
 }
 
@@ -216,10 +252,12 @@ if (epochs > 0) {
   const losses: number[] = [];
   const epochSeconds: number[] = [];
   const rss: number[] = [];
+  const epochAllocation: { js_heap_bytes: number; external_bytes: number }[] = [];
   let stepTime = 0;
   const tTrain = performance.now();
   for (let epoch = 0; epoch < epochs; epoch++) {
     const te = performance.now();
+    const epochMeter = startAllocationMeter();
     const order = rng.permutation(trainRows.length);
     let total = 0;
     let count = 0;
@@ -231,10 +269,13 @@ if (epochs > 0) {
       total += r.loss;
       count++;
     }
+    const epochReport = epochMeter.stop();
+    // per step, including the benchmark's batch builder (fresh feeds for every batch)
+    epochAllocation.push({ js_heap_bytes: Math.round(epochReport.heapBytes / count), external_bytes: Math.round(epochReport.externalBytes / count) });
     epochSeconds.push((performance.now() - te) / 1000);
     losses.push(total / count);
     rss.push(process.memoryUsage().rss / 2 ** 20);
-    log(`epoch ${epoch + 1}/${epochs} loss ${(total / count).toFixed(4)} (${epochSeconds[epochSeconds.length - 1]!.toFixed(1)}s, rss ${rss[rss.length - 1]!.toFixed(0)} MiB)`);
+    log(`epoch ${epoch + 1}/${epochs} loss ${(total / count).toFixed(4)} (${epochSeconds[epochSeconds.length - 1]!.toFixed(1)}s, rss ${rss[rss.length - 1]!.toFixed(0)} MiB, allocated per step: JS heap ${epochAllocation[epochAllocation.length - 1]!.js_heap_bytes} B, external ${epochAllocation[epochAllocation.length - 1]!.external_bytes} B)`);
   }
   result.epochs_trained = epochs;
   result.train_wall_s = +((performance.now() - tTrain) / 1000).toFixed(3);
@@ -242,6 +283,7 @@ if (epochs > 0) {
   result.epoch_s_mean = +(epochSeconds.reduce((a, b) => a + b, 0) / epochs).toFixed(3);
   result.epoch_loss = losses.map((v) => +v.toFixed(5));
   result.rss_mib_per_epoch = rss.map((v) => +v.toFixed(0));
+  result.allocation_per_step_by_epoch = epochAllocation;
   const te = performance.now();
   result.test = await evaluate(trainer, split.test);
   result.valid = await evaluate(trainer, split.validation);
