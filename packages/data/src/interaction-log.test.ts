@@ -1,33 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GenrecError } from '@genrec/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readInteractionLog, readMovieLensRatings } from './interaction-log.js';
 import { datasetToArrays, validateSequenceDataset } from './sequence-dataset.js';
+import { expectError, fixtureDirectory } from './test-helpers.js';
 
-const directory = mkdtempSync(join(tmpdir(), 'genrec-data-log-'));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-function fixture(name: string, content: string): string {
-  const path = join(directory, name);
-  writeFileSync(path, content);
-  return path;
-}
-
-async function expectParseError(promise: Promise<unknown>, file: string, line: number): Promise<GenrecError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(GenrecError.isInstance(error), `expected a GenrecError, got ${String(error)}`).toBe(true);
-  const genrecError = error as GenrecError;
-  expect(genrecError.code).toBe('PARSE_ERROR');
-  expect(genrecError.details.file).toBe(file);
-  expect(genrecError.details.line).toBe(line);
-  expect(genrecError.message).toContain(`${file}:${line}`);
-  return genrecError;
-}
+const { fixture } = fixtureDirectory('genrec-data-log-');
+const expectParseError = (promise: Promise<unknown>, file: string, line: number): Promise<GenrecError> => expectError(promise, 'PARSE_ERROR', file, line);
 
 describe('readInteractionLog', () => {
   it('maps a CSV header, groups by user and orders by timestamp (ties keep file order)', async () => {

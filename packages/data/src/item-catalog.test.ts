@@ -1,33 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { GenrecError } from '@genrec/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { catalogCoverage, readItemCatalog, remapCatalog } from './item-catalog.js';
 import { createSequenceDataset } from './sequence-dataset.js';
+import { expectError, fixtureDirectory } from './test-helpers.js';
 
-const directory = mkdtempSync(join(tmpdir(), 'genrec-data-items-'));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-function fixture(name: string, lines: string[]): string {
-  const path = join(directory, name);
-  writeFileSync(path, lines.join('\n') + '\n');
-  return path;
-}
-
-async function expectError(promise: Promise<unknown>, code: string, file: string, line: number): Promise<GenrecError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(GenrecError.isInstance(error), `expected a GenrecError, got ${String(error)}`).toBe(true);
-  const genrecError = error as GenrecError;
-  expect(genrecError.code).toBe(code);
-  expect(genrecError.details.file).toBe(file);
-  expect(genrecError.details.line).toBe(line);
-  expect(genrecError.message).toContain(`${file}:${line}`);
-  return genrecError;
-}
+const files = fixtureDirectory('genrec-data-items-');
+const fixture = (name: string, lines: string[]): string => files.fixture(name, lines.join('\n') + '\n');
 
 describe('readItemCatalog', () => {
   it('reads ids verbatim, titles, category paths and keeps the other fields', async () => {
@@ -73,8 +50,7 @@ describe('readItemCatalog', () => {
     expect((await expectError(readItemCatalog(duplicate), 'DUPLICATE_ID', duplicate, 3)).message).toMatch(/line 1/);
     const blank = fixture('blank.jsonl', ['{"item_id": 1}', '', '{"item_id": 2}']);
     await expectError(readItemCatalog(blank), 'PARSE_ERROR', blank, 2);
-    const empty = join(directory, 'empty.jsonl');
-    writeFileSync(empty, '');
+    const empty = files.fixture('empty.jsonl', '');
     await expectError(readItemCatalog(empty), 'PARSE_ERROR', empty, 1);
   });
 

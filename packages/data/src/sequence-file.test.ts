@@ -1,34 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GenrecError } from '@genrec/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { datasetToArrays, validateSequenceDataset } from './sequence-dataset.js';
 import { readSequenceFile } from './sequence-file.js';
+import { expectError, fixtureDirectory } from './test-helpers.js';
 
-const directory = mkdtempSync(join(tmpdir(), 'genrec-data-sequence-'));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
-
-function fixture(name: string, content: string | Uint8Array): string {
-  const path = join(directory, name);
-  writeFileSync(path, content);
-  return path;
-}
-
-async function expectError(promise: Promise<unknown>, code: string, file: string, line: number | undefined): Promise<GenrecError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(GenrecError.isInstance(error), `expected a GenrecError, got ${String(error)}`).toBe(true);
-  const genrecError = error as GenrecError;
-  expect(genrecError.code).toBe(code);
-  expect(genrecError.details.file).toBe(file);
-  expect(genrecError.details.line).toBe(line);
-  if (line !== undefined) expect(genrecError.message).toContain(`${file}:${line}`);
-  return genrecError;
-}
+const { directory, fixture } = fixtureDirectory('genrec-data-sequence-');
 
 describe('readSequenceFile', () => {
   it('reads contiguous integer ids verbatim, rows in file order', async () => {

@@ -3,6 +3,7 @@ import { BeamState } from './beam-state.js';
 import { logSumExpRow } from './log-sum-exp.js';
 import { composeLogitsProcessors, type LogitsProcessor, type LogitsProcessorContext } from './logits-processors.js';
 import type { PrefixTrie } from './prefix-trie.js';
+import { createSearchResult } from './search-result.js';
 import { TopKSelector } from './top-k-selector.js';
 
 /** Per user, the item ids a search must not return (e.g. the user's history). */
@@ -536,25 +537,7 @@ class SearchRun {
       }
       counts[user] = count;
     }
-    return {
-      batchSize,
-      resultCount,
-      steps,
-      itemIds,
-      tokens,
-      logProbs,
-      scores,
-      counts,
-      user(index: number) {
-        if (!Number.isInteger(index) || index < 0 || index >= batchSize) throw new GenrecError('INVALID_INPUT', `user ${index} is outside 0..${batchSize - 1}`);
-        return {
-          itemIds: itemIds.subarray(index * resultCount, (index + 1) * resultCount),
-          tokens: tokens.subarray(index * resultCount * steps, (index + 1) * resultCount * steps),
-          logProbs: logProbs.subarray(index * resultCount, (index + 1) * resultCount),
-          scores: scores.subarray(index * resultCount, (index + 1) * resultCount),
-        };
-      },
-    };
+    return createSearchResult(batchSize, resultCount, steps, itemIds, tokens, logProbs, scores, counts);
   }
 }
 

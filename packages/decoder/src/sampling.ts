@@ -9,6 +9,7 @@ import {
   type LogitsProcessorContext,
 } from './logits-processors.js';
 import type { PrefixTrie } from './prefix-trie.js';
+import { createSearchResult } from './search-result.js';
 
 /** Options of {@link sampleSequences}. */
 export interface SampleOptions {
@@ -220,23 +221,5 @@ function collectSamples(
     counts[user] = count;
   }
   const scores = outLogProbs.slice();
-  return {
-    batchSize,
-    resultCount: samples,
-    steps,
-    itemIds,
-    tokens: outTokens,
-    logProbs: outLogProbs,
-    scores,
-    counts,
-    user(index: number) {
-      if (!Number.isInteger(index) || index < 0 || index >= batchSize) throw new GenrecError('INVALID_INPUT', `user ${index} is outside 0..${batchSize - 1}`);
-      return {
-        itemIds: itemIds.subarray(index * samples, (index + 1) * samples),
-        tokens: outTokens.subarray(index * samples * steps, (index + 1) * samples * steps),
-        logProbs: outLogProbs.subarray(index * samples, (index + 1) * samples),
-        scores: scores.subarray(index * samples, (index + 1) * samples),
-      };
-    },
-  };
+  return createSearchResult(batchSize, samples, steps, itemIds, outTokens, outLogProbs, scores, counts);
 }

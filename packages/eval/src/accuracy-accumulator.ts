@@ -134,7 +134,6 @@ export class AccuracyAccumulator {
     const ideal = this.prepareIdeal(relevantCount, idealGains);
     const ks = this.ks;
     const kCount = ks.length;
-    const values = this.values;
     const discount = this.discount;
     const first = count > 0 ? positions[0]! : -1;
     let i = 0;
@@ -151,13 +150,7 @@ export class AccuracyAccumulator {
         apSum += hits / (p + 1);
         i++;
       }
-      const idealCount = relevantCount < k ? relevantCount : k;
-      values[HITRATE * kCount + kIndex] = hits > 0 ? 1 : 0;
-      values[RECALL * kCount + kIndex] = hits / relevantCount;
-      values[PRECISION * kCount + kIndex] = hits / k;
-      values[NDCG * kCount + kIndex] = dcg / ideal[idealCount]!;
-      values[MRR * kCount + kIndex] = first >= 0 && first < k ? 1 / (first + 1) : 0;
-      values[MAP * kCount + kIndex] = apSum / (this.apDenominator === 'relevant' ? relevantCount : idealCount);
+      this.storeCutoff(kIndex, k, relevantCount, ideal, hits > 0 ? 1 : 0, hits, dcg, first >= 0 && first < k ? 1 / (first + 1) : 0, apSum);
     }
     this.commit(u, first >= 0 ? 1 / (first + 1) : 0, auc);
   }
@@ -182,7 +175,6 @@ export class AccuracyAccumulator {
     const ideal = this.prepareIdeal(relevantCount, idealGains);
     const ks = this.ks;
     const kCount = ks.length;
-    const values = this.values;
     const cumulative = this.cumulativeDiscount;
     const harmonic = this.harmonic;
     for (let kIndex = 0; kIndex < kCount; kIndex++) {
@@ -213,16 +205,37 @@ export class AccuracyAccumulator {
         if (t > 1) apSum += ((h * (h - 1)) / (t * (t - 1))) * (inside - (a + 1) * harmonicSum);
         before += h;
       }
-      const idealCount = relevantCount < k ? relevantCount : k;
-      values[HITRATE * kCount + kIndex] = 1 - missProbability;
-      values[RECALL * kCount + kIndex] = hits / relevantCount;
-      values[PRECISION * kCount + kIndex] = hits / k;
-      values[NDCG * kCount + kIndex] = dcg / ideal[idealCount]!;
-      values[MRR * kCount + kIndex] = groupCount > 0 ? expectedReciprocalRank(groupStart[0]!, groupSize[0]!, groupRelevant[0]!, k) : 0;
-      values[MAP * kCount + kIndex] = apSum / (this.apDenominator === 'relevant' ? relevantCount : idealCount);
+      const mrr = groupCount > 0 ? expectedReciprocalRank(groupStart[0]!, groupSize[0]!, groupRelevant[0]!, k) : 0;
+      this.storeCutoff(kIndex, k, relevantCount, ideal, 1 - missProbability, hits, dcg, mrr, apSum);
     }
     const full = groupCount > 0 ? expectedReciprocalRank(groupStart[0]!, groupSize[0]!, groupRelevant[0]!, Infinity) : 0;
     this.commit(u, full, auc);
+  }
+
+  /**
+   * Stores the metric values at cut-off `ks[kIndex] = k` from the (expected) hit indicator, hits,
+   * DCG, reciprocal rank and AP sum of the user's top k.
+   */
+  private storeCutoff(
+    kIndex: number,
+    k: number,
+    relevantCount: number,
+    ideal: Float64Array,
+    hitRate: number,
+    hits: number,
+    dcg: number,
+    mrr: number,
+    apSum: number,
+  ): void {
+    const values = this.values;
+    const kCount = this.ks.length;
+    const idealCount = relevantCount < k ? relevantCount : k;
+    values[HITRATE * kCount + kIndex] = hitRate;
+    values[RECALL * kCount + kIndex] = hits / relevantCount;
+    values[PRECISION * kCount + kIndex] = hits / k;
+    values[NDCG * kCount + kIndex] = dcg / ideal[idealCount]!;
+    values[MRR * kCount + kIndex] = mrr;
+    values[MAP * kCount + kIndex] = apSum / (this.apDenominator === 'relevant' ? relevantCount : idealCount);
   }
 
   private commit(u: number, mrrFull: number, auc: number): void {

@@ -1,21 +1,10 @@
-import { GenrecError } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { evaluateRankedLists } from './evaluate-ranked-lists.js';
 import { itemSetsFromArrays } from './item-sets.js';
 import { createRankedLists, rankedListsFromArrays } from './ranked-lists.js';
+import { expectCode } from './test-helpers.js';
 
 const log2 = Math.log2;
-const expectCode = (fn: () => unknown, code: string, pattern: RegExp): void => {
-  try {
-    fn();
-  } catch (error) {
-    expect(GenrecError.isInstance(error)).toBe(true);
-    expect((error as GenrecError).code).toBe(code);
-    expect((error as GenrecError).message).toMatch(pattern);
-    return;
-  }
-  throw new Error('expected a GenrecError');
-};
 
 describe('evaluateRankedLists: hand-computed cases', () => {
   // user 0: hits at positions 1 and 4, one relevant item (9) never ranked; user 1: empty list;

@@ -14,6 +14,7 @@ import {
   type InvalidIdPolicy,
 } from './protocol.js';
 import { createRankedLists, type RankedLists } from './ranked-lists.js';
+import { assembleEvaluationResult, checkHistory } from './shared-evaluation.js';
 import { maxSetSize } from './user-marks.js';
 import { gainOf } from './accuracy-accumulator.js';
 
@@ -86,17 +87,7 @@ export function evaluateRankedLists(lists: RankedLists, relevance: UserItemSets,
   }
   validateItemSets(relevance, itemCount, 'relevance');
   const history = options.history;
-  if (protocol.maskHistory && history === undefined) {
-    throw new GenrecError('INVALID_OPTION', 'maskHistory is true but no history was given', { details: { field: 'history' } });
-  }
-  if (history !== undefined) {
-    if (history.userCount !== userCount) {
-      throw new GenrecError('SHAPE_MISMATCH', `ranked lists cover ${userCount} users but history covers ${history.userCount}`, {
-        details: { field: 'history' },
-      });
-    }
-    validateItemSets(history, itemCount, 'history');
-  }
+  checkHistory(history, protocol.maskHistory, userCount, itemCount, 'ranked lists cover');
   const keepPerUser = options.keepPerUser ?? true;
   const accuracy = new AccuracyAccumulator(ks, userCount, protocol.gain, protocol.apDenominator, keepPerUser, false);
   const beyond =
@@ -249,27 +240,16 @@ export function evaluateRankedLists(lists: RankedLists, relevance: UserItemSets,
     const filtered = createRankedLists(filteredItems, filteredWidth, filteredLengths);
     exposure = evaluateExposure(filtered, relevance, { ...options.exposure, itemCount, invalidIds: 'skip-slot' });
   }
-  const perUser = accuracy.perUserValues();
-  const metrics = accuracy.means();
-  if (protocol.listDepth === 'max-k') {
-    delete metrics['mrr@full'];
-    if (perUser !== undefined) delete perUser['mrr@full'];
-  }
-  return {
-    kind: 'genrec-evaluation',
-    formatVersion: 1,
-    system: options.system ?? null,
+  return assembleEvaluationResult({
+    system: options.system,
     protocol,
-    beyondAccuracyProtocol: beyond?.protocol() ?? null,
     userCount,
-    evaluatedUserCount: accuracy.evaluatedUsers,
-    skippedUserCount: accuracy.skippedUsers,
-    metrics,
-    beyondAccuracy: beyond?.means() ?? null,
+    accuracy,
+    beyond,
     decoding,
     exposure,
-    perUser: perUser === undefined ? null : { ...perUser, ...(beyond?.perUserValues() ?? {}) },
-  };
+    dropFullMrr: protocol.listDepth === 'max-k',
+  });
 }
 
 function rankedListProtocol(options: RankedListEvaluationOptions, ks: number[]): EvaluationProtocol {

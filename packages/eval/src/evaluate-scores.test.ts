@@ -1,22 +1,11 @@
-import { GenrecError, createMatrix, matrixFromArrays } from '@genrec/core';
+import { createMatrix, matrixFromArrays } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { evaluateScores, scoreBlocks } from './evaluate-scores.js';
 import { itemSetsFromArrays } from './item-sets.js';
 import { rankedListOf } from './ranked-lists.js';
+import { expectCodeAsync as expectCode } from './test-helpers.js';
 
 const log2 = Math.log2;
-
-async function expectCode(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(GenrecError.isInstance(error)).toBe(true);
-    expect((error as GenrecError).code).toBe(code);
-    expect((error as GenrecError).message).toMatch(pattern);
-    return;
-  }
-  throw new Error('expected a GenrecError');
-}
 
 describe('evaluateScores: ties, hand-computed', () => {
   // Item 2 (relevant) ties with items 1 and 3 for ranks 2..4; item 0 is above, item 4 below.

@@ -14,6 +14,7 @@ import {
   type TiePolicy,
 } from './protocol.js';
 import { createRankedLists, type RankedLists } from './ranked-lists.js';
+import { assembleEvaluationResult, checkHistory } from './shared-evaluation.js';
 import { TopKSelector } from './top-k.js';
 import { UserMarks, maxSetSize } from './user-marks.js';
 
@@ -122,15 +123,7 @@ export async function evaluateScores(scores: ScoreSource, relevance: UserItemSet
   const userCount = relevance.userCount;
   validateItemSets(relevance, itemCount, 'relevance');
   const history = options.history;
-  if (protocol.maskHistory && history === undefined) {
-    throw new GenrecError('INVALID_OPTION', 'maskHistory is true but no history was given', { details: { field: 'history' } });
-  }
-  if (history !== undefined) {
-    if (history.userCount !== userCount) {
-      throw new GenrecError('SHAPE_MISMATCH', `relevance covers ${userCount} users but history covers ${history.userCount}`, { details: { field: 'history' } });
-    }
-    validateItemSets(history, itemCount, 'history');
-  }
+  checkHistory(history, protocol.maskHistory, userCount, itemCount, 'relevance covers');
   const keepPerUser = options.keepPerUser ?? true;
   const computeAuc = options.computeAuc ?? true;
   const accuracy = new AccuracyAccumulator(ks, userCount, protocol.gain, protocol.apDenominator, keepPerUser, computeAuc);
@@ -348,21 +341,8 @@ export async function evaluateScores(scores: ScoreSource, relevance: UserItemSet
 
   const rankings = needRankings ? createRankedLists(rankingItems, maxK, rankingLengths) : null;
   const exposure = options.exposure !== undefined && rankings !== null ? evaluateExposure(rankings, relevance, { ...options.exposure, itemCount }) : null;
-  const perUser = accuracy.perUserValues();
   return {
-    kind: 'genrec-evaluation',
-    formatVersion: 1,
-    system: options.system ?? null,
-    protocol,
-    beyondAccuracyProtocol: beyond?.protocol() ?? null,
-    userCount,
-    evaluatedUserCount: accuracy.evaluatedUsers,
-    skippedUserCount: accuracy.skippedUsers,
-    metrics: accuracy.means(),
-    beyondAccuracy: beyond?.means() ?? null,
-    decoding: null,
-    exposure,
-    perUser: perUser === undefined ? null : { ...perUser, ...(beyond?.perUserValues() ?? {}) },
+    ...assembleEvaluationResult({ system: options.system, protocol, userCount, accuracy, beyond, decoding: null, exposure, dropFullMrr: false }),
     rankings,
   };
 }

@@ -182,6 +182,8 @@ if (benchSteps > 0) {
   result.train_step_ms = st;
   result.bench_mean_target_positions_per_batch = +(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(2);
   result.allocation_per_step = allocationPerStep(allocation, benchSteps);
+  const parameterValues = [...trainer.parameterValues().values()];
+  result.parameter_tensors = { count: parameterValues.length, bytes: parameterValues.reduce((a, v) => a + v.byteLength, 0), optimizer_state_tensors: trainer.optimizerState().size };
   result.buckets_compiled = new Set(batches.map((x) => x.bucket)).size;
   result.compile_ms = +compileMs.toFixed(0);
   result.rss_growth_over_timed_steps_mb = +((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(1);

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createMatrix,
@@ -6,8 +5,6 @@ import {
   createTensor,
   createTokenLayout,
   GenrecError,
-  readManifest,
-  readNpy,
   writeDirectoryAtomic,
   writeManifest,
   writeNpy,
@@ -17,6 +14,7 @@ import {
   type Tensor,
   type TokenLayout,
 } from '@genrec/core';
+import { openArtifactFolder, readCheckedArray } from './artifact-folder.js';
 import { addCollisionLevel, tupleKey } from './collision-level.js';
 import { fitResidualKMeans, ResidualQuantizer, type ResidualKMeansFit, type ResidualKMeansOptions } from './residual-quantizer.js';
 import type { KernelBackend } from './kernels.js';
@@ -271,21 +269,13 @@ export class SemanticIds {
    * version, `CORRUPT_ARTIFACT` when the arrays disagree with the manifest.
    */
   static load(directory: string): SemanticIds {
-    const manifestPath = join(directory, 'manifest.json');
-    if (!existsSync(manifestPath)) throw new GenrecError('NOT_FOUND', `no semantic-id artifact at ${directory} (manifest.json is missing)`, { details: { file: manifestPath } });
-    const manifest = readManifest<SemanticIdsManifest>(manifestPath, SEMANTIC_IDS_KIND, [SEMANTIC_IDS_FORMAT_VERSION]);
+    const { manifest } = openArtifactFolder<SemanticIdsManifest>(directory, 'semantic-id', SEMANTIC_IDS_KIND, SEMANTIC_IDS_FORMAT_VERSION);
     const { itemCount, dimension, quantizerLevels, levels, codebookSizes, hasCollisionLevel } = manifest;
     const corrupt = (file: string, message: string): GenrecError => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file: join(directory, file) } });
     if (!Array.isArray(codebookSizes) || codebookSizes.length !== levels || levels !== quantizerLevels + (hasCollisionLevel ? 1 : 0)) {
       throw corrupt('manifest.json', `inconsistent levels: ${quantizerLevels} quantiser levels, ${levels} levels, codebook sizes [${String(codebookSizes)}]`);
     }
-    const expect = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => {
-      const tensor = readNpy(join(directory, file));
-      if (tensor.dtype !== dtype || tensor.shape.join(',') !== shape.join(',')) {
-        throw corrupt(file, `expected ${dtype} [${shape.join(', ')}], found ${tensor.dtype} [${tensor.shape.join(', ')}]`);
-      }
-      return tensor as Tensor<D>;
-    };
+    const expect = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => readCheckedArray(directory, file, dtype, shape);
     const codebooks: Matrix[] = [];
     for (let level = 0; level < quantizerLevels; level++) {
       const tensor = expect(`codebook-${level}.npy`, 'float32', [codebookSizes[level]!, dimension]);

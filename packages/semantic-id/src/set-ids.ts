@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   assertFinite,
@@ -6,8 +5,6 @@ import {
   createTensor,
   GenrecError,
   Rng,
-  readManifest,
-  readNpy,
   writeDirectoryAtomic,
   writeManifest,
   writeNpy,
@@ -17,6 +14,7 @@ import {
   type SetIdTable,
   type Tensor,
 } from '@genrec/core';
+import { openArtifactFolder, readCheckedArray } from './artifact-folder.js';
 import { assignNearest, runKMeans } from './kmeans.js';
 import { squaredRowNorms, type KernelBackend } from './kernels.js';
 import { fitProductQuantizer, ProductQuantizer } from './product-quantizer.js';
@@ -295,17 +293,9 @@ export class SetIds implements SetIdTable {
    * version, `CORRUPT_ARTIFACT` when arrays disagree with the manifest.
    */
   static load(directory: string): SetIds {
-    const manifestPath = join(directory, 'manifest.json');
-    if (!existsSync(manifestPath)) throw new GenrecError('NOT_FOUND', `no set-id artifact at ${directory} (manifest.json is missing)`, { details: { file: manifestPath } });
-    const manifest = readManifest<SetIdsManifest>(manifestPath, SET_IDS_KIND, [SET_IDS_FORMAT_VERSION]);
+    const { manifest, manifestPath } = openArtifactFolder<SetIdsManifest>(directory, 'set-id', SET_IDS_KIND, SET_IDS_FORMAT_VERSION);
     const { itemCount, slotCount, slotDimensions } = manifest;
-    const read = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => {
-      const tensor = readNpy(join(directory, file));
-      if (tensor.dtype !== dtype || tensor.shape.join(',') !== shape.join(',')) {
-        throw new GenrecError('CORRUPT_ARTIFACT', `expected ${dtype} [${shape.join(', ')}], found ${tensor.dtype} [${tensor.shape.join(', ')}]`, { details: { file: join(directory, file) } });
-      }
-      return tensor as Tensor<D>;
-    };
+    const read = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => readCheckedArray(directory, file, dtype, shape);
     if (!Array.isArray(slotDimensions) || slotDimensions.length !== slotCount) {
       throw new GenrecError('CORRUPT_ARTIFACT', `slotDimensions does not list ${slotCount} slots`, { details: { file: manifestPath } });
     }

@@ -46,6 +46,7 @@ describe('startAllocationMeter', () => {
     const report = meter.stop();
     expect(checksum).toBeGreaterThan(0);
     expect(report.gcCount).toBeGreaterThan(0);
+    expect(report.gcMs).toBeGreaterThan(0);
     expect(report.heapBytes).toBeGreaterThanOrEqual(0.9 * 40_000 * KIB);
     expect(report.heapBytes).toBeLessThanOrEqual(1.5 * 40_000 * KIB);
     expect(report.externalBytes).toBeGreaterThanOrEqual(0.9 * 10_000 * 4 * KIB);
