@@ -1,7 +1,7 @@
 import { GenrecError, type StepModel, type StepModelInput } from '@genrec/core';
 import { BeamState } from './beam-state.js';
 import { logSumExpRow } from './log-sum-exp.js';
-import { composeLogitsProcessors, type LogitsProcessor, type LogitsProcessorContext } from './logits-processors.js';
+import { composeLogitsProcessors, type LogitsProcessor } from './logits-processors.js';
 import type { PrefixTrie } from './prefix-trie.js';
 import { createSearchResult } from './search-result.js';
 import { TopKSelector } from './top-k-selector.js';

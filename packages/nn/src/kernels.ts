@@ -19,8 +19,9 @@ export interface MatMulOptions extends SessionOptions {
 /** Options of {@link matMul}. */
 export interface MatMulIntoOptions extends MatMulOptions {
   /**
-   * A preallocated `m x n` result to write into (passed to onnxruntime as a preallocated output).
-   * Saves allocating a result per call; measured no faster than a fresh result (README "Kernels").
+   * A preallocated `m x n` result to write into (passed to onnxruntime as a preallocated output)
+   * and return. It saves no allocation with onnxruntime-node 1.30, whose binding still copies the
+   * output into a fresh buffer, and measured no faster than a fresh result (README "Kernels").
    */
   out?: Matrix;
 }

@@ -47,11 +47,12 @@ export interface TrainerOptions extends SessionOptions {
   trainable?: (name: string) => boolean;
   /**
    * How updated parameters and optimizer state come back from onnxruntime: `'onnxruntime'` lets it
-   * allocate fresh output buffers each step (which become the next step's inputs);
-   * `'preallocated'` ping-pongs between two preallocated sets (outputs written in place, nothing
-   * allocated per step; a buffer returned by {@link Trainer.parameter} is then overwritten two
-   * steps later — copy it to keep it). See README "How buffers move" for the measurements behind
-   * the default.
+   * allocate the output buffers each step (which become the next step's inputs);
+   * `'preallocated'` ping-pongs between two preallocated sets (onnxruntime writes the outputs into
+   * the set fed the step before; a buffer returned by {@link Trainer.parameter} is then overwritten
+   * two steps later — copy it to keep it). Both allocate the same per step: onnxruntime-node 1.30
+   * copies every output into a fresh ArrayBuffer even when it is given a preallocated one (measured,
+   * README "Memory").
    * @defaultValue 'preallocated'
    */
   outputBuffers?: 'onnxruntime' | 'preallocated';
