@@ -6,7 +6,8 @@
  *   flock /tmp/genrec-bench.lock pnpm --filter @genrec/semantic-id bench
  *   options: --dump-dir DIR (default /tmp/peer-dumps/rq_kmeans; created by running the peer when
  *   missing), --reps N (median of N, default 3), --no-peer (skip the Python side),
- *   --backend auto|js, --init kmeans++|random
+ *   --backend auto|js, --init kmeans++|random, --built (time the built dist/ in a plain `node`
+ *   child, bench/rq-kmeans-built.mjs, instead of this tsx process; default options only)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,6 +25,7 @@ const reps = Number(argument('reps', '3'));
 const backend = argument('backend', 'auto') as KernelBackend;
 const init = argument('init', 'kmeans++') as 'kmeans++' | 'random';
 const runPeer = !process.argv.includes('--no-peer');
+const built = process.argv.includes('--built');
 const peerScript = sharedPath('peers', 'rq_kmeans.py');
 const sequences = sharedPath('data', 'amazon2014-toys', 'Toys_and_Games.txt');
 
@@ -59,29 +61,48 @@ if (runPeer) {
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rows: Record<string, unknown>[] = [];
 const kernel = resolvedBackend(backend);
+interface GenrecRun {
+  times: number[];
+  relativeError: number;
+  iterationsPerLevel: number[];
+  skippedFractionPerLevel: number[];
+}
+let builtRuns: Record<string, GenrecRun> | undefined;
+if (built) {
+  if (backend !== 'auto' || init !== 'kmeans++') throw new Error('--built times the default options only (no --backend / --init)');
+  const script = join(import.meta.dirname, 'rq-kmeans-built.mjs');
+  const out = execFileSync(process.execPath, [script, dumpDirectory, String(reps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const parsed = JSON.parse(out.trim().split('\n').pop()!) as (GenrecRun & { name: string })[];
+  builtRuns = Object.fromEntries(parsed.map((run) => [run.name, run]));
+}
 for (const [name, vectors] of datasets) {
-  const times: number[] = [];
-  let fit: Awaited<ReturnType<typeof fitResidualKMeans>> | undefined;
-  for (let rep = 0; rep < reps; rep++) {
-    const started = performance.now();
-    fit = await fitResidualKMeans(vectors, { levels: 3, codebookSize: 256, maxIterations: 25, seed: 0, backend, init });
-    times.push((performance.now() - started) / 1000);
+  let run = builtRuns?.[name];
+  if (!run) {
+    const times: number[] = [];
+    let fit: Awaited<ReturnType<typeof fitResidualKMeans>> | undefined;
+    for (let rep = 0; rep < reps; rep++) {
+      const started = performance.now();
+      fit = await fitResidualKMeans(vectors, { levels: 3, codebookSize: 256, maxIterations: 25, seed: 0, backend, init });
+      times.push((performance.now() - started) / 1000);
+    }
+    run = { times, relativeError: fit!.relativeError, iterationsPerLevel: fit!.iterationsPerLevel, skippedFractionPerLevel: fit!.skippedFractionPerLevel };
   }
+  const times = run.times;
   const faiss = peer[name]?.methods.faiss_rq;
   rows.push({
     dataset: name,
     shape: `${vectors.rows}x${vectors.cols}`,
     genrecSeconds: Number(median(times).toFixed(3)),
     genrecSecondsAll: times.map((t) => Number(t.toFixed(3))),
-    genrecRelativeError: Number(fit!.relativeError.toFixed(6)),
-    iterationsPerLevel: fit!.iterationsPerLevel,
-    skippedFractionPerLevel: fit!.skippedFractionPerLevel.map((s) => Number(s.toFixed(3))),
+    genrecRelativeError: Number(run.relativeError.toFixed(6)),
+    iterationsPerLevel: run.iterationsPerLevel,
+    skippedFractionPerLevel: run.skippedFractionPerLevel.map((s) => Number(s.toFixed(3))),
     faissSeconds: faiss?.seconds ?? null,
     faissRelativeError: faiss?.rel_quant_error ?? null,
   });
 }
 
-console.log(`RQ-KMeans 3 x 256, <=25 iterations, ${init} init, kernels: ${kernel}, median of ${reps}`);
+console.log(`RQ-KMeans 3 x 256, <=25 iterations, ${init} init, kernels: ${kernel}, ${built ? 'built dist/ in plain node' : 'sources under tsx'}, median of ${reps}`);
 console.log('| data | genrec s | genrec rel. error | iterations | faiss RQ s | faiss rel. error |');
 console.log('|---|---|---|---|---|---|');
 for (const row of rows) {
@@ -89,4 +110,4 @@ for (const row of rows) {
     `| ${String(row.dataset)} ${String(row.shape)} | ${String(row.genrecSeconds)} | ${String(row.genrecRelativeError)} | ${(row.iterationsPerLevel as number[]).join(', ')} | ${String(row.faissSeconds ?? '-')} | ${String(row.faissRelativeError ?? '-')} |`,
   );
 }
-console.log(JSON.stringify({ benchmark: 'rq-kmeans', kernels: kernel, init, reps, rows }));
+console.log(JSON.stringify({ benchmark: 'rq-kmeans', kernels: kernel, init, reps, built, rows }));
