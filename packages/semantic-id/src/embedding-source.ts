@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { createMatrix, GenrecError, readNpy, readSafetensors, type Matrix, type Tensor } from '@genrec/core';
+import { createMatrix, GenrecError, readBytes, readNpy, readSafetensors, type Matrix, type Tensor } from '@genrec/core';
 import type { ItemEmbeddings } from './text-encoder.js';
 
 /**
@@ -99,13 +98,7 @@ function fromTensor(tensor: Tensor, ids: ArrayLike<number> | undefined, file: st
 }
 
 function readJsonlEmbeddings(path: string, idField: string, vectorField: string): ItemEmbeddings {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR';
-    throw new GenrecError(code, `could not read ${path}: ${(error as Error).message}`, { cause: error, details: { file: path } });
-  }
+  const text = new TextDecoder().decode(readBytes(path));
   const ids: number[] = [];
   const chunks: Float32Array[] = [];
   let dimension = -1;

@@ -6,7 +6,7 @@ import { add, reshape } from './ops.js';
  * Reverse-mode differentiation: appends the vector-Jacobian product nodes of every op between
  * `wrt` and `output` to the graph and returns d(output)/d(wrt[i]) (zeros when `output` does not
  * depend on it). Gradients of values used several times are summed; integer and bool tensors,
- * constants, {@link stopGradient} and nodes built under `noGrad` carry no gradient.
+ * constants, `stopGradient` and nodes built under `noGrad` carry no gradient.
  *
  * @param output - the value to differentiate (usually a scalar loss).
  * @param wrt - float tensors of the same graph.
