@@ -6,8 +6,13 @@
  * Inputs: the 256 users' `src_tokens` of the fixture's cases.json (batch 1: users 0..255, one call
  * each; batch 64: 20 calls over users 0..1279 taken cyclically from the 256, i.e. each user 5 times).
  *
- * Usage: tsx --conditions=development bench/tiger-beam.ts [--threads 2] [--no-spin] [--peer PEER.json]
- *        [--users-b1 256] [--calls-b64 20] [--warmup 3]
+ * Model: `--workers N` (default 2) runs {@link ParallelOnnxStepModel} (N worker threads, 1 onnxruntime
+ * thread each, a batch's users split between them); `--workers 0` runs the plain
+ * {@link OnnxSeq2SeqStepModel} on `--threads` intra-op threads. `--workers-b1` overrides the choice
+ * for batch 1 (default: same as `--workers`).
+ *
+ * Usage: tsx --conditions=development bench/tiger-beam.ts [--workers 2] [--workers-b1 N] [--threads 2] [--no-spin]
+ *        [--peer PEER.json] [--users-b1 256] [--calls-b64 20] [--warmup 3]
  * Prints a table and one JSON line (stdout).
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { cpus } from 'node:os';
 import { sharedPath } from '@genrec/core';
 import { beamSearch, createBeamSearchStats, type BeamSearchResult } from '../src/beam-search.js';
 import { OnnxSeq2SeqStepModel } from '../src/onnx-seq2seq-step-model.js';
+import { ParallelOnnxStepModel } from '../src/parallel-onnx-step-model.js';
 import { fixtureBatch, loadTigerFixture } from '../src/testing/tiger-fixture.js';
 
 function argument(name: string, fallback: string): string {
@@ -27,6 +33,8 @@ const peerFile = process.argv.includes('--peer') ? argument('peer', '') : undefi
 const usersB1 = Number(argument('users-b1', '256'));
 const callsB64 = Number(argument('calls-b64', '20'));
 const warmupCalls = Number(argument('warmup', '3'));
+const workers = Number(argument('workers', '2'));
+const workersB1 = Number(argument('workers-b1', String(workers)));
 
 const directory = sharedPath('peers', 'fixtures', 'tiger_onnx');
 if (!directory) {
@@ -34,12 +42,13 @@ if (!directory) {
   process.exit(0);
 }
 const fixture = loadTigerFixture(directory);
-const model = await OnnxSeq2SeqStepModel.create({
-  encoder: fixture.encoderPath,
-  decoder: fixture.decoderPath,
-  intraOpNumThreads: threads,
-  sessionOptions: { extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } },
-});
+const sessionOptions = { extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } };
+async function createModel(workerCount: number): Promise<OnnxSeq2SeqStepModel | ParallelOnnxStepModel> {
+  return workerCount > 0
+    ? ParallelOnnxStepModel.create({ encoder: fixture.encoderPath, decoder: fixture.decoderPath, workers: workerCount, sessionOptions })
+    : OnnxSeq2SeqStepModel.create({ encoder: fixture.encoderPath, decoder: fixture.decoderPath, intraOpNumThreads: threads, sessionOptions });
+}
+let model: OnnxSeq2SeqStepModel | ParallelOnnxStepModel;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -110,7 +119,10 @@ async function measure(batch: number, calls: number): Promise<{ trie: ModeRun; n
   };
 }
 
+model = await createModel(workersB1);
 const b1 = await measure(1, usersB1);
+await model.dispose();
+model = await createModel(workers);
 const b64 = await measure(64, callsB64);
 await model.dispose();
 
@@ -126,7 +138,7 @@ const peer = peerFile ? (JSON.parse(readFileSync(peerFile, 'utf8').trim().split(
 const rows: string[] = [];
 rows.push('| batch | mode | users | ours users/s | ours median ms/call | peer users/s | ratio ours/peer | valid ids |');
 rows.push('|---|---|---|---|---|---|---|---|');
-const result: Record<string, unknown> = { workload: 'tiger_beam', implementation: 'genrec-decoder', ort_threads: threads, ort_spinning: spin, cpus: cpus().length, runs: {} };
+const result: Record<string, unknown> = { workload: 'tiger_beam', implementation: 'genrec-decoder', workers_b1: workersB1, workers_b64: workers, ort_threads_b1: workersB1 > 0 ? 1 : threads, ort_threads_b64: workers > 0 ? 1 : threads, ort_spinning: spin, cpus: cpus().length, runs: {} };
 for (const [name, measured] of [['b1', b1], ['b64', b64]] as const) {
   for (const [modeName, run] of [['trie', measured.trie], ['no_trie', measured.noTrie]] as const) {
     const key = `${name}_${modeName}`;

@@ -33,4 +33,5 @@ export {
 } from './logits-processors.js';
 export { sampleSequences, type SampleOptions } from './sampling.js';
 export { OnnxSeq2SeqStepModel, type OnnxSeq2SeqStepModelOptions, type Seq2SeqTensorNames } from './onnx-seq2seq-step-model.js';
+export { ParallelOnnxStepModel, type ParallelOnnxStepModelOptions } from './parallel-onnx-step-model.js';
 export { SetIdDecoder, addSetIdTableToIndex, type SetIdDecodeOptions, type SetIdDecodeResult, type SetIdDecoderOptions } from './set-id-decoder.js';
