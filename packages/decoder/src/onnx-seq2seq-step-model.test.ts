@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GenrecError, sharedPath } from '@genrec/core';
+import { sharedPath } from '@genrec/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from './beam-search.js';
 import { OnnxSeq2SeqStepModel } from './onnx-seq2seq-step-model.js';
 import { fixtureBatch, loadTigerFixture, type TigerFixture } from './testing/tiger-fixture.js';
+import { rejectionCode } from './testing/error-code.js';
 
 const fixtureDirectory = sharedPath('peers', 'fixtures', 'tiger_onnx');
 if (!fixtureDirectory) console.warn('[decoder] skipping the TIGER ONNX cross-check: shared/peers/fixtures/tiger_onnx not found (set GENREC_SHARED_DIR)');
@@ -104,14 +105,7 @@ describe.skipIf(!fixtureDirectory)('OnnxSeq2SeqStepModel on the TIGER peer fixtu
   });
 
   it('reports bad configuration and input as GenrecError', async () => {
-    const code = async (promise: Promise<unknown>): Promise<string | undefined> => {
-      try {
-        await promise;
-      } catch (error) {
-        return GenrecError.isInstance(error) ? error.code : String(error);
-      }
-      return undefined;
-    };
+    const code = rejectionCode;
     expect(await code(OnnxSeq2SeqStepModel.create({ encoder: join(fixtureDirectory!, 'missing.onnx'), decoder: fixture.decoderPath }))).toBe('NOT_FOUND');
     expect(await code(OnnxSeq2SeqStepModel.create({ encoder: fixture.encoderPath, decoder: fixture.decoderPath, names: { logits: 'scores' } }))).toBe('INVALID_OPTION');
     expect(await code(OnnxSeq2SeqStepModel.create({ encoder: fixture.encoderPath, decoder: fixture.decoderPath, names: { cache: {} } }))).toBe('INVALID_OPTION');

@@ -1,9 +1,10 @@
-import { GenrecError, sharedPath } from '@genrec/core';
+import { sharedPath } from '@genrec/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from './beam-search.js';
 import { OnnxSeq2SeqStepModel } from './onnx-seq2seq-step-model.js';
 import { ParallelOnnxStepModel } from './parallel-onnx-step-model.js';
 import { fixtureBatch, loadTigerFixture, type TigerFixture } from './testing/tiger-fixture.js';
+import { rejectionCode } from './testing/error-code.js';
 
 const fixtureDirectory = sharedPath('peers', 'fixtures', 'tiger_onnx');
 if (!fixtureDirectory) console.warn('[decoder] skipping the ParallelOnnxStepModel checks: shared/peers/fixtures/tiger_onnx not found (set GENREC_SHARED_DIR)');
@@ -72,14 +73,7 @@ describe.skipIf(!fixtureDirectory)('ParallelOnnxStepModel on the TIGER peer fixt
   });
 
   it('reports bad options and input as GenrecError', async () => {
-    const code = async (promise: Promise<unknown>): Promise<string | undefined> => {
-      try {
-        await promise;
-      } catch (error) {
-        return GenrecError.isInstance(error) ? error.code : String(error);
-      }
-      return undefined;
-    };
+    const code = rejectionCode;
     expect(await code(ParallelOnnxStepModel.create({ encoder: fixture.encoderPath, decoder: fixture.decoderPath, workers: 0 }))).toBe('INVALID_OPTION');
     expect(await code(parallel.encode({ tokens: new Int32Array(10), batchSize: 1, length: 80 }))).toBe('SHAPE_MISMATCH');
     const session = await parallel.encode(fixtureBatch(fixture, 0, 2));
