@@ -6,13 +6,15 @@
  * Inputs: the 256 users' `src_tokens` of the fixture's cases.json (batch 1: users 0..255, one call
  * each; batch 64: 20 calls over users 0..1279 taken cyclically from the 256, i.e. each user 5 times).
  *
- * Model: `--workers N` (default 2) runs {@link ParallelOnnxStepModel} (N worker threads, 1 onnxruntime
- * thread each, a batch's users split between them); `--workers 0` runs the plain
- * {@link OnnxSeq2SeqStepModel} on `--threads` intra-op threads. `--workers-b1` overrides the choice
- * for batch 1 (default: same as `--workers`).
+ * Model: `--model transformer` (default) runs {@link TransformerStepModel} on the fixture's weights (read
+ * from the two .onnx files): genrec's own graphs, `--workers N` (default 2) worker threads with 1
+ * onnxruntime thread each, `--sub-batch U` users per concurrent sub-batch (default: the model's).
+ * `--model onnx` runs the exported files themselves: {@link ParallelOnnxStepModel} with `--workers N`,
+ * or with `--workers 0` the plain {@link OnnxSeq2SeqStepModel} on `--threads` intra-op threads.
+ * `--workers-b1` overrides the worker count for batch 1 (default: same as `--workers`).
  *
- * Usage: tsx --conditions=development bench/tiger-beam.ts [--workers 2] [--workers-b1 N] [--threads 2] [--no-spin]
- *        [--peer PEER.json] [--users-b1 256] [--calls-b64 20] [--warmup 3]
+ * Usage: tsx --conditions=development bench/tiger-beam.ts [--model transformer|onnx] [--workers 2] [--workers-b1 N]
+ *        [--sub-batch U] [--threads 2] [--no-spin] [--peer PEER.json] [--users-b1 256] [--calls-b64 20] [--warmup 3]
  * Prints a table and one JSON line (stdout).
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +23,8 @@ import { sharedPath } from '@genrec/core';
 import { beamSearch, createBeamSearchStats, type BeamSearchResult } from '../src/beam-search.js';
 import { OnnxSeq2SeqStepModel } from '../src/onnx-seq2seq-step-model.js';
 import { ParallelOnnxStepModel } from '../src/parallel-onnx-step-model.js';
-import { fixtureBatch, loadTigerFixture } from '../src/testing/tiger-fixture.js';
+import { fixtureBatch, loadTigerFixture, loadTigerFixtureTransformer } from '../src/testing/tiger-fixture.js';
+import { TransformerStepModel } from '../src/transformer/transformer-step-model.js';
 
 function argument(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -35,6 +38,9 @@ const callsB64 = Number(argument('calls-b64', '20'));
 const warmupCalls = Number(argument('warmup', '3'));
 const workers = Number(argument('workers', '2'));
 const workersB1 = Number(argument('workers-b1', String(workers)));
+const modelKind = argument('model', 'transformer');
+const subBatch = process.argv.includes('--sub-batch') ? Number(argument('sub-batch', '8')) : undefined;
+if (modelKind !== 'transformer' && modelKind !== 'onnx') throw new Error(`--model must be transformer or onnx, got ${modelKind}`);
 
 const directory = sharedPath('peers', 'fixtures', 'tiger_onnx');
 if (!directory) {
@@ -43,12 +49,16 @@ if (!directory) {
 }
 const fixture = loadTigerFixture(directory);
 const sessionOptions = { extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } };
-async function createModel(workerCount: number): Promise<OnnxSeq2SeqStepModel | ParallelOnnxStepModel> {
+const transformer = modelKind === 'transformer' ? loadTigerFixtureTransformer(fixture) : undefined;
+async function createModel(workerCount: number): Promise<OnnxSeq2SeqStepModel | ParallelOnnxStepModel | TransformerStepModel> {
+  if (transformer) {
+    return TransformerStepModel.create({ ...transformer, workers: workerCount, allowSpinning: spin, ...(subBatch !== undefined ? { subBatchUsers: subBatch } : {}) });
+  }
   return workerCount > 0
     ? ParallelOnnxStepModel.create({ encoder: fixture.encoderPath, decoder: fixture.decoderPath, workers: workerCount, sessionOptions })
     : OnnxSeq2SeqStepModel.create({ encoder: fixture.encoderPath, decoder: fixture.decoderPath, intraOpNumThreads: threads, sessionOptions });
 }
-let model: OnnxSeq2SeqStepModel | ParallelOnnxStepModel;
+let model: OnnxSeq2SeqStepModel | ParallelOnnxStepModel | TransformerStepModel;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -138,7 +148,7 @@ const peer = peerFile ? (JSON.parse(readFileSync(peerFile, 'utf8').trim().split(
 const rows: string[] = [];
 rows.push('| batch | mode | users | ours users/s | ours median ms/call | peer users/s | ratio ours/peer | valid ids |');
 rows.push('|---|---|---|---|---|---|---|---|');
-const result: Record<string, unknown> = { workload: 'tiger_beam', implementation: 'genrec-decoder', workers_b1: workersB1, workers_b64: workers, ort_threads_b1: workersB1 > 0 ? 1 : threads, ort_threads_b64: workers > 0 ? 1 : threads, ort_spinning: spin, cpus: cpus().length, runs: {} };
+const result: Record<string, unknown> = { workload: 'tiger_beam', implementation: 'genrec-decoder', model: modelKind === 'transformer' ? 'TransformerStepModel' : workers > 0 ? 'ParallelOnnxStepModel' : 'OnnxSeq2SeqStepModel', sub_batch_users: subBatch ?? 'default', workers_b1: workersB1, workers_b64: workers, ort_threads_b1: workersB1 > 0 || transformer ? 1 : threads, ort_threads_b64: workers > 0 || transformer ? 1 : threads, ort_spinning: spin, cpus: cpus().length, runs: {} };
 for (const [name, measured] of [['b1', b1], ['b64', b64]] as const) {
   for (const [modeName, run] of [['trie', measured.trie], ['no_trie', measured.noTrie]] as const) {
     const key = `${name}_${modeName}`;

@@ -3,7 +3,7 @@ import { BeamState } from './beam-state.js';
 import { logSumExpRow } from './log-sum-exp.js';
 import { composeLogitsProcessors, type LogitsProcessor } from './logits-processors.js';
 import type { PrefixTrie } from './prefix-trie.js';
-import { createSearchResult } from './search-result.js';
+import { checkSplit, createSearchResult, mergeSearchResults, selectUsers } from './search-result.js';
 import { TopKSelector } from './top-k-selector.js';
 
 /** Per user, the item ids a search must not return (e.g. the user's history). */
@@ -241,6 +241,20 @@ function validate(model: StepModel, inputs: StepModelInput, options: BeamSearchO
 
 async function runSearch(model: StepModel, inputs: StepModelInput, options: BeamSearchOptions, groups: number, diversityPenalty: number): Promise<BeamSearchResult> {
   const config = validate(model, inputs, options, groups, diversityPenalty);
+  const parts = model.splitBatch?.(inputs);
+  if (parts === undefined || parts.length <= 1) return searchBatch(model, inputs, options, config);
+  // concurrent sub-batches (the model's plan), merged back into the input's user order
+  const subsets = checkSplit(parts, inputs.batchSize);
+  const results = await Promise.all(
+    subsets.map((users) => {
+      const exclude = config.exclude;
+      return searchBatch(model, selectUsers(inputs, users), options, exclude ? { ...config, exclude: Array.from(users, (user) => exclude[user]) } : config);
+    }),
+  );
+  return mergeSearchResults(inputs.batchSize, subsets, results);
+}
+
+async function searchBatch(model: StepModel, inputs: StepModelInput, options: BeamSearchOptions, config: SearchConfig): Promise<BeamSearchResult> {
   const stats = options.stats;
   let clock = performance.now();
   const session = await model.encode(inputs);
@@ -254,7 +268,7 @@ async function runSearch(model: StepModel, inputs: StepModelInput, options: Beam
     for (let step = 0; step < config.steps; step++) {
       const { state } = search;
       const before = performance.now();
-      const logits = await session.step(search.inputTokens.subarray(0, state.rows), step === 0 ? null : state.parents.subarray(0, state.rows), state.beamsPerUser);
+      const logits = await session.step(search.inputTokens.subarray(0, state.rows), step === 0 ? null : state.parents.subarray(0, state.rows), state.beamsPerUser, step === config.steps - 1);
       const after = performance.now();
       if (stats) stats.modelMs += after - before;
       search.advance(logits, stats);

@@ -35,3 +35,12 @@ export { sampleSequences, type SampleOptions } from './sampling.js';
 export { OnnxSeq2SeqStepModel, type OnnxSeq2SeqStepModelOptions, type Seq2SeqTensorNames } from './onnx-seq2seq-step-model.js';
 export { ParallelOnnxStepModel, type ParallelOnnxStepModelOptions } from './parallel-onnx-step-model.js';
 export { SetIdDecoder, addSetIdTableToIndex, type SetIdDecodeOptions, type SetIdDecodeResult, type SetIdDecoderOptions } from './set-id-decoder.js';
+export { TransformerStepModel, type TransformerStepModelOptions } from './transformer/transformer-step-model.js';
+export {
+  checkTransformerWeights,
+  resolveTransformerSpec,
+  transformerWeightShapes,
+  type ResolvedTransformerSpec,
+  type TransformerSpec,
+  type TransformerWeights,
+} from './transformer/spec.js';

@@ -103,7 +103,7 @@ export async function sampleSequences(model: StepModel, inputs: StepModelInput, 
     for (let step = 0; step < steps; step++) {
       const first = step === 0;
       const stepRows = first ? batchSize : rows;
-      const logits = await session.step(inputTokens.subarray(0, stepRows), first ? null : parents, first ? 1 : samples);
+      const logits = await session.step(inputTokens.subarray(0, stepRows), first ? null : parents, first ? 1 : samples, step === steps - 1);
       if (logits.length < stepRows * vocabularySize) throw new GenrecError('SHAPE_MISMATCH', `the model returned ${logits.length} logits, expected ${stepRows} x ${vocabularySize}`);
       // Expand to one row per sample (at step 0 all samples of a user share the start row).
       for (let row = 0; row < rows; row++) {

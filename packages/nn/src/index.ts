@@ -10,6 +10,7 @@ export const version = '0.0.0';
 
 export { matMul, matMulTopK, squaredDistances, releaseKernelSessions, type MatMulOptions, type MatMulIntoOptions, type TopKResult } from './kernels.js';
 export { createSession, SessionCache, type SessionOptions } from './runtime/session.js';
+export { readOnnxModel, type OnnxModelContents, type OnnxNodeInfo } from './onnx/read.js';
 export { encodeModel, attr, OPSET_VERSION, IR_VERSION, type DType, type Attribute, type NodeInit, type ValueInfoInit, type ModelInit, type TensorProtoInit } from './onnx/proto.js';
 export { Graph, SymbolicTensor, init, type Shape, type Initializer, type GraphOptions, type Parameter, type DropoutSite, type OpNode, type VjpFunction, type TensorKind, type ToModelOptions, type BuiltModel } from './graph/graph.js';
 export * as ops from './graph/ops.js';

@@ -16,6 +16,14 @@ export interface StepModel {
   readonly vocabularySize: number;
   /** Encodes a batch of user contexts once. */
   encode(input: StepModelInput): Promise<StepSession>;
+  /**
+   * Optional: splits a batch into sub-batches (user indices of `input`, each ascending) that the
+   * model serves best as separate, concurrent sessions, e.g. one or two per worker thread, users
+   * of similar context length together. Decoders that honour it run one search per sub-batch
+   * concurrently and return the results in the input's user order; a user's result must not
+   * depend on the split.
+   */
+  splitBatch?(input: StepModelInput): readonly Int32Array[];
 }
 
 /**
@@ -30,8 +38,10 @@ export interface StepSession {
    * `rows = batchSize * beamsPerUser`. `parents[r]` is the row of the previous step that row `r`
    * extends (the cache is reordered accordingly); `null` at the first step.
    * The returned buffer may be reused by the next call: copy what must be kept.
+   * `final` is a hint that no step will follow, so the session need not keep its cache for it
+   * (a step after a `final` one may fail).
    */
-  step(tokens: Int32Array, parents: Int32Array | null, beamsPerUser: number): Promise<Float32Array>;
+  step(tokens: Int32Array, parents: Int32Array | null, beamsPerUser: number, final?: boolean): Promise<Float32Array>;
   /** Releases the session's buffers. */
   dispose(): void;
 }

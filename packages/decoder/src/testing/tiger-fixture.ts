@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSemanticIdTable, createTokenLayout, type StepModelInput } from '@genrec/core';
+import { readOnnxModel, type OnnxModelContents } from '@genrec/nn';
 import { PrefixTrie } from '../prefix-trie.js';
+import type { TransformerSpec } from '../transformer/spec.js';
 
 /** The TIGER peer's ONNX fixture (`shared/peers/fixtures/tiger_onnx`), parsed. */
 export interface TigerFixture {
@@ -40,4 +42,66 @@ export function fixtureBatch(fixture: TigerFixture, first: number, count: number
   const tokens = new Int32Array(count * length);
   for (let i = 0; i < count; i++) tokens.set(fixture.users[(first + i) % fixture.users.length]!.srcTokens, i * length);
   return { tokens, batchSize: count, length };
+}
+
+/**
+ * The fixture's weights under {@link TransformerWeights} names, read from the two ONNX files (the
+ * LayerNorm parameters through the files' LayerNormalization nodes, in graph order), and its
+ * architecture from manifest.json.
+ */
+export function loadTigerFixtureTransformer(fixture: TigerFixture): { spec: TransformerSpec; weights: Map<string, Float32Array> } {
+  const manifest = JSON.parse(readFileSync(join(fixture.directory, 'manifest.json'), 'utf8')) as {
+    model: { d_model: number; heads: number; head_dim: number; ffn: number; encoder_layers: number; decoder_layers: number; vocab: number; src_len_max: number; decoder_positions: number };
+  };
+  const m = manifest.model;
+  const spec: TransformerSpec = {
+    vocabularySize: m.vocab,
+    modelDimension: m.d_model,
+    heads: m.heads,
+    headDimension: m.head_dim,
+    feedForwardDimension: m.ffn,
+    encoderLayers: m.encoder_layers,
+    decoderLayers: m.decoder_layers,
+    maxSourceLength: m.src_len_max,
+    maxTargetLength: m.decoder_positions,
+  };
+  const weights = new Map<string, Float32Array>();
+  const encoder = readOnnxModel(fixture.encoderPath);
+  const decoder = readOnnxModel(fixture.decoderPath);
+  const take = (model: OnnxModelContents, from: string, to: string): void => {
+    const tensor = model.tensors.get(from);
+    if (!tensor || tensor.dtype !== 'float32') throw new Error(`fixture tensor ${from} missing`);
+    weights.set(to, tensor.data as Float32Array);
+  };
+  take(encoder, 'p.tok_emb', 'embedding');
+  take(encoder, 'p.enc_pos', 'encoder.position');
+  take(decoder, 'p.dec_pos', 'decoder.position');
+  const attention = { wq: 'query', wk: 'key', wv: 'value', wo: 'output' } as const;
+  const cross = { cq: 'query', ck: 'key', cv: 'value', co: 'output' } as const;
+  for (let i = 0; i < m.encoder_layers; i++) {
+    for (const [from, to] of Object.entries(attention)) take(encoder, `p.enc${i}_${from}`, `encoder.layers.${i}.attention.${to}.weight`);
+    take(encoder, `p.enc${i}_w1`, `encoder.layers.${i}.feedForward.in.weight`);
+    take(encoder, `p.enc${i}_w2`, `encoder.layers.${i}.feedForward.out.weight`);
+  }
+  for (let i = 0; i < m.decoder_layers; i++) {
+    for (const [from, to] of Object.entries(attention)) take(decoder, `p.dec${i}_${from}`, `decoder.layers.${i}.selfAttention.${to}.weight`);
+    for (const [from, to] of Object.entries(cross)) take(from === 'ck' || from === 'cv' ? encoder : decoder, `p.dec${i}_${from}`, `decoder.layers.${i}.crossAttention.${to}.weight`);
+    take(decoder, `p.dec${i}_w1`, `decoder.layers.${i}.feedForward.in.weight`);
+    take(decoder, `p.dec${i}_w2`, `decoder.layers.${i}.feedForward.out.weight`);
+  }
+  const norms = (model: OnnxModelContents, names: string[]): void => {
+    const nodes = model.nodes.filter((node) => node.opType === 'LayerNormalization');
+    if (nodes.length !== names.length) throw new Error(`expected ${names.length} LayerNormalization nodes, found ${nodes.length}`);
+    nodes.forEach((node, k) => {
+      take(model, node.inputs[1]!, `${names[k]}.weight`);
+      take(model, node.inputs[2]!, `${names[k]}.bias`);
+    });
+  };
+  const encoderNorms: string[] = [];
+  for (let i = 0; i < m.encoder_layers; i++) encoderNorms.push(`encoder.layers.${i}.norm1`, `encoder.layers.${i}.norm2`);
+  norms(encoder, [...encoderNorms, 'encoder.norm']);
+  const decoderNorms: string[] = [];
+  for (let i = 0; i < m.decoder_layers; i++) decoderNorms.push(`decoder.layers.${i}.norm1`, `decoder.layers.${i}.norm2`, `decoder.layers.${i}.norm3`);
+  norms(decoder, [...decoderNorms, 'decoder.norm']);
+  return { spec, weights };
 }

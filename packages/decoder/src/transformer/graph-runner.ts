@@ -1,0 +1,205 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { GenrecError } from '@genrec/core';
+import * as ort from 'onnxruntime-node';
+
+/** A tensor sent to a runner: data and dims, or the key of a value the runner kept. */
+export type FeedValue = { readonly dtype: 'float32' | 'int64'; readonly data: Float32Array | BigInt64Array; readonly dims: readonly number[] } | string;
+
+/** One run: inputs, outputs to return, outputs to keep in the runner under keys. */
+export interface RunRequest {
+  readonly graph: string;
+  readonly feeds: Readonly<Record<string, FeedValue>>;
+  readonly fetch: readonly string[];
+  readonly keep: Readonly<Record<string, string>>;
+}
+
+/**
+ * Runs named onnxruntime sessions and keeps chosen outputs where they were produced (in this thread
+ * or in a worker), so that tensors fed back to later runs (KV caches, encoder outputs) never cross
+ * threads.
+ */
+export interface GraphRunner {
+  load(graph: string, bytes: Uint8Array): Promise<void>;
+  run(request: RunRequest): Promise<Record<string, Float32Array>>;
+  release(keys: readonly string[]): void;
+  close(): Promise<void>;
+}
+
+/** onnxruntime session options of the runners (threads and spinning). */
+export interface RunnerSessionOptions {
+  intraOpNumThreads: number;
+  allowSpinning: boolean;
+}
+
+function sessionOptions(options: RunnerSessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: options.intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } },
+  };
+}
+
+/** Sessions in the calling thread. */
+export class LocalGraphRunner implements GraphRunner {
+  readonly #sessions = new Map<string, ort.InferenceSession>();
+  readonly #kept = new Map<string, ort.Tensor>();
+  readonly #options: ort.InferenceSession.SessionOptions;
+
+  constructor(options: RunnerSessionOptions) {
+    this.#options = sessionOptions(options);
+  }
+
+  async load(graph: string, bytes: Uint8Array): Promise<void> {
+    try {
+      this.#sessions.set(graph, await ort.InferenceSession.create(bytes, this.#options));
+    } catch (error) {
+      throw new GenrecError('RUNTIME_ERROR', `onnxruntime could not load the ${graph} graph: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async run(request: RunRequest): Promise<Record<string, Float32Array>> {
+    const session = this.#sessions.get(request.graph);
+    if (!session) throw new GenrecError('RUNTIME_ERROR', `graph ${request.graph} is not loaded`);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, value] of Object.entries(request.feeds)) {
+      if (typeof value === 'string') {
+        const kept = this.#kept.get(value);
+        if (!kept) throw new GenrecError('INVALID_INPUT', `no kept value "${value}" (released, or its session was disposed)`);
+        feeds[name] = kept;
+      } else feeds[name] = new ort.Tensor(value.dtype, value.data, value.dims as number[]);
+    }
+    let outputs: ort.InferenceSession.ReturnType;
+    try {
+      outputs = await session.run(feeds, [...request.fetch, ...Object.keys(request.keep)]);
+    } catch (error) {
+      throw new GenrecError('RUNTIME_ERROR', `onnxruntime failed to run the ${request.graph} graph: ${(error as Error).message}`, { cause: error });
+    }
+    for (const [name, key] of Object.entries(request.keep)) this.#kept.set(key, outputs[name]!);
+    const result: Record<string, Float32Array> = {};
+    for (const name of request.fetch) result[name] = outputs[name]!.data as Float32Array;
+    return result;
+  }
+
+  release(keys: readonly string[]): void {
+    for (const key of keys) this.#kept.delete(key);
+  }
+
+  async close(): Promise<void> {
+    this.#kept.clear();
+    for (const session of this.#sessions.values()) await session.release();
+    this.#sessions.clear();
+  }
+}
+
+/** The worker: plain CommonJS run with `eval: true`, so it loads the same way under tsx, vitest and `dist/`. */
+const WORKER_SOURCE = String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+const sessions = new Map();
+const kept = new Map();
+async function handle(message) {
+  if (message.kind === 'load') {
+    sessions.set(message.graph, await ort.InferenceSession.create(message.bytes, workerData.sessionOptions));
+    return {};
+  }
+  if (message.kind === 'run') {
+    const session = sessions.get(message.graph);
+    if (!session) throw new Error('graph ' + message.graph + ' is not loaded');
+    const feeds = {};
+    for (const [name, value] of Object.entries(message.feeds)) {
+      if (typeof value === 'string') {
+        const tensor = kept.get(value);
+        if (!tensor) throw new Error('no kept value "' + value + '" (released, or its session was disposed)');
+        feeds[name] = tensor;
+      } else feeds[name] = new ort.Tensor(value.dtype, value.data, value.dims);
+    }
+    const outputs = await session.run(feeds, [...message.fetch, ...Object.keys(message.keep)]);
+    for (const [name, key] of Object.entries(message.keep)) kept.set(key, outputs[name]);
+    const result = {};
+    for (const name of message.fetch) result[name] = outputs[name].data;
+    return { outputs: result };
+  }
+  if (message.kind === 'release') {
+    for (const key of message.keys) kept.delete(key);
+    return undefined;
+  }
+  if (message.kind === 'close') {
+    kept.clear();
+    for (const session of sessions.values()) await session.release();
+    return {};
+  }
+  throw new Error('unknown request ' + message.kind);
+}
+function post(reply) {
+  // hand the output buffers over instead of copying them (when onnxruntime's buffers allow it)
+  const buffers = reply.outputs ? Object.values(reply.outputs).map((array) => array.buffer) : [];
+  try {
+    parentPort.postMessage(reply, buffers);
+  } catch {
+    parentPort.postMessage(reply);
+  }
+}
+parentPort.on('message', (message) => {
+  handle(message).then(
+    (reply) => { if (reply !== undefined) post({ id: message.id, ...reply }); },
+    (error) => parentPort.postMessage({ id: message.id, error: String(error && error.message ? error.message : error) }),
+  );
+});
+`;
+
+interface WorkerReply {
+  id: number;
+  error?: string;
+  outputs?: Record<string, Float32Array>;
+}
+
+/** Sessions in a worker thread (its own onnxruntime sessions and threads). */
+export class WorkerGraphRunner implements GraphRunner {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
+  #nextId = 0;
+
+  constructor(options: RunnerSessionOptions) {
+    const workerData = { ortPath: createRequire(import.meta.url).resolve('onnxruntime-node'), sessionOptions: sessionOptions(options) };
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
+    this.#worker.on('message', (reply: WorkerReply) => {
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      this.#pending.delete(reply.id);
+      if (reply.error !== undefined) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker failed: ${reply.error}`));
+      else pending.resolve(reply);
+    });
+    this.#worker.on('error', (error) => {
+      for (const pending of this.#pending.values()) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker crashed: ${error.message}`, { cause: error }));
+      this.#pending.clear();
+    });
+  }
+
+  #request(message: Record<string, unknown>): Promise<WorkerReply> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...message, id });
+    });
+  }
+
+  async load(graph: string, bytes: Uint8Array): Promise<void> {
+    await this.#request({ kind: 'load', graph, bytes });
+  }
+
+  async run(request: RunRequest): Promise<Record<string, Float32Array>> {
+    return (await this.#request({ kind: 'run', ...request })).outputs!;
+  }
+
+  release(keys: readonly string[]): void {
+    this.#worker.postMessage({ kind: 'release', keys, id: -1 });
+  }
+
+  async close(): Promise<void> {
+    await this.#request({ kind: 'close' });
+    await this.#worker.terminate();
+  }
+}

@@ -1,0 +1,387 @@
+import { availableParallelism } from 'node:os';
+import { GenrecError, type StepModel, type StepModelInput, type StepSession } from '@genrec/core';
+import { LocalGraphRunner, WorkerGraphRunner, type FeedValue, type GraphRunner } from './graph-runner.js';
+import { buildDecoderStepGraph, buildEncoderGraph } from './graphs.js';
+import { checkTransformerWeights, resolveTransformerSpec, type ResolvedTransformerSpec, type TransformerSpec, type TransformerWeights } from './spec.js';
+
+/** Options of {@link TransformerStepModel.create}. */
+export interface TransformerStepModelOptions {
+  /** The architecture. */
+  spec: TransformerSpec;
+  /** The weights, by the names of {@link TransformerWeights}. */
+  weights: TransformerWeights;
+  /**
+   * Worker threads, each with its own onnxruntime sessions; a batch's users are split into this
+   * many contiguous parts run concurrently (fewer when the batch has fewer users). 0 runs the
+   * sessions in the calling thread.
+   * @defaultValue the number of cores (`os.availableParallelism()`)
+   */
+  workers?: number;
+  /**
+   * onnxruntime intra-op threads per worker (or of the in-thread sessions). More than 1 rarely
+   * helps these small operators and, with spinning threads on a busy machine, can be much slower
+   * (measured 2-3x slower at batch 1 on the 2-core VM).
+   * @defaultValue 1
+   */
+  intraOpNumThreads?: number;
+  /** Let onnxruntime's threads spin while waiting for work. @defaultValue true */
+  allowSpinning?: boolean;
+  /**
+   * Users per sub-batch in {@link TransformerStepModel.splitBatch}: a batch is cut into
+   * `max(runners, ceil(batchSize / subBatchUsers))` groups of similar context length (at most one
+   * per user). `Infinity` keeps every batch whole (one sub-batch per runner).
+   * @defaultValue 8
+   */
+  subBatchUsers?: number;
+}
+
+const ENCODER = 'encoder';
+
+/**
+ * A {@link StepModel} that builds its own onnxruntime graphs for an encoder-decoder Transformer
+ * (TIGER's architecture, {@link TransformerSpec}) from weights, instead of running an exported
+ * file. Same arithmetic as the plain model, less work:
+ *
+ * - the encoder computes only the real tokens of each context (padding is skipped, positions are
+ *   passed explicitly), and attention reads them through index gathers;
+ * - each decoder position has its own graph; earlier positions' keys and values stay in
+ *   onnxruntime tensors where they were produced and are gathered per hypothesis inside the graph
+ *   (through the chain of parents), so no cache is reordered or copied in JavaScript;
+ * - cross-attention keys are per user (never copied per beam); self-attention over the few
+ *   positions is elementwise; the first layer's input projections are tables over the vocabulary;
+ * - with `workers`, a batch's users are split over worker threads (one onnxruntime thread each).
+ *
+ * @example
+ * ```ts
+ * const model = await TransformerStepModel.create({ spec, weights, workers: 2 });
+ * const result = await beamSearch(model, { tokens, batchSize: 64, length: 80 }, { trie, beamWidth: 20, resultCount: 10 });
+ * await model.dispose();
+ * ```
+ */
+export class TransformerStepModel implements StepModel {
+  /** Width of the logits. */
+  readonly vocabularySize: number;
+  /** The architecture with defaults filled in. */
+  readonly spec: ResolvedTransformerSpec;
+  readonly #weights: TransformerWeights;
+  readonly #runners: GraphRunner[];
+  readonly #graphs = new Map<string, Uint8Array>();
+  readonly #loaded: Array<Map<string, Promise<void>>>;
+  /** Estimated work of the sessions open on each runner (context tokens). */
+  readonly #load: Float64Array;
+  readonly #subBatchUsers: number;
+  #nextSession = 0;
+  #disposed = false;
+
+  private constructor(spec: ResolvedTransformerSpec, weights: TransformerWeights, runners: GraphRunner[], subBatchUsers: number) {
+    this.spec = spec;
+    this.vocabularySize = spec.vocabularySize;
+    this.#weights = weights;
+    this.#runners = runners;
+    this.#loaded = runners.map(() => new Map());
+    this.#load = new Float64Array(runners.length);
+    this.#subBatchUsers = subBatchUsers;
+  }
+
+  /**
+   * Checks the spec and weights, starts the runners and loads the encoder graph (decoder position
+   * graphs are built and loaded on first use).
+   *
+   * @throws GenrecError `INVALID_OPTION` for a bad spec or option; as {@link checkTransformerWeights}
+   *   for the weights; `RUNTIME_ERROR` when onnxruntime cannot load a graph.
+   */
+  static async create(options: TransformerStepModelOptions): Promise<TransformerStepModel> {
+    const spec = resolveTransformerSpec(options.spec);
+    checkTransformerWeights(spec, options.weights);
+    const cores = availableParallelism();
+    const workers = options.workers ?? cores;
+    if (!Number.isInteger(workers) || workers < 0) throw new GenrecError('INVALID_OPTION', `workers must be a non-negative integer, got ${workers}`, { details: { field: 'workers' } });
+    const threads = options.intraOpNumThreads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new GenrecError('INVALID_OPTION', `intraOpNumThreads must be a positive integer, got ${threads}`, { details: { field: 'intraOpNumThreads' } });
+    const subBatchUsers = options.subBatchUsers ?? 8;
+    if (!(subBatchUsers >= 1)) throw new GenrecError('INVALID_OPTION', `subBatchUsers must be >= 1, got ${subBatchUsers}`, { details: { field: 'subBatchUsers' } });
+    const runnerOptions = { intraOpNumThreads: threads, allowSpinning: options.allowSpinning ?? true };
+    const runners: GraphRunner[] = workers === 0 ? [new LocalGraphRunner(runnerOptions)] : Array.from({ length: workers }, () => new WorkerGraphRunner(runnerOptions));
+    const model = new TransformerStepModel(spec, options.weights, runners, subBatchUsers);
+    try {
+      await Promise.all(runners.map((_, index) => model.#ensure(index, ENCODER)));
+    } catch (error) {
+      await Promise.allSettled(runners.map((runner) => runner.close()));
+      throw error;
+    }
+    return model;
+  }
+
+  /** Number of runners (worker threads, or 1 in-thread). */
+  get runnerCount(): number {
+    return this.#runners.length;
+  }
+
+  /** Loads graph `name` into runner `index` once. */
+  #ensure(index: number, name: string): Promise<void> {
+    const loaded = this.#loaded[index]!;
+    let pending = loaded.get(name);
+    if (pending === undefined) {
+      let bytes = this.#graphs.get(name);
+      if (bytes === undefined) {
+        bytes = name === ENCODER ? buildEncoderGraph(this.spec, this.#weights) : buildDecoderStepGraph(this.spec, this.#weights, Number(name.slice(5)), true);
+        this.#graphs.set(name, bytes);
+      }
+      pending = this.#runners[index]!.load(name, bytes);
+      pending.catch(() => loaded.delete(name));
+      loaded.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** @internal Runs decoder position `step` on runner `index` (loading its graph on first use). */
+  async runStep(index: number, step: number, feeds: Record<string, FeedValue>, keep: Record<string, string>): Promise<Float32Array> {
+    await this.#ensure(index, `step_${step}`);
+    return (await this.#runners[index]!.run({ graph: `step_${step}`, feeds, fetch: ['logits'], keep })).logits!;
+  }
+
+  /** @internal Drops kept values of a finished session and its share of the runner's load. */
+  endSession(index: number, keys: readonly string[], work: number): void {
+    if (keys.length > 0 && !this.#disposed) this.#runners[index]!.release(keys);
+    this.#load[index]! -= work;
+  }
+
+  /**
+   * Cuts a batch into sub-batches of users with similar context length (longest first), at least
+   * one per runner and about `subBatchUsers` users each, so that `beamSearch` runs them
+   * concurrently: the runners work in parallel, while one sub-batch's search step runs in
+   * JavaScript the runner serves another, and shorter contexts are not padded to the longest.
+   */
+  splitBatch(input: StepModelInput): readonly Int32Array[] {
+    const { batchSize, length, tokens } = input;
+    const groups = Math.min(batchSize, Math.max(this.#runners.length, Math.ceil(batchSize / this.#subBatchUsers)));
+    if (groups <= 1 || tokens.length !== batchSize * length) return [Int32Array.from({ length: batchSize }, (_, user) => user)];
+    const lengths = new Int32Array(batchSize);
+    for (let user = 0; user < batchSize; user++) {
+      let count = 0;
+      for (let c = 0; c < length; c++) if (tokens[user * length + c] !== this.spec.padToken) count++;
+      lengths[user] = count;
+    }
+    const order = Array.from({ length: batchSize }, (_, user) => user).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
+    return Array.from({ length: groups }, (_, g) =>
+      Int32Array.from(order.slice(Math.round((g * batchSize) / groups), Math.round(((g + 1) * batchSize) / groups))).sort(),
+    );
+  }
+
+  /**
+   * Packs the batch's contexts (padding dropped) and runs the encoder on the least busy runner.
+   *
+   * @throws GenrecError `SHAPE_MISMATCH` for a wrong token count or a context longer than
+   *   `maxSourceLength`; `INVALID_INPUT` for a token outside the vocabulary or a context with no
+   *   token but padding; `RUNTIME_ERROR` when onnxruntime fails.
+   */
+  async encode(input: StepModelInput): Promise<StepSession> {
+    if (this.#disposed) throw new GenrecError('INVALID_INPUT', 'encode() on a disposed model');
+    const { batchSize, length, tokens } = input;
+    if (!Number.isInteger(batchSize) || batchSize <= 0 || !Number.isInteger(length) || length <= 0 || tokens.length !== batchSize * length) {
+      throw new GenrecError('SHAPE_MISMATCH', `encoder input has ${tokens.length} tokens, expected batchSize x length = ${batchSize} x ${length}`, { details: { field: 'inputs' } });
+    }
+    if (length > this.spec.maxSourceLength) {
+      throw new GenrecError('SHAPE_MISMATCH', `encoder input length ${length} exceeds the model's maxSourceLength ${this.spec.maxSourceLength}`, { details: { field: 'inputs' } });
+    }
+    const packed = packContexts(this.spec, tokens, length);
+    let index = 0;
+    for (let r = 1; r < this.#runners.length; r++) if (this.#load[r]! < this.#load[index]!) index = r;
+    const work = packed.tokenCount + batchSize;
+    this.#load[index]! += work;
+    const id = this.#nextSession++;
+    const cross: Record<string, string> = {};
+    for (let i = 0; i < this.spec.decoderLayers; i++) {
+      cross[`cross_key_${i}`] = `${id}.cross_key_${i}`;
+      cross[`cross_value_${i}`] = `${id}.cross_value_${i}`;
+    }
+    try {
+      await this.#ensure(index, ENCODER);
+      await this.#runners[index]!.run({ graph: ENCODER, feeds: packed.feeds, fetch: [], keep: cross });
+    } catch (error) {
+      this.endSession(index, Object.values(cross), work);
+      throw error;
+    }
+    return new TransformerSession(this, index, id, batchSize, packed.keyBias, cross, work);
+  }
+
+  /** Stops the workers and releases every session. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await Promise.all(this.#runners.map((runner) => runner.close()));
+  }
+}
+
+/** The encoder feeds of a batch: its real tokens packed, and the index maps of the slot layout. */
+function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length: number): { feeds: Record<string, FeedValue>; keyBias: FeedValue; tokenCount: number } {
+  const users = tokens.length / length;
+  const first = 0;
+  const H = spec.heads;
+  const pad = spec.padToken;
+  const counts = new Int32Array(users);
+  let total = 0;
+  let slots = 0;
+  for (let b = 0; b < users; b++) {
+    const row = (first + b) * length;
+    let count = 0;
+    for (let c = 0; c < length; c++) {
+      const token = tokens[row + c]!;
+      if (!Number.isInteger(token) || token < 0 || token >= spec.vocabularySize) {
+        throw new GenrecError('INVALID_INPUT', `token ${token} of user ${first + b} (position ${c}) is outside the vocabulary 0..${spec.vocabularySize - 1}`, { details: { field: 'inputs' } });
+      }
+      if (token !== pad) count++;
+    }
+    if (count === 0) throw new GenrecError('INVALID_INPUT', `user ${first + b} has no context token (only padding)`, { details: { field: 'inputs' } });
+    counts[b] = count;
+    total += count;
+    if (count > slots) slots = count;
+  }
+  const packedTokens = new BigInt64Array(total);
+  const positions = new BigInt64Array(total);
+  const attentionIndex = new BigInt64Array(users * H * slots);
+  const outputIndex = new BigInt64Array(total * H);
+  const keyBias = new Float32Array(users * slots);
+  let n = 0;
+  for (let b = 0; b < users; b++) {
+    const row = (first + b) * length;
+    const start = n;
+    let slot = 0;
+    for (let c = 0; c < length; c++) {
+      const token = tokens[row + c]!;
+      if (token === pad) continue;
+      packedTokens[n] = BigInt(token);
+      positions[n] = BigInt(c);
+      for (let h = 0; h < H; h++) {
+        attentionIndex[(b * H + h) * slots + slot] = BigInt(n * H + h);
+        outputIndex[n * H + h] = BigInt((b * H + h) * slots + slot);
+      }
+      n++;
+      slot++;
+    }
+    // empty slots: any real row of the same user (masked as keys, their outputs unused)
+    for (; slot < slots; slot++) {
+      keyBias[b * slots + slot] = Number.NEGATIVE_INFINITY;
+      for (let h = 0; h < H; h++) attentionIndex[(b * H + h) * slots + slot] = BigInt(start * H + h);
+    }
+  }
+  const bias: FeedValue = { dtype: 'float32', data: keyBias, dims: [users, slots] };
+  return {
+    feeds: {
+      tokens: { dtype: 'int64', data: packedTokens, dims: [total] },
+      positions: { dtype: 'int64', data: positions, dims: [total] },
+      attention_index: { dtype: 'int64', data: attentionIndex, dims: [users, H, slots] },
+      output_index: { dtype: 'int64', data: outputIndex, dims: [total, H] },
+      key_bias: bias,
+    },
+    keyBias: bias,
+    tokenCount: total,
+  };
+}
+
+function toInt64(values: Int32Array): BigInt64Array {
+  const target = new BigInt64Array(values.length);
+  const words = new Int32Array(target.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    words[2 * i] = value;
+    words[2 * i + 1] = value < 0 ? -1 : 0;
+  }
+  return target;
+}
+
+class TransformerSession implements StepSession {
+  readonly batchSize: number;
+  readonly #model: TransformerStepModel;
+  readonly #runner: number;
+  readonly #id: number;
+  readonly #keyBias: FeedValue;
+  readonly #cross: Readonly<Record<string, string>>;
+  readonly #work: number;
+  /** Per earlier position j: the row of step j each current row descends from. */
+  readonly #ancestors: Int32Array[] = [];
+  readonly #kept: string[];
+  #step = 0;
+  #previousBeams = 0;
+  #closed = false;
+
+  constructor(model: TransformerStepModel, runner: number, id: number, batchSize: number, keyBias: FeedValue, cross: Record<string, string>, work: number) {
+    this.#model = model;
+    this.#runner = runner;
+    this.#id = id;
+    this.batchSize = batchSize;
+    this.#keyBias = keyBias;
+    this.#cross = cross;
+    this.#work = work;
+    this.#kept = Object.values(cross);
+  }
+
+  async step(tokens: Int32Array, parents: Int32Array | null, beamsPerUser: number, final = false): Promise<Float32Array> {
+    if (this.#closed) throw new GenrecError('INVALID_INPUT', 'step() on a disposed session or after a final step');
+    if (!Number.isInteger(beamsPerUser) || beamsPerUser <= 0) throw new GenrecError('INVALID_INPUT', `beamsPerUser must be a positive integer, got ${beamsPerUser}`);
+    const rows = this.batchSize * beamsPerUser;
+    if (tokens.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${tokens.length} tokens, expected batchSize x beamsPerUser = ${rows}`);
+    const step = this.#step;
+    const spec = this.#model.spec;
+    if (step >= spec.maxTargetLength) throw new GenrecError('INVALID_INPUT', `step ${step} is beyond the model's maxTargetLength ${spec.maxTargetLength}`);
+    for (let row = 0; row < rows; row++) {
+      const token = tokens[row]!;
+      if (!Number.isInteger(token) || token < 0 || token >= spec.vocabularySize) throw new GenrecError('INVALID_INPUT', `token ${token} of row ${row} is outside the vocabulary`);
+    }
+    const ancestors = this.#ancestors;
+    if (parents === null) {
+      if (step > 0) throw new GenrecError('INVALID_INPUT', 'parents are required after the first step of a session');
+    } else {
+      if (step === 0) throw new GenrecError('INVALID_INPUT', 'parents given at the first step of a session (pass null)');
+      if (parents.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${parents.length} parents, expected ${rows}`);
+      const previousBeams = this.#previousBeams;
+      for (let row = 0; row < rows; row++) {
+        const parent = parents[row]!;
+        if (!Number.isInteger(parent) || Math.floor(parent / previousBeams) !== Math.floor(row / beamsPerUser)) {
+          throw new GenrecError('INVALID_INPUT', `parent ${parent} of row ${row} is not a row of the same user at the previous step`);
+        }
+      }
+      for (let j = 0; j < ancestors.length; j++) {
+        const previous = ancestors[j]!;
+        const next = new Int32Array(rows);
+        for (let row = 0; row < rows; row++) next[row] = previous[parents[row]!]!;
+        ancestors[j] = next;
+      }
+      ancestors.push(parents.slice());
+    }
+    const feeds: Record<string, FeedValue> = { tokens: { dtype: 'int64', data: toInt64(tokens), dims: [rows] }, key_bias: this.#keyBias, ...this.#cross };
+    for (let j = 0; j < step; j++) {
+      feeds[`ancestors_${j}`] = { dtype: 'int64', data: toInt64(ancestors[j]!), dims: [rows] };
+      for (let i = 0; i < spec.decoderLayers; i++) {
+        feeds[`past_key_${j}_${i}`] = `${this.#id}.${j}.key_${i}`;
+        feeds[`past_value_${j}_${i}`] = `${this.#id}.${j}.value_${i}`;
+      }
+    }
+    const keep: Record<string, string> = {};
+    if (!final) {
+      for (let i = 0; i < spec.decoderLayers; i++) {
+        keep[`key_${i}`] = `${this.#id}.${step}.key_${i}`;
+        keep[`value_${i}`] = `${this.#id}.${step}.value_${i}`;
+      }
+      this.#kept.push(...Object.values(keep));
+    }
+    let logits: Float32Array;
+    try {
+      logits = await this.#model.runStep(this.#runner, step, feeds, keep);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+    this.#step = step + 1;
+    this.#previousBeams = beamsPerUser;
+    if (final) this.dispose();
+    return logits;
+  }
+
+  dispose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#model.endSession(this.#runner, this.#kept, this.#work);
+    this.#kept.length = 0;
+  }
+}
