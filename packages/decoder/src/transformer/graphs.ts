@@ -122,7 +122,7 @@ export function buildEncoderGraph(spec: ResolvedTransformerSpec, weights: Transf
 /**
  * The decoder graph of position `step` (see the comment at the top of this file). With
  * `emitCache`, it also returns this position's self-attention keys and values (`key_i`, `value_i`,
- * `[rows, heads x headDim]`) for the later positions.
+ * `[rows, heads, headDim]`) for the later positions.
  */
 export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: TransformerWeights, step: number, emitCache: boolean): Uint8Array {
   const t = new TransformerGraph(spec, weights);
@@ -162,31 +162,34 @@ export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: Tr
       key = t.linear(h, `${p}.selfAttention.key`, d, inner);
       value = t.linear(h, `${p}.selfAttention.value`, d, inner);
     }
+    // keys and values per head, [rows, heads, headDim]: kept by the runner for the later positions
+    const keyHeads = g.reshape(key, [-1, H, k]);
+    const valueHeads = g.reshape(value, [-1, H, k]);
     if (emitCache) {
-      outputs.push({ value: key, name: `key_${i}`, dtype: 'float32', shape: ['rows', inner] });
-      outputs.push({ value, name: `value_${i}`, dtype: 'float32', shape: ['rows', inner] });
+      outputs.push({ value: keyHeads, name: `key_${i}`, dtype: 'float32', shape: ['rows', H, k] });
+      outputs.push({ value: valueHeads, name: `value_${i}`, dtype: 'float32', shape: ['rows', H, k] });
     }
     let attended: string;
     if (step === 0) {
-      attended = value; // one position: its softmax weight is exactly 1
+      attended = valueHeads; // one position: its softmax weight is exactly 1
     } else {
       const keys: string[] = [];
       const values: string[] = [];
       for (let j = 0; j < step; j++) {
-        inputs.push({ name: `past_key_${j}_${i}`, dtype: 'float32', shape: [`rows_${j}`, inner] });
-        inputs.push({ name: `past_value_${j}_${i}`, dtype: 'float32', shape: [`rows_${j}`, inner] });
+        inputs.push({ name: `past_key_${j}_${i}`, dtype: 'float32', shape: [`rows_${j}`, H, k] });
+        inputs.push({ name: `past_value_${j}_${i}`, dtype: 'float32', shape: [`rows_${j}`, H, k] });
         keys.push(g.op('Gather', [`past_key_${j}_${i}`, ancestors[j]!]));
         values.push(g.op('Gather', [`past_value_${j}_${i}`, ancestors[j]!]));
       }
-      keys.push(key);
-      values.push(value);
+      keys.push(keyHeads);
+      values.push(valueHeads);
       // per position: elementwise products summed over the head width (no stacked copy of the cache;
       // measured faster in onnxruntime than one batched MatMul of tiny [1 x positions] products)
       const queryHeads = g.reshape(q, [-1, H, k]);
-      const scores = keys.map((value) => g.op('ReduceSum', [g.op('Mul', [g.reshape(value, [-1, H, k]), queryHeads]), g.int64s([2])], { keepdims: attr.int(1) }));
+      const scores = keys.map((value) => g.op('ReduceSum', [g.op('Mul', [value, queryHeads]), g.int64s([2])], { keepdims: attr.int(1) }));
       const probabilities = g.op('Softmax', [g.op('Mul', [g.op('Concat', scores, { axis: attr.int(2) }), scale])], { axis: attr.int(-1) });
       const perPosition = g.ops('Split', [probabilities], step + 1, { axis: attr.int(2), num_outputs: attr.int(step + 1) });
-      attended = g.op('Sum', values.map((value, j) => g.op('Mul', [perPosition[j]!, g.reshape(value, [-1, H, k])])));
+      attended = g.op('Sum', values.map((value, j) => g.op('Mul', [perPosition[j]!, value])));
     }
     x = g.op('Add', [x, t.linear(g.reshape(attended, [-1, inner]), `${p}.selfAttention.output`, inner, d)]);
     // cross-attention: the hypotheses of a user are the query rows against that user's keys

@@ -140,6 +140,8 @@ export class TransformerStepModel implements StepModel {
     return (await this.#runners[index]!.run({ graph: `step_${step}`, feeds, fetch: ['logits'], keep })).logits!;
   }
 
+
+
   /** @internal Drops kept values of a finished session and its share of the runner's load. */
   endSession(index: number, keys: readonly string[], work: number): void {
     if (keys.length > 0 && !this.#disposed) this.#runners[index]!.release(keys);
@@ -185,16 +187,15 @@ export class TransformerStepModel implements StepModel {
       throw new GenrecError('SHAPE_MISMATCH', `encoder input length ${length} exceeds the model's maxSourceLength ${this.spec.maxSourceLength}`, { details: { field: 'inputs' } });
     }
     const packed = packContexts(this.spec, tokens, length);
-    let index = 0;
-    for (let r = 1; r < this.#runners.length; r++) if (this.#load[r]! < this.#load[index]!) index = r;
-    const work = packed.tokenCount + batchSize;
-    this.#load[index]! += work;
     const id = this.#nextSession++;
     const cross: Record<string, string> = {};
     for (let i = 0; i < this.spec.decoderLayers; i++) {
       cross[`cross_key_${i}`] = `${id}.cross_key_${i}`;
       cross[`cross_value_${i}`] = `${id}.cross_value_${i}`;
     }
+    const work = packed.tokenCount + batchSize;
+    const index = this.#leastLoaded();
+    this.#load[index]! += work;
     try {
       await this.#ensure(index, ENCODER);
       await this.#runners[index]!.run({ graph: ENCODER, feeds: packed.feeds, fetch: [], keep: cross });
@@ -203,6 +204,12 @@ export class TransformerStepModel implements StepModel {
       throw error;
     }
     return new TransformerSession(this, index, id, batchSize, packed.keyBias, cross, work);
+  }
+
+  #leastLoaded(): number {
+    let index = 0;
+    for (let r = 1; r < this.#runners.length; r++) if (this.#load[r]! < this.#load[index]!) index = r;
+    return index;
   }
 
   /** Stops the workers and releases every session. */
@@ -237,10 +244,11 @@ function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length:
     total += count;
     if (count > slots) slots = count;
   }
-  const packedTokens = new BigInt64Array(total);
-  const positions = new BigInt64Array(total);
-  const attentionIndex = new BigInt64Array(users * H * slots);
-  const outputIndex = new BigInt64Array(total * H);
+  // int64 tensors written through their low 32-bit words (every value here is in 0 .. 2^31)
+  const packedTokens = new Int32Array(2 * total);
+  const positions = new Int32Array(2 * total);
+  const attentionIndex = new Int32Array(2 * users * H * slots);
+  const outputIndex = new Int32Array(2 * total * H);
   const keyBias = new Float32Array(users * slots);
   let n = 0;
   for (let b = 0; b < users; b++) {
@@ -250,11 +258,11 @@ function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length:
     for (let c = 0; c < length; c++) {
       const token = tokens[row + c]!;
       if (token === pad) continue;
-      packedTokens[n] = BigInt(token);
-      positions[n] = BigInt(c);
+      packedTokens[2 * n] = token;
+      positions[2 * n] = c;
       for (let h = 0; h < H; h++) {
-        attentionIndex[(b * H + h) * slots + slot] = BigInt(n * H + h);
-        outputIndex[n * H + h] = BigInt((b * H + h) * slots + slot);
+        attentionIndex[2 * ((b * H + h) * slots + slot)] = n * H + h;
+        outputIndex[2 * (n * H + h)] = (b * H + h) * slots + slot;
       }
       n++;
       slot++;
@@ -262,16 +270,17 @@ function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length:
     // empty slots: any real row of the same user (masked as keys, their outputs unused)
     for (; slot < slots; slot++) {
       keyBias[b * slots + slot] = Number.NEGATIVE_INFINITY;
-      for (let h = 0; h < H; h++) attentionIndex[(b * H + h) * slots + slot] = BigInt(start * H + h);
+      for (let h = 0; h < H; h++) attentionIndex[2 * ((b * H + h) * slots + slot)] = start * H + h;
     }
   }
+  const int64 = (words: Int32Array): BigInt64Array => new BigInt64Array(words.buffer);
   const bias: FeedValue = { dtype: 'float32', data: keyBias, dims: [users, slots] };
   return {
     feeds: {
-      tokens: { dtype: 'int64', data: packedTokens, dims: [total] },
-      positions: { dtype: 'int64', data: positions, dims: [total] },
-      attention_index: { dtype: 'int64', data: attentionIndex, dims: [users, H, slots] },
-      output_index: { dtype: 'int64', data: outputIndex, dims: [total, H] },
+      tokens: { dtype: 'int64', data: int64(packedTokens), dims: [total] },
+      positions: { dtype: 'int64', data: int64(positions), dims: [total] },
+      attention_index: { dtype: 'int64', data: int64(attentionIndex), dims: [users, H, slots] },
+      output_index: { dtype: 'int64', data: int64(outputIndex), dims: [total, H] },
       key_bias: bias,
     },
     keyBias: bias,
@@ -290,6 +299,62 @@ function toInt64(values: Int32Array): BigInt64Array {
   return target;
 }
 
+/** Step order, input checks and the ancestor rows of every earlier position. */
+class StepTracker {
+  /** Per earlier position j: the row of step j each current row descends from. */
+  readonly ancestors: Int32Array[] = [];
+  step = 0;
+  beams = 0;
+  closed = false;
+
+  constructor(
+    readonly batchSize: number,
+    readonly spec: ResolvedTransformerSpec,
+  ) {}
+
+  /** Checks one step's input and moves the ancestors to the new rows. Returns the row count. */
+  advance(tokens: Int32Array, parents: Int32Array | null, beamsPerUser: number): number {
+    if (this.closed) throw new GenrecError('INVALID_INPUT', 'step() on a disposed session or after a final step');
+    if (!Number.isInteger(beamsPerUser) || beamsPerUser <= 0) throw new GenrecError('INVALID_INPUT', `beamsPerUser must be a positive integer, got ${beamsPerUser}`);
+    const rows = this.batchSize * beamsPerUser;
+    if (tokens.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${tokens.length} tokens, expected batchSize x beamsPerUser = ${rows}`);
+    const { spec, step } = this;
+    if (step >= spec.maxTargetLength) throw new GenrecError('INVALID_INPUT', `step ${step} is beyond the model's maxTargetLength ${spec.maxTargetLength}`);
+    for (let row = 0; row < rows; row++) {
+      const token = tokens[row]!;
+      if (!Number.isInteger(token) || token < 0 || token >= spec.vocabularySize) throw new GenrecError('INVALID_INPUT', `token ${token} of row ${row} is outside the vocabulary`);
+    }
+    if (parents === null) {
+      if (step > 0) throw new GenrecError('INVALID_INPUT', 'parents are required after the first step of a session');
+      return rows;
+    }
+    if (step === 0) throw new GenrecError('INVALID_INPUT', 'parents given at the first step of a session (pass null)');
+    if (parents.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${parents.length} parents, expected ${rows}`);
+    for (let row = 0; row < rows; row++) {
+      const parent = parents[row]!;
+      if (!Number.isInteger(parent) || Math.floor(parent / this.beams) !== Math.floor(row / beamsPerUser)) {
+        throw new GenrecError('INVALID_INPUT', `parent ${parent} of row ${row} is not a row of the same user at the previous step`);
+      }
+    }
+    const ancestors = this.ancestors;
+    for (let j = 0; j < ancestors.length; j++) {
+      const previous = ancestors[j]!;
+      const next = new Int32Array(rows);
+      for (let row = 0; row < rows; row++) next[row] = previous[parents[row]!]!;
+      ancestors[j] = next;
+    }
+    ancestors.push(parents.slice());
+    return rows;
+  }
+
+  /** Marks the step done. */
+  done(beamsPerUser: number): void {
+    this.step++;
+    this.beams = beamsPerUser;
+  }
+}
+
+/** A session on one runner: earlier positions' keys and values stay in that runner. */
 class TransformerSession implements StepSession {
   readonly batchSize: number;
   readonly #model: TransformerStepModel;
@@ -298,12 +363,8 @@ class TransformerSession implements StepSession {
   readonly #keyBias: FeedValue;
   readonly #cross: Readonly<Record<string, string>>;
   readonly #work: number;
-  /** Per earlier position j: the row of step j each current row descends from. */
-  readonly #ancestors: Int32Array[] = [];
+  readonly #tracker: StepTracker;
   readonly #kept: string[];
-  #step = 0;
-  #previousBeams = 0;
-  #closed = false;
 
   constructor(model: TransformerStepModel, runner: number, id: number, batchSize: number, keyBias: FeedValue, cross: Record<string, string>, work: number) {
     this.#model = model;
@@ -313,53 +374,26 @@ class TransformerSession implements StepSession {
     this.#keyBias = keyBias;
     this.#cross = cross;
     this.#work = work;
+    this.#tracker = new StepTracker(batchSize, model.spec);
     this.#kept = Object.values(cross);
   }
 
   async step(tokens: Int32Array, parents: Int32Array | null, beamsPerUser: number, final = false): Promise<Float32Array> {
-    if (this.#closed) throw new GenrecError('INVALID_INPUT', 'step() on a disposed session or after a final step');
-    if (!Number.isInteger(beamsPerUser) || beamsPerUser <= 0) throw new GenrecError('INVALID_INPUT', `beamsPerUser must be a positive integer, got ${beamsPerUser}`);
-    const rows = this.batchSize * beamsPerUser;
-    if (tokens.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${tokens.length} tokens, expected batchSize x beamsPerUser = ${rows}`);
-    const step = this.#step;
-    const spec = this.#model.spec;
-    if (step >= spec.maxTargetLength) throw new GenrecError('INVALID_INPUT', `step ${step} is beyond the model's maxTargetLength ${spec.maxTargetLength}`);
-    for (let row = 0; row < rows; row++) {
-      const token = tokens[row]!;
-      if (!Number.isInteger(token) || token < 0 || token >= spec.vocabularySize) throw new GenrecError('INVALID_INPUT', `token ${token} of row ${row} is outside the vocabulary`);
-    }
-    const ancestors = this.#ancestors;
-    if (parents === null) {
-      if (step > 0) throw new GenrecError('INVALID_INPUT', 'parents are required after the first step of a session');
-    } else {
-      if (step === 0) throw new GenrecError('INVALID_INPUT', 'parents given at the first step of a session (pass null)');
-      if (parents.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${parents.length} parents, expected ${rows}`);
-      const previousBeams = this.#previousBeams;
-      for (let row = 0; row < rows; row++) {
-        const parent = parents[row]!;
-        if (!Number.isInteger(parent) || Math.floor(parent / previousBeams) !== Math.floor(row / beamsPerUser)) {
-          throw new GenrecError('INVALID_INPUT', `parent ${parent} of row ${row} is not a row of the same user at the previous step`);
-        }
-      }
-      for (let j = 0; j < ancestors.length; j++) {
-        const previous = ancestors[j]!;
-        const next = new Int32Array(rows);
-        for (let row = 0; row < rows; row++) next[row] = previous[parents[row]!]!;
-        ancestors[j] = next;
-      }
-      ancestors.push(parents.slice());
-    }
+    const tracker = this.#tracker;
+    const rows = tracker.advance(tokens, parents, beamsPerUser);
+    const { step, ancestors } = tracker;
+    const layers = this.#model.spec.decoderLayers;
     const feeds: Record<string, FeedValue> = { tokens: { dtype: 'int64', data: toInt64(tokens), dims: [rows] }, key_bias: this.#keyBias, ...this.#cross };
     for (let j = 0; j < step; j++) {
       feeds[`ancestors_${j}`] = { dtype: 'int64', data: toInt64(ancestors[j]!), dims: [rows] };
-      for (let i = 0; i < spec.decoderLayers; i++) {
+      for (let i = 0; i < layers; i++) {
         feeds[`past_key_${j}_${i}`] = `${this.#id}.${j}.key_${i}`;
         feeds[`past_value_${j}_${i}`] = `${this.#id}.${j}.value_${i}`;
       }
     }
     const keep: Record<string, string> = {};
     if (!final) {
-      for (let i = 0; i < spec.decoderLayers; i++) {
+      for (let i = 0; i < layers; i++) {
         keep[`key_${i}`] = `${this.#id}.${step}.key_${i}`;
         keep[`value_${i}`] = `${this.#id}.${step}.value_${i}`;
       }
@@ -372,15 +406,14 @@ class TransformerSession implements StepSession {
       this.dispose();
       throw error;
     }
-    this.#step = step + 1;
-    this.#previousBeams = beamsPerUser;
+    tracker.done(beamsPerUser);
     if (final) this.dispose();
     return logits;
   }
 
   dispose(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#tracker.closed) return;
+    this.#tracker.closed = true;
     this.#model.endSession(this.#runner, this.#kept, this.#work);
     this.#kept.length = 0;
   }
