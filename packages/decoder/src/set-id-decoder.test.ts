@@ -147,3 +147,109 @@ describe('SetIdDecoder', () => {
     expect(() => decoder.concatenateSlots(slotQueries.slice(1))).toThrow(GenrecError);
   });
 });
+
+/** A discrete set table: random codes per slot, codewords random vectors. */
+function randomDiscreteTable(seed: number, itemCount: number, codebookSizes: number[], weights: number[]): SetIdTable {
+  const rng = new Rng(seed);
+  const codes = codebookSizes.map((size) => Int32Array.from({ length: itemCount }, () => rng.int(size)));
+  // items 0 and 1 share every code (an exact tie)
+  for (const slot of codes) slot[1] = slot[0]!;
+  const codewords = codebookSizes.map((size) => {
+    const m = createMatrix(size, 2);
+    rng.fillNormal(m.data);
+    return m;
+  });
+  const vectors = codes.map((slot, s) => {
+    const m = createMatrix(itemCount, 2);
+    for (let i = 0; i < itemCount; i++) m.data.set(codewords[s]!.data.subarray(slot[i]! * 2, slot[i]! * 2 + 2), i * 2);
+    return m;
+  });
+  const continuous = randomSetTable(seed, itemCount, codebookSizes.map(() => 2), weights);
+  return {
+    ...continuous,
+    variant: 'discrete',
+    codebookSizes,
+    slotCodes: (slot) => codes[slot]!,
+    slotVectors: (slot) => vectors[slot]!,
+  };
+}
+
+describe('SetIdDecoder.decodeCodeDistributions', () => {
+  const sizes = [4, 5, 3];
+  const weights = [0.5, 1, 2];
+  const table = randomDiscreteTable(3, 40, sizes, weights);
+  const decoder = new SetIdDecoder(table);
+  const rng = new Rng(9);
+  const users = 6;
+  const logits = sizes.map((size) => {
+    const m = createMatrix(users, size);
+    rng.fillNormal(m.data);
+    return m;
+  });
+
+  /** Every item scored in float64 and sorted (score descending, then table row). */
+  function naive(user: number, exclude: ReadonlySet<number> | undefined, k: number): Array<{ id: number; score: number }> {
+    const logp = logits.map((m) => {
+      const row = Array.from(m.data.subarray(user * m.cols, (user + 1) * m.cols));
+      const normalizer = Math.log(row.reduce((sum, v) => sum + Math.exp(v), 0));
+      return row.map((v) => v - normalizer);
+    });
+    const all = Array.from({ length: table.itemCount }, (_, i) => ({
+      row: i,
+      id: table.itemIds[i]!,
+      score: sizes.reduce((sum, _, s) => sum + weights[s]! * logp[s]![table.slotCodes!(s)[i]!]!, 0),
+    }));
+    return all
+      .filter((entry) => !exclude?.has(entry.id))
+      .sort((a, b) => b.score - a.score || a.row - b.row)
+      .slice(0, k);
+  }
+
+  it('scores every item by its codes’ weighted log-probabilities, exactly, history excluded', () => {
+    const exclude = Array.from({ length: users }, (_, u) => (u % 2 === 0 ? new Set([table.itemIds[u]!, table.itemIds[u + 7]!]) : undefined));
+    const result = decoder.decodeCodeDistributions(logits, { k: 7, exclude });
+    for (let u = 0; u < users; u++) {
+      const expected = naive(u, exclude[u], 7);
+      expect(Array.from(result.ids.subarray(u * 7, (u + 1) * 7))).toEqual(expected.map((entry) => entry.id));
+      expected.forEach((entry, j) => expect(result.scores[u * 7 + j]).toBeCloseTo(entry.score, 5));
+    }
+  });
+
+  it('gives the same result for log-probabilities as for logits, and orders an exact tie by table row', () => {
+    const logProbabilities = logits.map((m) => {
+      const out = createMatrix(m.rows, m.cols);
+      for (let u = 0; u < m.rows; u++) {
+        const row = m.data.subarray(u * m.cols, (u + 1) * m.cols);
+        const normalizer = Math.log(Array.from(row).reduce((sum, v) => sum + Math.exp(v), 0));
+        for (let c = 0; c < m.cols; c++) out.data[u * m.cols + c] = row[c]! - normalizer;
+      }
+      return out;
+    });
+    const k = table.itemCount;
+    const a = decoder.decodeCodeDistributions(logits, { k });
+    const b = decoder.decodeCodeDistributions(logProbabilities, { k });
+    expect(Array.from(b.ids)).toEqual(Array.from(a.ids));
+    for (let u = 0; u < users; u++) {
+      const ranked = Array.from(a.ids.subarray(u * k, (u + 1) * k));
+      expect(ranked.indexOf(table.itemIds[0]!)).toBe(ranked.indexOf(table.itemIds[1]!) - 1); // same codes: row 0 just before row 1
+    }
+  });
+
+  it('rejects continuous tables, wrong widths and NaN scores', () => {
+    const code = (run: () => unknown): string | undefined => {
+      try {
+        run();
+      } catch (error) {
+        return GenrecError.isInstance(error) ? error.code : String(error);
+      }
+      return undefined;
+    };
+    expect(code(() => new SetIdDecoder(randomSetTable(1, 5, [2, 2], [1, 1])).decodeCodeDistributions([createMatrix(1, 2), createMatrix(1, 2)], { k: 1 }))).toBe('UNSUPPORTED');
+    expect(code(() => decoder.decodeCodeDistributions([logits[0]!, logits[1]!], { k: 1 }))).toBe('SHAPE_MISMATCH');
+    expect(code(() => decoder.decodeCodeDistributions([logits[0]!, logits[2]!, logits[1]!], { k: 1 }))).toBe('SHAPE_MISMATCH');
+    const bad = createMatrix(users, 3);
+    bad.data[4] = Number.NaN;
+    expect(code(() => decoder.decodeCodeDistributions([logits[0]!, logits[1]!, bad], { k: 1 }))).toBe('INVALID_INPUT');
+    expect(code(() => decoder.decodeCodeDistributions(logits, { k: 0 }))).toBe('INVALID_OPTION');
+  });
+});

@@ -1,6 +1,7 @@
 import { GenrecError, createMatrix, type Matrix, type SetIdTable, type VectorIndex } from '@genrec/core';
 import { matMulTopK } from '@genrec/nn';
 import type { ExcludedItems } from './beam-search.js';
+import { TopKSelector } from './top-k-selector.js';
 
 /** Options of {@link SetIdDecoder.decode}. */
 export interface SetIdDecodeOptions {
@@ -29,7 +30,10 @@ export interface SetIdDecodeResult {
   readonly k: number;
   /** `queryCount x k` item ids. */
   readonly ids: Int32Array;
-  /** `queryCount x k` scores `sum_s weight_s <q_s, v_s(item)>`. */
+  /**
+   * `queryCount x k` scores: `sum_s weight_s <q_s, v_s(item)>` for query vectors,
+   * `sum_s weight_s logp_s(code_s(item))` for code distributions.
+   */
   readonly scores: Float32Array;
 }
 
@@ -47,7 +51,10 @@ export interface SetIdDecoderOptions {
  * forward pass), and every item is scored by `sum_s weight_s * <q_s, v_s(item)>`, which is the
  * inner product of the concatenated queries with the item's row of `table.flatten()`. The top-k
  * comes either from an exact product over all items or from a vector index over the same rows;
- * both exclude the user's history and agree up to the index's recall.
+ * both exclude the user's history and agree up to the index's recall. For the discrete variant a
+ * model may instead produce a distribution over each slot's codes:
+ * {@link SetIdDecoder.decodeCodeDistributions} scores every item by its codes' weighted
+ * log-probabilities.
  *
  * @example
  * ```ts
@@ -138,6 +145,87 @@ export class SetIdDecoder {
       return { queryCount: users, k, ids: found.ids, scores: found.scores };
     }
     return this.#exact(queries, k, options);
+  }
+
+  /**
+   * Discrete set ids: grounds one code distribution per slot. `slotScores[s]` is
+   * `users x codebookSizes[s]`, logits or log-probabilities of slot `s`'s codes (each row is
+   * log-softmax normalised here, which leaves log-probabilities unchanged). An item's score is
+   * `sum_s slotWeights[s] * logp_s(code_s(item))`, computed exactly for every item (float64
+   * lookups, no product needed); the best `k` per user are kept by partial selection, history
+   * excluded, ties to the lower table row.
+   *
+   * @throws GenrecError `UNSUPPORTED` for a continuous table; `SHAPE_MISMATCH` for a wrong slot
+   *   count, code-distribution width, row count or exclude length; `INVALID_INPUT` for NaN or
+   *   +Infinity scores; `INVALID_OPTION` for a bad `k`.
+   * @example
+   * ```ts
+   * const { ids } = decoder.decodeCodeDistributions([cfLogits, sem1Logits, sem2Logits], { k: 10, exclude: histories });
+   * ```
+   */
+  decodeCodeDistributions(slotScores: readonly Matrix[], options: Pick<SetIdDecodeOptions, 'k' | 'exclude'>): SetIdDecodeResult {
+    const table = this.table;
+    const { k } = options;
+    if (!Number.isInteger(k) || k <= 0) throw new GenrecError('INVALID_OPTION', `k must be a positive integer, got ${k}`, { details: { field: 'k' } });
+    if (table.variant !== 'discrete' || !table.slotCodes || !table.codebookSizes) {
+      throw new GenrecError('UNSUPPORTED', 'code distributions need a discrete set table (slot codes and codebook sizes)', { details: { field: 'table' } });
+    }
+    if (slotScores.length !== table.slotCount) throw new GenrecError('SHAPE_MISMATCH', `got ${slotScores.length} slot score matrices, expected ${table.slotCount}`);
+    const users = slotScores[0]!.rows;
+    if (options.exclude && options.exclude.length !== users) {
+      throw new GenrecError('SHAPE_MISMATCH', `exclude has ${options.exclude.length} entries, expected one per user (${users})`, { details: { field: 'exclude' } });
+    }
+    const codes = slotScores.map((scores, s) => {
+      const size = table.codebookSizes![s]!;
+      if (scores.rows !== users || scores.cols !== size || scores.data.length !== users * size) {
+        throw new GenrecError('SHAPE_MISMATCH', `slot ${s} scores are ${scores.rows} x ${scores.cols}, expected ${users} x ${size} (the slot's codebook)`);
+      }
+      return table.slotCodes!(s);
+    });
+    const itemCount = table.itemCount;
+    const itemIds = table.itemIds;
+    const weights = table.slotWeights;
+    const ids = new Int32Array(users * k).fill(-1);
+    const out = new Float32Array(users * k).fill(Number.NEGATIVE_INFINITY);
+    const itemScores = new Float64Array(itemCount);
+    const logProbabilities = slotScores.map((scores) => new Float64Array(scores.cols));
+    const selector = new TopKSelector(k);
+    for (let user = 0; user < users; user++) {
+      itemScores.fill(0);
+      for (let s = 0; s < slotScores.length; s++) {
+        const scores = slotScores[s]!;
+        const row = scores.data.subarray(user * scores.cols, (user + 1) * scores.cols);
+        const logp = logProbabilities[s]!;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let c = 0; c < row.length; c++) {
+          const value = row[c]!;
+          if (value !== value || value === Number.POSITIVE_INFINITY) throw new GenrecError('INVALID_INPUT', `slot ${s} score ${value} of user ${user}, code ${c}`, { details: { field: 'slotScores' } });
+          if (value > max) max = value;
+        }
+        let sum = 0;
+        for (let c = 0; c < row.length; c++) sum += Math.exp(row[c]! - max);
+        const normalizer = max + Math.log(sum);
+        for (let c = 0; c < row.length; c++) logp[c] = row[c]! - normalizer;
+        const weight = weights[s]!;
+        const slotCodes = codes[s]!;
+        for (let i = 0; i < itemCount; i++) itemScores[i]! += weight * logp[slotCodes[i]!]!;
+      }
+      const excluded = options.exclude?.[user];
+      const excludedSet = excluded === undefined ? undefined : excluded instanceof Set ? (excluded as ReadonlySet<number>) : new Set(Array.from(excluded as ArrayLike<number>));
+      selector.reset(k);
+      for (let i = 0; i < itemCount; i++) {
+        const score = itemScores[i]!;
+        if (score < selector.threshold || score === Number.NEGATIVE_INFINITY) continue;
+        if (excludedSet?.has(itemIds[i]!)) continue;
+        selector.offer(score, i, 0);
+      }
+      selector.finish();
+      for (let j = 0; j < selector.size; j++) {
+        ids[user * k + j] = itemIds[selector.flats[j]!]!;
+        out[user * k + j] = selector.scores[j]!;
+      }
+    }
+    return { queryCount: users, k, ids, scores: out };
   }
 
   async #exact(queries: Matrix, k: number, options: SetIdDecodeOptions): Promise<SetIdDecodeResult> {
