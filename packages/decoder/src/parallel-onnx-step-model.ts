@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { GenrecError, type StepModel, type StepModelInput, type StepSession } from '@genrec/core';
+import { WorkerRpc, type WorkerReply } from './worker-rpc.js';
 import { OnnxSeq2SeqStepModel, type OnnxSeq2SeqStepModelOptions, type Seq2SeqTensorNames } from './onnx-seq2seq-step-model.js';
 
 /** Options of {@link ParallelOnnxStepModel.create}. */
@@ -15,11 +15,8 @@ export interface ParallelOnnxStepModelOptions extends Omit<OnnxSeq2SeqStepModelO
   intraOpNumThreads?: number;
 }
 
-interface WorkerReply {
-  id: number;
-  error?: string;
-  logits?: Float32Array;
-}
+type StepReply = WorkerReply & { logits?: Float32Array };
+type StepWorker = WorkerRpc<StepReply>;
 
 /** The worker: plain CommonJS run with `eval: true`, so it loads the same way under tsx, vitest and `dist/`. */
 const WORKER_SOURCE = String.raw`
@@ -105,40 +102,6 @@ parentPort.on('message', (message) => {
 });
 `;
 
-class StepWorker {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
-  #nextId = 0;
-
-  constructor(workerData: unknown) {
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
-    this.#worker.on('message', (reply: WorkerReply) => {
-      const pending = this.#pending.get(reply.id);
-      if (!pending) return;
-      this.#pending.delete(reply.id);
-      if (reply.error !== undefined) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker failed: ${reply.error}`));
-      else pending.resolve(reply);
-    });
-    this.#worker.on('error', (error) => {
-      for (const pending of this.#pending.values()) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker crashed: ${error.message}`, { cause: error }));
-      this.#pending.clear();
-    });
-  }
-
-  request(message: Record<string, unknown>): Promise<WorkerReply> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ ...message, id });
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.request({ kind: 'close' });
-    await this.#worker.terminate();
-  }
-}
-
 /**
  * A {@link StepModel} over the same two ONNX files and tensor contract as
  * {@link OnnxSeq2SeqStepModel}, run in `workers` worker threads: each worker holds its own
@@ -202,7 +165,7 @@ export class ParallelOnnxStepModel implements StepModel {
       cache,
       sessionOptions,
     };
-    const workers = Array.from({ length: count }, () => new StepWorker(workerData));
+    const workers = Array.from({ length: count }, () => new WorkerRpc<StepReply>(WORKER_SOURCE, workerData));
     try {
       await Promise.all(workers.map((worker) => worker.request({ kind: 'load' })));
     } catch (error) {

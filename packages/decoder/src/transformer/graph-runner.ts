@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { GenrecError } from '@genrec/core';
 import * as ort from 'onnxruntime-node';
+import { WorkerRpc, type WorkerReply } from '../worker-rpc.js';
 
 /** A tensor sent to a runner: data and dims, or the key of a value the runner kept. */
 export type FeedValue = { readonly dtype: 'float32' | 'int64'; readonly data: Float32Array | BigInt64Array; readonly dims: readonly number[] } | string;
@@ -150,56 +150,27 @@ parentPort.on('message', (message) => {
 });
 `;
 
-interface WorkerReply {
-  id: number;
-  error?: string;
-  outputs?: Record<string, Float32Array>;
-}
-
 /** Sessions in a worker thread (its own onnxruntime sessions and threads). */
 export class WorkerGraphRunner implements GraphRunner {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void }>();
-  #nextId = 0;
+  readonly #rpc: WorkerRpc<WorkerReply & { outputs?: Record<string, Float32Array> }>;
 
   constructor(options: RunnerSessionOptions) {
-    const workerData = { ortPath: createRequire(import.meta.url).resolve('onnxruntime-node'), sessionOptions: sessionOptions(options) };
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData });
-    this.#worker.on('message', (reply: WorkerReply) => {
-      const pending = this.#pending.get(reply.id);
-      if (!pending) return;
-      this.#pending.delete(reply.id);
-      if (reply.error !== undefined) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker failed: ${reply.error}`));
-      else pending.resolve(reply);
-    });
-    this.#worker.on('error', (error) => {
-      for (const pending of this.#pending.values()) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker crashed: ${error.message}`, { cause: error }));
-      this.#pending.clear();
-    });
-  }
-
-  #request(message: Record<string, unknown>): Promise<WorkerReply> {
-    const id = this.#nextId++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ ...message, id });
-    });
+    this.#rpc = new WorkerRpc(WORKER_SOURCE, { ortPath: createRequire(import.meta.url).resolve('onnxruntime-node'), sessionOptions: sessionOptions(options) });
   }
 
   async load(graph: string, bytes: Uint8Array): Promise<void> {
-    await this.#request({ kind: 'load', graph, bytes });
+    await this.#rpc.request({ kind: 'load', graph, bytes });
   }
 
   async run(request: RunRequest): Promise<Record<string, Float32Array>> {
-    return (await this.#request({ kind: 'run', ...request })).outputs!;
+    return (await this.#rpc.request({ kind: 'run', ...request })).outputs!;
   }
 
   release(keys: readonly string[]): void {
-    this.#worker.postMessage({ kind: 'release', keys, id: -1 });
+    this.#rpc.post({ kind: 'release', keys });
   }
 
-  async close(): Promise<void> {
-    await this.#request({ kind: 'close' });
-    await this.#worker.terminate();
+  close(): Promise<void> {
+    return this.#rpc.close();
   }
 }
