@@ -1,7 +1,8 @@
-import { sharedPath } from '@genrec/core';
+import { createSemanticIdTable, createTokenLayout, sharedPath } from '@genrec/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from '../beam-search.js';
 import { OnnxSeq2SeqStepModel } from '../onnx-seq2seq-step-model.js';
+import { PrefixTrie } from '../prefix-trie.js';
 import { rejectionCode } from '../testing/error-code.js';
 import { naiveEncode, naiveNextLogits, randomTransformerWeights } from '../testing/naive-transformer.js';
 import { fixtureBatch, loadTigerFixture, loadTigerFixtureTransformer } from '../testing/tiger-fixture.js';
@@ -92,6 +93,19 @@ describe('TransformerStepModel', () => {
       const b = await beamSearch(whole, input, options);
       expect(Array.from(a.tokens)).toEqual(Array.from(b.tokens));
       expect(maxDifference(a.logProbs, b.logProbs)).toBeLessThan(1e-5);
+      // constrained, with per-user histories excluded: still the same, and no excluded item returned
+      const layout = createTokenLayout({ levelSizes: [4, 4, 4] }); // tokens 3..14 of the 23
+      const codes = Array.from({ length: 64 }, (_, item) => [item >> 4, (item >> 2) & 3, item & 3]).filter((_, item) => item % 3 !== 1);
+      const trie = PrefixTrie.fromTable(createSemanticIdTable({ itemIds: codes.map((_, i) => 100 + i), codes: codes.flat(), levels: 3, codebookSizes: [4, 4, 4] }), layout);
+      const free = await beamSearch(whole, input, { trie, beamWidth: 6, resultCount: 4 });
+      // exclude each user's two best items of the free search
+      const exclude = Array.from({ length: 6 }, (_, user) => new Set(Array.from(free.user(user).itemIds.subarray(0, 2))));
+      const constrained = { trie, beamWidth: 6, resultCount: 4, exclude };
+      const c = await beamSearch(split, input, constrained);
+      const d = await beamSearch(whole, input, constrained);
+      expect(Array.from(c.itemIds)).toEqual(Array.from(d.itemIds));
+      for (let user = 0; user < 6; user++) for (const item of c.user(user).itemIds) expect(exclude[user]!.has(item)).toBe(false);
+      expect(Array.from(c.itemIds).every((item) => item >= 100)).toBe(true);
     } finally {
       await split.dispose();
       await whole.dispose();
