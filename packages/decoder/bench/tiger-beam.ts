@@ -13,8 +13,12 @@
  * or with `--workers 0` the plain {@link OnnxSeq2SeqStepModel} on `--threads` intra-op threads.
  * `--workers-b1` overrides the worker count for batch 1 (default: same as `--workers`).
  *
+ * Also, apart from the ratio table: `--streams-b1 S` (default: max(2, workers)) concurrent callers making
+ * batch-1 calls, as a server answering concurrent single-user requests would (not the peer's protocol).
+ *
  * Usage: tsx --conditions=development bench/tiger-beam.ts [--model transformer|onnx] [--workers 2] [--workers-b1 N]
  *        [--sub-batch U] [--threads 2] [--no-spin] [--peer PEER.json] [--users-b1 256] [--calls-b64 20] [--warmup 3]
+ *        [--streams-b1 S]
  * Prints a table and one JSON line (stdout).
  */
 import { readFileSync } from 'node:fs';
@@ -131,6 +135,24 @@ async function measure(batch: number, calls: number): Promise<{ trie: ModeRun; n
 
 model = await createModel(workersB1);
 const b1 = await measure(1, usersB1);
+/*
+ * Extra, not the peer's protocol: `streams` concurrent callers, each making batch-1 calls one after
+ * another (a server answering concurrent single-user requests); constrained mode, users 0..255
+ * dealt round-robin to the streams. Reported apart from the ratio table.
+ */
+async function concurrentBatchOne(streams: number): Promise<{ streams: number; users: number; users_per_s: number }> {
+  const options = { trie: fixture.trie, beamWidth: 20, resultCount: 10 };
+  for (let s = 0; s < streams; s++) await beamSearch(model, fixtureBatch(fixture, s, 1), options);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: streams }, async (_, s) => {
+      for (let user = s; user < usersB1; user += streams) await beamSearch(model, fixtureBatch(fixture, user, 1), options);
+    }),
+  );
+  return { streams, users: usersB1, users_per_s: Number(((usersB1 / (performance.now() - started)) * 1000).toFixed(2)) };
+}
+const streamsB1 = Number(argument('streams-b1', String(Math.max(2, workersB1))));
+const b1Concurrent = streamsB1 > 1 ? await concurrentBatchOne(streamsB1) : undefined;
 await model.dispose();
 model = await createModel(workers);
 const b64 = await measure(64, callsB64);
@@ -172,5 +194,9 @@ for (const name of ['b1', 'b64']) {
       (peer ? ` (peer: ${peer[`trie_ops_ms_per_call_${name}` as 'trie_ops_ms_per_call_b1']} ms/call, ${((peer[`trie_overhead_${name}` as 'trie_overhead_b1'] ?? 0) * 100).toFixed(1)}%)` : '') +
       `, same top-10 as cases.json ${result[`same_top10_as_peer_${name}`]}`,
   );
+}
+if (b1Concurrent) {
+  result.b1_concurrent_streams = b1Concurrent;
+  console.log(`b1, ${b1Concurrent.streams} concurrent streams of batch-1 calls (not the peer's protocol): ${b1Concurrent.users_per_s} users/s`);
 }
 console.log(JSON.stringify(result));
