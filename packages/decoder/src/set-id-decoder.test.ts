@@ -1,5 +1,6 @@
 import { GenrecError, Rng, createMatrix, type Matrix, type SetIdTable, type VectorIndex, type VectorSearchOptions, type VectorSearchResult } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
+import { FlatIndex, HnswIndex, recallAtK } from '@genrec/ann';
 import { SetIdDecoder, addSetIdTableToIndex } from './set-id-decoder.js';
 
 /** A continuous set table with random slot vectors. */
@@ -251,5 +252,29 @@ describe('SetIdDecoder.decodeCodeDistributions', () => {
     bad.data[4] = Number.NaN;
     expect(code(() => decoder.decodeCodeDistributions([logits[0]!, logits[1]!, bad], { k: 1 }))).toBe('INVALID_INPUT');
     expect(code(() => decoder.decodeCodeDistributions(logits, { k: 0 }))).toBe('INVALID_OPTION');
+  });
+});
+
+describe('SetIdDecoder through @genrec/ann indexes', () => {
+  it('returns the exact ids through a FlatIndex and ~the same through HNSW, history excluded either way', async () => {
+    const table = randomSetTable(21, 600, [8, 6, 4], [1, 0.5, 2]);
+    const exactDecoder = new SetIdDecoder(table);
+    const flat = new FlatIndex({ dimension: exactDecoder.dimension, metric: 'ip', intraOpNumThreads: 1 });
+    const hnsw = new HnswIndex({ dimension: exactDecoder.dimension, metric: 'ip', m: 16, efConstruction: 200, seed: 3 });
+    addSetIdTableToIndex(table, flat);
+    addSetIdTableToIndex(table, hnsw);
+    const rng = new Rng(4);
+    const queries = createMatrix(30, exactDecoder.dimension);
+    rng.fillNormal(queries.data);
+    const exclude = Array.from({ length: 30 }, (_, user) => new Set([table.itemIds[user]!, table.itemIds[2 * user]!]));
+    const k = 10;
+    const exact = await exactDecoder.decode(queries, { k, exclude, method: 'exact' });
+    const viaFlat = await new SetIdDecoder(table, { index: flat }).decode(queries, { k, exclude });
+    const viaHnsw = await new SetIdDecoder(table, { index: hnsw }).decode(queries, { k, exclude, ef: 200 });
+    expect(Array.from(viaFlat.ids)).toEqual(Array.from(exact.ids));
+    expect(recallAtK(viaHnsw.ids, exact.ids, 30, k)).toBeGreaterThan(0.95);
+    for (let user = 0; user < 30; user++) {
+      for (const result of [viaFlat, viaHnsw]) for (const id of result.ids.subarray(user * k, (user + 1) * k)) expect(exclude[user]!.has(id)).toBe(false);
+    }
   });
 });
