@@ -16,7 +16,10 @@ export type ExcludedItems = ReadonlyArray<ReadonlySet<number> | ArrayLike<number
 export interface BeamSearchStats {
   /** Calls that added to this object. */
   calls: number;
-  /** Inside the model (`encode` and `step`). */
+  /**
+   * Inside the model (`encode` and `step`). When the model splits a batch into concurrent
+   * sub-batches, the times of the sub-batches add up (and may exceed the wall time).
+   */
   modelMs: number;
   /**
    * Inside the trie operations alone: looking up each row's allowed-token list and advancing the
@@ -241,8 +244,14 @@ function validate(model: StepModel, inputs: StepModelInput, options: BeamSearchO
 
 async function runSearch(model: StepModel, inputs: StepModelInput, options: BeamSearchOptions, groups: number, diversityPenalty: number): Promise<BeamSearchResult> {
   const config = validate(model, inputs, options, groups, diversityPenalty);
-  const parts = model.splitBatch?.(inputs);
-  if (parts === undefined || parts.length <= 1) return searchBatch(model, inputs, options, config);
+  // per-user processors and onStep see batch-local user indices: keep such batches whole
+  const splittable = config.processor === undefined && options.onStep === undefined;
+  const parts = splittable ? model.splitBatch?.(inputs) : undefined;
+  if (parts === undefined || parts.length <= 1) {
+    const result = await searchBatch(model, inputs, options, config);
+    if (options.stats) options.stats.calls++;
+    return result;
+  }
   // concurrent sub-batches (the model's plan), merged back into the input's user order
   const subsets = checkSplit(parts, inputs.batchSize);
   const results = await Promise.all(
@@ -251,6 +260,7 @@ async function runSearch(model: StepModel, inputs: StepModelInput, options: Beam
       return searchBatch(model, selectUsers(inputs, users), options, exclude ? { ...config, exclude: Array.from(users, (user) => exclude[user]) } : config);
     }),
   );
+  if (options.stats) options.stats.calls++;
   return mergeSearchResults(inputs.batchSize, subsets, results);
 }
 
@@ -275,9 +285,7 @@ async function searchBatch(model: StepModel, inputs: StepModelInput, options: Be
       if (stats) stats.searchMs += performance.now() - after;
       options.onStep?.(state);
     }
-    const result = search.collect();
-    if (stats) stats.calls++;
-    return result;
+    return search.collect();
   } finally {
     session.dispose();
   }

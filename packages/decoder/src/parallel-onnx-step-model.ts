@@ -94,8 +94,10 @@ async function handle(message) {
   }
   throw new Error('unknown request ' + message.kind);
 }
+// one message at a time, in order: a close never overtakes a run
+let queue = Promise.resolve();
 parentPort.on('message', (message) => {
-  handle(message).then(
+  queue = queue.then(() => handle(message)).then(
     (reply) => parentPort.postMessage({ id: message.id, ...reply }),
     (error) => parentPort.postMessage({ id: message.id, error: String(error && error.message ? error.message : error) }),
   );

@@ -278,3 +278,18 @@ describe('SetIdDecoder through @genrec/ann indexes', () => {
     }
   });
 });
+
+describe('SetIdDecoder.decodeCodeDistributions edge cases', () => {
+  it('ignores a slot of weight 0 (even with -Infinity scores) and rejects an impossible slot', () => {
+    const table = randomDiscreteTable(5, 20, [3, 4], [1, 0]);
+    const decoder = new SetIdDecoder(table);
+    const first = createMatrix(1, 3, Float32Array.of(0.5, -1, 2));
+    const zeroWeighted = createMatrix(1, 4, Float32Array.of(Number.NEGATIVE_INFINITY, 0, Number.NEGATIVE_INFINITY, 1));
+    const result = decoder.decodeCodeDistributions([first, zeroWeighted], { k: 20 });
+    expect(Array.from(result.ids).filter((id) => id >= 0)).toHaveLength(20); // nothing dropped
+    const onlyFirst = new SetIdDecoder({ ...table, slotWeights: Float32Array.of(1, 0) }).decodeCodeDistributions([first, createMatrix(1, 4)], { k: 20 });
+    expect(Array.from(result.ids)).toEqual(Array.from(onlyFirst.ids));
+    const impossible = createMatrix(1, 3, Float32Array.of(Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY));
+    expect(() => decoder.decodeCodeDistributions([impossible, zeroWeighted], { k: 1 })).toThrow(/all -Infinity/);
+  });
+});

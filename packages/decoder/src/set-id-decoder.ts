@@ -202,11 +202,13 @@ export class SetIdDecoder {
           if (value !== value || value === Number.POSITIVE_INFINITY) throw new GenrecError('INVALID_INPUT', `slot ${s} score ${value} of user ${user}, code ${c}`, { details: { field: 'slotScores' } });
           if (value > max) max = value;
         }
+        if (max === Number.NEGATIVE_INFINITY) throw new GenrecError('INVALID_INPUT', `slot ${s} scores of user ${user} are all -Infinity (no code possible)`, { details: { field: 'slotScores' } });
+        const weight = weights[s]!;
+        if (weight === 0) continue; // a slot without weight adds nothing (and 0 x -Infinity must not drop items)
         let sum = 0;
         for (let c = 0; c < row.length; c++) sum += Math.exp(row[c]! - max);
         const normalizer = max + Math.log(sum);
         for (let c = 0; c < row.length; c++) logp[c] = row[c]! - normalizer;
-        const weight = weights[s]!;
         const slotCodes = codes[s]!;
         for (let i = 0; i < itemCount; i++) itemScores[i]! += weight * logp[slotCodes[i]!]!;
       }

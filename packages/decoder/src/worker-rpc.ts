@@ -16,6 +16,8 @@ export class WorkerRpc<Reply extends WorkerReply> {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   #nextId = 0;
+  /** Set once the worker stopped (closed, terminated or crashed): requests then fail at once. */
+  #stopped: GenrecError | undefined;
 
   constructor(source: string, workerData: unknown) {
     this.#worker = new Worker(source, { eval: true, workerData });
@@ -26,14 +28,19 @@ export class WorkerRpc<Reply extends WorkerReply> {
       if (reply.error !== undefined) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker failed: ${reply.error}`));
       else pending.resolve(reply);
     });
-    this.#worker.on('error', (error) => {
-      for (const pending of this.#pending.values()) pending.reject(new GenrecError('RUNTIME_ERROR', `onnxruntime worker crashed: ${error.message}`, { cause: error }));
-      this.#pending.clear();
-    });
+    this.#worker.on('error', (error) => this.#stop(new GenrecError('RUNTIME_ERROR', `onnxruntime worker crashed: ${error.message}`, { cause: error })));
+    this.#worker.on('exit', (code) => this.#stop(new GenrecError('RUNTIME_ERROR', `onnxruntime worker stopped (exit code ${code})`)));
   }
 
-  /** Sends a message and waits for its reply. */
+  #stop(reason: GenrecError): void {
+    this.#stopped ??= reason;
+    for (const pending of this.#pending.values()) pending.reject(reason);
+    this.#pending.clear();
+  }
+
+  /** Sends a message and waits for its reply. @throws GenrecError `RUNTIME_ERROR` once the worker has stopped. */
   request(message: Record<string, unknown>): Promise<Reply> {
+    if (this.#stopped) return Promise.reject(this.#stopped);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -41,14 +48,22 @@ export class WorkerRpc<Reply extends WorkerReply> {
     });
   }
 
-  /** Sends a message that gets no reply. */
+  /** Sends a message that gets no reply (dropped once the worker has stopped). */
   post(message: Record<string, unknown>): void {
-    this.#worker.postMessage({ ...message, id: -1 });
+    if (!this.#stopped) this.#worker.postMessage({ ...message, id: -1 });
   }
 
-  /** Asks the worker to release its resources (`{ kind: 'close' }`), then stops it. */
+  /**
+   * Asks the worker to release its resources (`{ kind: 'close' }`, handled after the requests sent
+   * before it), then stops it. Requests sent afterwards fail with `RUNTIME_ERROR`.
+   */
   async close(): Promise<void> {
-    await this.request({ kind: 'close' });
-    await this.#worker.terminate();
+    if (this.#stopped) return;
+    try {
+      await this.request({ kind: 'close' });
+    } finally {
+      this.#stop(new GenrecError('RUNTIME_ERROR', 'the worker was closed'));
+      await this.#worker.terminate();
+    }
   }
 }

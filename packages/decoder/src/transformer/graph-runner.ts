@@ -142,8 +142,10 @@ function post(reply) {
     parentPort.postMessage(reply);
   }
 }
+// one message at a time, in order: a close never overtakes a run
+let queue = Promise.resolve();
 parentPort.on('message', (message) => {
-  handle(message).then(
+  queue = queue.then(() => handle(message)).then(
     (reply) => { if (reply !== undefined) post({ id: message.id, ...reply }); },
     (error) => parentPort.postMessage({ id: message.id, error: String(error && error.message ? error.message : error) }),
   );

@@ -1,6 +1,7 @@
 import { createSemanticIdTable, createTokenLayout, sharedPath } from '@genrec/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beamSearch } from '../beam-search.js';
+import { historyMaskProcessor } from '../logits-processors.js';
 import { OnnxSeq2SeqStepModel } from '../onnx-seq2seq-step-model.js';
 import { PrefixTrie } from '../prefix-trie.js';
 import { rejectionCode } from '../testing/error-code.js';
@@ -106,6 +107,36 @@ describe('TransformerStepModel', () => {
       expect(Array.from(c.itemIds)).toEqual(Array.from(d.itemIds));
       for (let user = 0; user < 6; user++) for (const item of c.user(user).itemIds) expect(exclude[user]!.has(item)).toBe(false);
       expect(Array.from(c.itemIds).every((item) => item >= 100)).toBe(true);
+    } finally {
+      await split.dispose();
+      await whole.dispose();
+    }
+  });
+
+  it('keeps a batch whole for per-user logits processors, and fails instead of hanging once disposed', async () => {
+    const weights = randomTransformerWeights(resolveTransformerSpec(spec), 6);
+    const split = await TransformerStepModel.create({ spec, weights, workers: 2, subBatchUsers: 2 });
+    const whole = await TransformerStepModel.create({ spec, weights, workers: 0, subBatchUsers: Infinity });
+    const input = { tokens: Int32Array.from([...contexts, ...contexts.slice(0, 2)].flat()), batchSize: 6, length: 7 };
+    try {
+      // a different banned token list per user: wrong user order would change the results
+      const masks = Array.from({ length: 6 }, (_, user) => [3 + user, 9 + 2 * user, 15 + user]);
+      const options = { beamWidth: 4, resultCount: 3, steps: 3, startToken: 1, logitsProcessors: [historyMaskProcessor(masks)] };
+      const a = await beamSearch(split, input, options);
+      const b = await beamSearch(whole, input, options);
+      expect(Array.from(a.tokens)).toEqual(Array.from(b.tokens));
+      for (let user = 0; user < 6; user++) for (const token of a.user(user).tokens) expect(masks[user]!.includes(token)).toBe(false);
+      // a step racing another step of the same session is refused
+      const session = await split.encode({ tokens: Int32Array.from(contexts[0]!), batchSize: 1, length: 7 });
+      const first = session.step(Int32Array.of(1), null, 1);
+      expect(await rejectionCode(session.step(Int32Array.of(1), null, 1))).toBe('INVALID_INPUT');
+      await first;
+      // disposing the model while a search runs: the search rejects, later calls too
+      const running = rejectionCode(beamSearch(split, input, { beamWidth: 4, resultCount: 3, steps: 3, startToken: 1 }));
+      await split.dispose();
+      expect(await running).toMatch(/RUNTIME_ERROR|INVALID_INPUT/);
+      expect(await rejectionCode(session.step(Int32Array.of(4, 5), Int32Array.of(0, 0), 2))).toMatch(/RUNTIME_ERROR|INVALID_INPUT/);
+      expect(await rejectionCode(split.encode(input))).toBe('INVALID_INPUT');
     } finally {
       await split.dispose();
       await whole.dispose();

@@ -119,6 +119,7 @@ export class TransformerStepModel implements StepModel {
 
   /** Loads graph `name` into runner `index` once. */
   #ensure(index: number, name: string): Promise<void> {
+    if (this.#disposed) return Promise.reject(new GenrecError('INVALID_INPUT', 'the model was disposed'));
     const loaded = this.#loaded[index]!;
     let pending = loaded.get(name);
     if (pending === undefined) {
@@ -136,7 +137,7 @@ export class TransformerStepModel implements StepModel {
 
   /** @internal Runs decoder position `step` on runner `index` (loading its graph on first use). */
   async runStep(index: number, step: number, feeds: Record<string, FeedValue>, keep: Record<string, string>): Promise<Float32Array> {
-    await this.#ensure(index, `step_${step}`);
+    await this.#ensure(index, `step_${step}`); // rejects once the model is disposed
     return (await this.#runners[index]!.run({ graph: `step_${step}`, feeds, fetch: ['logits'], keep })).logits!;
   }
 
@@ -144,8 +145,13 @@ export class TransformerStepModel implements StepModel {
 
   /** @internal Drops kept values of a finished session and its share of the runner's load. */
   endSession(index: number, keys: readonly string[], work: number): void {
-    if (keys.length > 0 && !this.#disposed) this.#runners[index]!.release(keys);
+    this.releaseKept(index, keys);
     this.#load[index]! -= work;
+  }
+
+  /** @internal Drops kept values in runner `index`. */
+  releaseKept(index: number, keys: readonly string[]): void {
+    if (keys.length > 0 && !this.#disposed) this.#runners[index]!.release(keys);
   }
 
   /**
@@ -365,6 +371,7 @@ class TransformerSession implements StepSession {
   readonly #work: number;
   readonly #tracker: StepTracker;
   readonly #kept: string[];
+  #running = false;
 
   constructor(model: TransformerStepModel, runner: number, id: number, batchSize: number, keyBias: FeedValue, cross: Record<string, string>, work: number) {
     this.#model = model;
@@ -380,6 +387,7 @@ class TransformerSession implements StepSession {
 
   async step(tokens: Int32Array, parents: Int32Array | null, beamsPerUser: number, final = false): Promise<Float32Array> {
     const tracker = this.#tracker;
+    if (this.#running) throw new GenrecError('INVALID_INPUT', 'step() while another step of this session is running (await each step)');
     const rows = tracker.advance(tokens, parents, beamsPerUser);
     const { step, ancestors } = tracker;
     const layers = this.#model.spec.decoderLayers;
@@ -397,15 +405,21 @@ class TransformerSession implements StepSession {
         keep[`key_${i}`] = `${this.#id}.${step}.key_${i}`;
         keep[`value_${i}`] = `${this.#id}.${step}.value_${i}`;
       }
-      this.#kept.push(...Object.values(keep));
     }
     let logits: Float32Array;
+    this.#running = true;
     try {
       logits = await this.#model.runStep(this.#runner, step, feeds, keep);
     } catch (error) {
+      this.#running = false;
       this.dispose();
       throw error;
     }
+    this.#running = false;
+    // the run stored this position's keys and values: free them with the session (at once if it
+    // was disposed while the run was in flight)
+    if (tracker.closed) this.#model.releaseKept(this.#runner, Object.values(keep));
+    else this.#kept.push(...Object.values(keep));
     tracker.done(beamsPerUser);
     if (final) this.dispose();
     return logits;

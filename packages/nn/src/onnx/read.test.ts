@@ -1,6 +1,6 @@
 import { GenrecError, sharedPath } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
-import { attr, encodeModel } from './proto.js';
+import { attr, encodeModel, onnx } from './proto.js';
 import { readOnnxModel } from './read.js';
 
 describe('readOnnxModel', () => {
@@ -31,6 +31,22 @@ describe('readOnnxModel', () => {
     expect(model.tensors.get('offsets')).toEqual({ dtype: 'int64', shape: [2], data: offsets });
     expect(Array.from(model.tensors.get('c')!.data as Float32Array)).toEqual([7, 8]);
     expect(model.unsupported).toEqual([]);
+  });
+
+  it('lists tensors of other element types (and their Identity aliases) as unsupported', () => {
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 18 }],
+      graph: onnx.GraphProto.create({
+        name: 'half',
+        node: [onnx.NodeProto.create({ opType: 'Identity', input: ['h'], output: ['h_alias'] })],
+        initializer: [onnx.TensorProto.create({ name: 'h', dims: [2], dataType: 10, rawData: Uint8Array.of(0, 60, 0, 64) })],
+        output: [],
+      }),
+    });
+    const read = readOnnxModel(onnx.ModelProto.encode(model).finish());
+    expect(read.unsupported).toEqual(['h', 'h_alias']);
+    expect(read.tensors.size).toBe(0);
   });
 
   it('rejects bytes that are not a model', () => {

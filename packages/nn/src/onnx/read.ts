@@ -127,6 +127,7 @@ export function readOnnxModel(source: string | Uint8Array): OnnxModelContents {
       // exporters alias deduplicated initialisers through Identity nodes
       const aliased = tensors.get(info.inputs[0]);
       if (aliased) tensors.set(info.outputs[0], aliased);
+      else if (unsupported.includes(info.inputs[0])) unsupported.push(info.outputs[0]);
     }
   }
   const initializerNames = new Set((graph.initializer ?? []).map((initializer) => initializer.name));
