@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GenrecError, type StepModel, type StepModelInput, type StepSession } from '@genrec/core';
 import * as ort from 'onnxruntime-node';
+import { writeInt64 } from './int64.js';
 
 /**
  * Which tensor of the two ONNX files plays which part. Defaults are the names of the TIGER peer's
@@ -307,16 +308,6 @@ class OnnxSeq2SeqSession implements StepSession {
 function isIdentity(parents: Int32Array): boolean {
   for (let i = 0; i < parents.length; i++) if (parents[i] !== i) return false;
   return true;
-}
-
-/** Writes int32 values as little-endian int64 through an Int32 view (no BigInt per element). */
-function writeInt64(values: Int32Array, target: BigInt64Array, count: number): void {
-  const words = new Int32Array(target.buffer, target.byteOffset, count * 2);
-  for (let i = 0; i < count; i++) {
-    const value = values[i]!;
-    words[2 * i] = value;
-    words[2 * i + 1] = value < 0 ? -1 : 0;
-  }
 }
 
 async function loadSession(source: string | Uint8Array, options: ort.InferenceSession.SessionOptions, what: string): Promise<ort.InferenceSession> {

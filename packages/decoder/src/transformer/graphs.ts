@@ -120,11 +120,12 @@ export function buildEncoderGraph(spec: ResolvedTransformerSpec, weights: Transf
 }
 
 /**
- * The decoder graph of position `step` (see the comment at the top of this file). With
- * `emitCache`, it also returns this position's self-attention keys and values (`key_i`, `value_i`,
- * `[rows, heads, headDim]`) for the later positions.
+ * The decoder graph of position `step` (see the comment at the top of this file). Besides the
+ * logits it returns this position's self-attention keys and values (`key_i`, `value_i`,
+ * `[rows, heads, headDim]`); the session keeps them for the later positions (or does not fetch them
+ * at the final step).
  */
-export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: TransformerWeights, step: number, emitCache: boolean): Uint8Array {
+export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: TransformerWeights, step: number): Uint8Array {
   const t = new TransformerGraph(spec, weights);
   const { g, inner } = t;
   const { modelDimension: d, headDimension: k, heads: H, vocabularySize: V } = spec;
@@ -165,10 +166,8 @@ export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: Tr
     // keys and values per head, [rows, heads, headDim]: kept by the runner for the later positions
     const keyHeads = g.reshape(key, [-1, H, k]);
     const valueHeads = g.reshape(value, [-1, H, k]);
-    if (emitCache) {
-      outputs.push({ value: keyHeads, name: `key_${i}`, dtype: 'float32', shape: ['rows', H, k] });
-      outputs.push({ value: valueHeads, name: `value_${i}`, dtype: 'float32', shape: ['rows', H, k] });
-    }
+    outputs.push({ value: keyHeads, name: `key_${i}`, dtype: 'float32', shape: ['rows', H, k] });
+    outputs.push({ value: valueHeads, name: `value_${i}`, dtype: 'float32', shape: ['rows', H, k] });
     let attended: string;
     if (step === 0) {
       attended = valueHeads; // one position: its softmax weight is exactly 1

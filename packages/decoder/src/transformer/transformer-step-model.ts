@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { GenrecError, type StepModel, type StepModelInput, type StepSession } from '@genrec/core';
+import { toInt64 } from '../int64.js';
 import { LocalGraphRunner, WorkerGraphRunner, type FeedValue, type GraphRunner } from './graph-runner.js';
 import { buildDecoderStepGraph, buildEncoderGraph } from './graphs.js';
 import { checkTransformerWeights, resolveTransformerSpec, type ResolvedTransformerSpec, type TransformerSpec, type TransformerWeights } from './spec.js';
@@ -112,11 +113,6 @@ export class TransformerStepModel implements StepModel {
     return model;
   }
 
-  /** Number of runners (worker threads, or 1 in-thread). */
-  get runnerCount(): number {
-    return this.#runners.length;
-  }
-
   /** Loads graph `name` into runner `index` once. */
   #ensure(index: number, name: string): Promise<void> {
     if (this.#disposed) return Promise.reject(new GenrecError('INVALID_INPUT', 'the model was disposed'));
@@ -125,7 +121,7 @@ export class TransformerStepModel implements StepModel {
     if (pending === undefined) {
       let bytes = this.#graphs.get(name);
       if (bytes === undefined) {
-        bytes = name === ENCODER ? buildEncoderGraph(this.spec, this.#weights) : buildDecoderStepGraph(this.spec, this.#weights, Number(name.slice(5)), true);
+        bytes = name === ENCODER ? buildEncoderGraph(this.spec, this.#weights) : buildDecoderStepGraph(this.spec, this.#weights, Number(name.slice(5)));
         this.#graphs.set(name, bytes);
       }
       pending = this.#runners[index]!.load(name, bytes);
@@ -229,23 +225,22 @@ export class TransformerStepModel implements StepModel {
 /** The encoder feeds of a batch: its real tokens packed, and the index maps of the slot layout. */
 function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length: number): { feeds: Record<string, FeedValue>; keyBias: FeedValue; tokenCount: number } {
   const users = tokens.length / length;
-  const first = 0;
   const H = spec.heads;
   const pad = spec.padToken;
   const counts = new Int32Array(users);
   let total = 0;
   let slots = 0;
   for (let b = 0; b < users; b++) {
-    const row = (first + b) * length;
+    const row = b * length;
     let count = 0;
     for (let c = 0; c < length; c++) {
       const token = tokens[row + c]!;
       if (!Number.isInteger(token) || token < 0 || token >= spec.vocabularySize) {
-        throw new GenrecError('INVALID_INPUT', `token ${token} of user ${first + b} (position ${c}) is outside the vocabulary 0..${spec.vocabularySize - 1}`, { details: { field: 'inputs' } });
+        throw new GenrecError('INVALID_INPUT', `token ${token} of user ${b} (position ${c}) is outside the vocabulary 0..${spec.vocabularySize - 1}`, { details: { field: 'inputs' } });
       }
       if (token !== pad) count++;
     }
-    if (count === 0) throw new GenrecError('INVALID_INPUT', `user ${first + b} has no context token (only padding)`, { details: { field: 'inputs' } });
+    if (count === 0) throw new GenrecError('INVALID_INPUT', `user ${b} has no context token (only padding)`, { details: { field: 'inputs' } });
     counts[b] = count;
     total += count;
     if (count > slots) slots = count;
@@ -258,7 +253,7 @@ function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length:
   const keyBias = new Float32Array(users * slots);
   let n = 0;
   for (let b = 0; b < users; b++) {
-    const row = (first + b) * length;
+    const row = b * length;
     const start = n;
     let slot = 0;
     for (let c = 0; c < length; c++) {
@@ -292,17 +287,6 @@ function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length:
     keyBias: bias,
     tokenCount: total,
   };
-}
-
-function toInt64(values: Int32Array): BigInt64Array {
-  const target = new BigInt64Array(values.length);
-  const words = new Int32Array(target.buffer);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    words[2 * i] = value;
-    words[2 * i + 1] = value < 0 ? -1 : 0;
-  }
-  return target;
 }
 
 /** Step order, input checks and the ancestor rows of every earlier position. */
