@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Checks that every workspace package follows the layout of CONVENTIONS.md: README, src/index.ts,
-// at least one colocated test, an ESM exports map with a `development` condition, vitest config.
+// at least one colocated test, an ESM exports map with a `@genrec/source` condition, vitest config.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,8 +30,8 @@ for (const group of ['packages', 'examples']) {
       if (!existsSync(join(folder, 'src', 'index.ts'))) problems.push(`${where}: no src/index.ts`);
       if (!existsSync(join(folder, 'src')) || !hasTest(join(folder, 'src'))) problems.push(`${where}: no *.test.ts next to the code`);
       const main = manifest.exports?.['.'];
-      if (!main || main.development !== './src/index.ts' || !main.types || !main.import) {
-        problems.push(`${where}: exports["."] needs development, types and import conditions`);
+      if (!main || main['@genrec/source'] !== './src/index.ts' || !main.types || !main.import) {
+        problems.push(`${where}: exports["."] needs @genrec/source, types and import conditions`);
       }
       if (!existsSync(join(folder, 'vitest.config.ts'))) problems.push(`${where}: no vitest.config.ts`);
     } else if (manifest.private !== true) {

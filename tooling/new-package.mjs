@@ -20,7 +20,7 @@ export function packageFiles(name, description) {
     sideEffects: false,
     exports: {
       '.': {
-        development: './src/index.ts',
+        '@genrec/source': './src/index.ts',
         types: './dist/index.d.ts',
         import: './dist/index.js',
       },

@@ -1,11 +1,11 @@
 import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
 
 /**
- * Export conditions used when resolving workspace packages in tests: `development`
+ * Export conditions used when resolving workspace packages in tests: `@genrec/source`
  * points each `@genrec/*` package at its `src/index.ts`, so tests run against the
  * sibling packages' sources without a build first (for SSR/node too).
  */
-export const workspaceConditions = ['development', 'module', 'node', 'import', 'default'];
+export const workspaceConditions = ['@genrec/source', 'module', 'node', 'import', 'default'];
 
 /** The vitest project config every package uses (`vitest.config.ts` in each package). */
 export function packageProject(name: string, overrides: UserWorkspaceConfig['test'] = {}): UserWorkspaceConfig {

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import {
   GenrecError,
   createMatrix,
-  writeDirectoryAtomic,
+  openArtifactDirectory,
+  writeArtifactDirectory,
   writeFileAtomic,
   type Matrix,
   type VectorAddOptions,
@@ -248,7 +249,7 @@ export class FlatIndex implements VectorIndex {
       for (let r = 0; r < count; r++) rows.set(this.vectors.subarray(r * stride, r * stride + dimension), r * dimension);
     }
     const ids = Array.from(this.rowIds.subarray(0, count));
-    await writeDirectoryAtomic(path, (directory) => {
+    await writeArtifactDirectory(path, (directory) => {
       writeFileAtomic(join(directory, FLAT_DATA_FILE), new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
       checkSaveFault(path);
       const sidecar: IndexSidecar = {
@@ -274,9 +275,10 @@ export class FlatIndex implements VectorIndex {
    * disagree), `SHAPE_MISMATCH` when `options.dimension` differs from the saved one.
    */
   static async load(path: string, options: LoadIndexOptions & Omit<FlatIndexOptions, 'dimension' | 'metric'> = {}): Promise<FlatIndex> {
-    const { sidecar, bytes } = readSidecar(path, FLAT_INDEX_KIND, [FLAT_FORMAT_VERSION], options);
+    const directory = openArtifactDirectory(path).directory;
+    const { sidecar, bytes } = readSidecar(directory, FLAT_INDEX_KIND, [FLAT_FORMAT_VERSION], options);
     const { dimension, size } = sidecar;
-    const corrupt = (message: string) => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file: join(path, 'index.json') } });
+    const corrupt = (message: string) => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file: join(directory, 'index.json') } });
     if (bytes.byteLength !== size * dimension * 4) throw corrupt(`${FLAT_DATA_FILE} holds ${bytes.byteLength} bytes, ${size} x ${dimension} float32 need ${size * dimension * 4}`);
     if (sidecar.ids.length !== size) throw corrupt(`the sidecar lists ${sidecar.ids.length} ids for ${size} vectors`);
     const { dimension: _d, metric: _m, ...rest } = options;

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import {
   GenrecError,
-  writeDirectoryAtomic,
+  openArtifactDirectory,
+  writeArtifactDirectory,
   type Matrix,
   type VectorAddOptions,
   type VectorIndex,
@@ -313,7 +314,7 @@ export class HnswIndex implements VectorIndex {
    */
   async save(path: string): Promise<void> {
     const ids = Array.from(this.labelIds.subarray(0, this.labelCount));
-    await writeDirectoryAtomic(path, (directory) => {
+    await writeArtifactDirectory(path, (directory) => {
       const file = join(directory, HNSW_DATA_FILE);
       try {
         this.graph.writeIndexSync(file);
@@ -346,8 +347,9 @@ export class HnswIndex implements VectorIndex {
    * `options.dimension` differs from the saved one.
    */
   static async load(path: string, options: LoadIndexOptions = {}): Promise<HnswIndex> {
-    const { sidecar } = readSidecar(path, HNSW_INDEX_KIND, [HNSW_FORMAT_VERSION], options);
-    const sidecarPath = join(path, 'index.json');
+    const directory = openArtifactDirectory(path).directory;
+    const { sidecar } = readSidecar(directory, HNSW_INDEX_KIND, [HNSW_FORMAT_VERSION], options);
+    const sidecarPath = join(directory, 'index.json');
     const corrupt = (message: string, cause?: unknown) =>
       new GenrecError('CORRUPT_ARTIFACT', message, cause === undefined ? { details: { file: sidecarPath } } : { cause, details: { file: sidecarPath } });
     const parameters = sidecar.parameters;
@@ -366,7 +368,7 @@ export class HnswIndex implements VectorIndex {
       seed: parameters.seed!,
       initialCapacity: 1,
     });
-    const file = join(path, HNSW_DATA_FILE);
+    const file = join(directory, HNSW_DATA_FILE);
     try {
       index.graph.readIndexSync(file, false);
     } catch (error) {

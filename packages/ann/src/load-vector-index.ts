@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { GenrecError, type VectorIndex } from '@genrec/core';
+import { GenrecError, openArtifactDirectory, type VectorIndex } from '@genrec/core';
 import { FLAT_INDEX_KIND, loadFlatIndex } from './flat-index.js';
 import { HNSW_INDEX_KIND, loadHnswIndex } from './hnsw-index.js';
 import { SIDECAR_FILE, readSidecarJson, type LoadIndexOptions } from './sidecar.js';
@@ -19,7 +19,7 @@ import { SIDECAR_FILE, readSidecarJson, type LoadIndexOptions } from './sidecar.
  * ```
  */
 export async function loadVectorIndex(path: string, options: LoadIndexOptions = {}): Promise<VectorIndex> {
-  const sidecar = readSidecarJson(path) as { kind?: unknown } | null;
+  const sidecar = readSidecarJson(openArtifactDirectory(path).directory) as { kind?: unknown } | null;
   const kind = typeof sidecar === 'object' && sidecar !== null ? sidecar.kind : undefined;
   if (kind === FLAT_INDEX_KIND) return loadFlatIndex(path, options);
   if (kind === HNSW_INDEX_KIND) return loadHnswIndex(path, options);

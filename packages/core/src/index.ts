@@ -23,9 +23,27 @@ export {
 } from './matrix.js';
 export { Rng, WeightedSampler, type RngState, type Seed } from './random.js';
 export { splitmix64 } from './splitmix64.js';
-export { progressReporter, throttleProgress, type ProgressCallback, type ProgressEvent } from './progress.js';
-export { writeDirectoryAtomic, writeFileAtomic } from './io/atomic-write.js';
-export { checkManifest, readJsonFile, readManifest, writeManifest, type ArtifactManifest } from './io/manifest.js';
+export {
+  progressReporter,
+  throttleProgress,
+  type EpochEndEvent,
+  type FitEndEvent,
+  type FitStartEvent,
+  type ProgressCallback,
+  type ProgressEvent,
+  type TaskEvent,
+} from './progress.js';
+export { fsyncDirectory, removeStaleTemporaryFiles, writeFileAtomic } from './io/atomic-write.js';
+export {
+  ARTIFACT_CHECKSUM_FILE,
+  ARTIFACT_POINTER_FILE,
+  openArtifactDirectory,
+  writeArtifactDirectory,
+  type ArtifactDirectory,
+  type ArtifactFileEntry,
+} from './io/artifact-directory.js';
+export { checkManifest, readArtifactManifest, readJsonFile, readManifest, writeManifest, type ArtifactManifest } from './io/manifest.js';
+export { checkBooleanOption, checkEnumOption, checkIntegerOption, checkKnownOptions, checkNumberOption, checkResultSize } from './options.js';
 export { decodeNpy, encodeNpy, readNpy, writeNpy } from './io/npy.js';
 export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsContent } from './io/safetensors.js';
 export { RawDump, type RawDumpEntry } from './io/raw-dump.js';
@@ -42,7 +60,37 @@ export {
   type TensorDataByDType,
   type TensorDType,
 } from './io/tensor.js';
-export type { ItemCatalog, ItemRecord, SequenceDataset } from './contracts/dataset.js';
+export type { EvaluationSet, ItemCatalog, ItemRecord, SequenceDataset } from './contracts/dataset.js';
+export type {
+  CommonFitOptions,
+  EarlyStoppingOptions,
+  FitData,
+  Histories,
+  HistoryBatch,
+  ModelDescription,
+  RecommendOptions,
+  Recommendations,
+  Recommender,
+  RecommenderLoader,
+  RecommenderManifest,
+  ScoreScale,
+} from './contracts/recommender.js';
+export { batchSize, toHistoryBatch } from './recommend/histories.js';
+export { ExclusionMask, checkRecommendOptions, emptyRecommendations, selectTopItems } from './recommend/rank-items.js';
+export { RetiredItems } from './recommend/retired-items.js';
+export {
+  MODEL_FILES,
+  RECOMMENDER_FOLDER_VERSION,
+  datasetFingerprint,
+  loadRecommender,
+  openModelFolder,
+  readModelManifest,
+  writeModelFolder,
+  type LoadRecommenderOptions,
+  type ModelFolderContent,
+  type OpenedModelFolder,
+  type StoredItem,
+} from './recommend/model-folder.js';
 export type {
   VectorAddOptions,
   VectorIndex,

@@ -15,20 +15,83 @@ interface ProgressEventBase {
 }
 
 /**
- * Progress of long work, as a discriminated union on `type`: one `start`, any number of
- * `progress`, one `end` per task.
+ * Progress of one long task (reading a file, a k-means level, decoding users): one `task-start`,
+ * any number of `task-progress`, one `task-end`.
  */
-export type ProgressEvent =
-  | (ProgressEventBase & { type: 'start' })
-  | (ProgressEventBase & { type: 'progress' })
-  | (ProgressEventBase & { type: 'end'; elapsedMs: number });
+export type TaskEvent =
+  | (ProgressEventBase & { type: 'task-start' })
+  | (ProgressEventBase & { type: 'task-progress' })
+  | (ProgressEventBase & { type: 'task-end'; elapsedMs: number });
+
+/** Emitted once when a model's `fit` starts training. */
+export interface FitStartEvent {
+  type: 'fit-start';
+  /** The model kind, e.g. `'sasrec'`. */
+  model: string;
+  /** The epoch budget. */
+  epochs: number;
+  /** Training steps in one epoch. */
+  stepsPerEpoch: number;
+  /** Epochs already done when resuming from a checkpoint (0 for a fresh run). */
+  startEpoch: number;
+}
+
+/** Emitted after every training epoch (and its validation, when there is one). */
+export interface EpochEndEvent {
+  type: 'epoch-end';
+  /** 1-based epoch number. */
+  epoch: number;
+  /** The epoch budget. */
+  epochs: number;
+  /** Mean training loss of the epoch (finite). */
+  loss: number;
+  /** Validation metrics of this epoch (e.g. `{ 'ndcg@10': 0.05 }`), when validated. */
+  validation?: Record<string, number>;
+  /** Whether this epoch is the best so far on the early-stopping metric (always true without validation). */
+  best: boolean;
+  /** Learning rate at the end of the epoch. */
+  learningRate?: number;
+  /** Wall time since `fit-start`, ms. */
+  elapsedMs: number;
+  /** Estimated time to the end of the epoch budget, ms. */
+  etaMs: number;
+  /** Share of the epoch budget done, in (0, 1], increasing from event to event. */
+  progress: number;
+}
+
+/** Emitted once when `fit` returns. */
+export interface FitEndEvent {
+  type: 'fit-end';
+  /** Epochs trained (including resumed ones). */
+  epochs: number;
+  /** The epoch whose weights the returned model holds. */
+  bestEpoch: number;
+  /** Why training stopped. */
+  stoppedBy: 'epochs' | 'early-stopping' | 'abort';
+  /** Wall time of the whole fit, ms. */
+  elapsedMs: number;
+}
+
+/**
+ * Every event a genrec `onProgress` callback receives, as one discriminated union on `type`
+ * (noun-verb names): task events for any long step, and fit events for model training.
+ *
+ * @example
+ * ```ts
+ * const onProgress = (event: ProgressEvent) => {
+ *   if (event.type === 'epoch-end') console.log(event.epoch, event.loss, event.validation);
+ *   else if (event.type === 'task-progress') console.log(event.task, event.done, event.total);
+ * };
+ * ```
+ */
+export type ProgressEvent = TaskEvent | FitStartEvent | EpochEndEvent | FitEndEvent;
 
 /** The callback long-running functions accept as their `onProgress` option. */
 export type ProgressCallback = (event: ProgressEvent) => void;
 
 /**
- * Wraps a callback so `progress` events reach it at most once per `intervalMs`; `start` and `end`
- * events always pass, and so does the last `progress` before an `end`.
+ * Wraps a callback so `task-progress` events reach it at most once per `intervalMs` per task; every
+ * other event passes, and so does the last `task-progress` before its `task-end`.
  *
  * @example
  * ```ts
@@ -43,7 +106,7 @@ export function throttleProgress(
   const lastEmitted = new Map<string, number>();
   const pending = new Map<string, ProgressEvent>();
   return (event) => {
-    if (event.type === 'progress') {
+    if (event.type === 'task-progress') {
       const time = now();
       const last = lastEmitted.get(event.task);
       if (last !== undefined && time - last < intervalMs) {
@@ -55,7 +118,7 @@ export function throttleProgress(
       callback(event);
       return;
     }
-    if (event.type === 'end') {
+    if (event.type === 'task-end') {
       const held = pending.get(event.task);
       if (held) callback(held);
       pending.delete(event.task);
@@ -66,7 +129,7 @@ export function throttleProgress(
 }
 
 /**
- * A small helper for emitting the three kinds of event for one task.
+ * A small helper for emitting the three task events (`task-start`, `task-progress`, `task-end`) of one task.
  *
  * @example
  * ```ts
@@ -84,14 +147,14 @@ export function progressReporter(
   const base = (done: number, extra: Partial<ProgressEventBase> = {}): ProgressEventBase => ({ task, done, ...fields, ...extra });
   return {
     start(message) {
-      callback?.({ type: 'start', ...base(0, message === undefined ? {} : { message }) });
+      callback?.({ type: 'task-start', ...base(0, message === undefined ? {} : { message }) });
     },
     update(done, extra) {
       lastDone = done;
-      callback?.({ type: 'progress', ...base(done, extra) });
+      callback?.({ type: 'task-progress', ...base(done, extra) });
     },
     end(done = lastDone, extra) {
-      callback?.({ type: 'end', ...base(done, extra), elapsedMs: performance.now() - startedAt });
+      callback?.({ type: 'task-end', ...base(done, extra), elapsedMs: performance.now() - startedAt });
     },
   };
 }

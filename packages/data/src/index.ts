@@ -54,7 +54,6 @@ export {
   summarizeSplit,
   temporalSplit,
   type DatasetSplit,
-  type EvaluationSet,
   type LeaveOneOutOptions,
   type SplitSummary,
   type TemporalSplit,
@@ -76,3 +75,5 @@ export {
   type SyntheticDatasetOptions,
   type SyntheticTopic,
 } from './synthetic.js';
+/** Users to evaluate; the type lives in `@genrec/core`'s contracts (re-exported here). */
+export type { EvaluationSet } from '@genrec/core';

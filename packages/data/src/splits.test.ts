@@ -1,7 +1,8 @@
 import { GenrecError, Rng } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { createSequenceDataset, datasetToArrays } from './sequence-dataset.js';
-import { leaveOneOutSplit, paddedHistories, summarizeSplit, temporalSplit, type EvaluationSet } from './splits.js';
+import { leaveOneOutSplit, paddedHistories, summarizeSplit, temporalSplit } from './splits.js';
+import type { EvaluationSet } from '@genrec/core';
 
 function histories(set: EvaluationSet): number[][] {
   return Array.from({ length: set.size }, (_, u) => Array.from(set.historyItems.subarray(set.historyOffsets[u]!, set.historyOffsets[u + 1]!)));

@@ -1,27 +1,6 @@
-import { GenrecError, type SequenceDataset } from '@genrec/core';
+import { GenrecError, type EvaluationSet, type SequenceDataset } from '@genrec/core';
 import { Int32Buffer } from './growable-array.js';
 import type { InteractionDataset } from './sequence-dataset.js';
-
-/**
- * Users to evaluate: per user a history (what the model sees, chronological, at most
- * `maxHistoryLength` most recent items) and one or more target items, both in compressed-row form.
- */
-export interface EvaluationSet {
-  /** Number of evaluated users. */
-  readonly size: number;
-  /** Row of each evaluated user in the source dataset. */
-  readonly rows: Int32Array;
-  /** Dense user id of each evaluated user. */
-  readonly userIds: Int32Array;
-  /** Offsets into `historyItems`, length `size + 1`. */
-  readonly historyOffsets: Int32Array;
-  /** Histories, concatenated (oldest first). */
-  readonly historyItems: Int32Array;
-  /** Offsets into `targetItems`, length `size + 1`. */
-  readonly targetOffsets: Int32Array;
-  /** Targets, concatenated (chronological). */
-  readonly targetItems: Int32Array;
-}
 
 /** A train / validation / test split. */
 export interface DatasetSplit {

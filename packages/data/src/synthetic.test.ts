@@ -1,7 +1,8 @@
 import { GenrecError, type SequenceDataset } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { validateSequenceDataset } from './sequence-dataset.js';
-import { leaveOneOutSplit, temporalSplit, type EvaluationSet } from './splits.js';
+import { leaveOneOutSplit, temporalSplit } from './splits.js';
+import type { EvaluationSet } from '@genrec/core';
 import { datasetStatistics } from './statistics.js';
 import { generateSyntheticDataset } from './synthetic.js';
 

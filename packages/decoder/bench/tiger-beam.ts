@@ -16,7 +16,7 @@
  * Also, apart from the ratio table: `--streams-b1 S` (default: max(2, workers)) concurrent callers making
  * batch-1 calls, as a server answering concurrent single-user requests would (not the peer's protocol).
  *
- * Usage: tsx --conditions=development bench/tiger-beam.ts [--model transformer|onnx] [--workers 2] [--workers-b1 N]
+ * Usage: tsx --conditions=@genrec/source bench/tiger-beam.ts [--model transformer|onnx] [--workers 2] [--workers-b1 N]
  *        [--sub-batch U] [--threads 2] [--no-spin] [--peer PEER.json] [--users-b1 256] [--calls-b64 20] [--warmup 3]
  *        [--streams-b1 S]
  * Prints a table and one JSON line (stdout).

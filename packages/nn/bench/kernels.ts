@@ -1,7 +1,7 @@
 /**
  * Kernel sessions: symbolic vs static row dimension for a Gemm (why the kernels use symbolic dims),
  * and matMul / matMulTopK / squaredDistances timings.
- *   flock /tmp/genrec-bench.lock npx tsx --conditions=development bench/kernels.ts
+ *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/kernels.ts
  */
 import * as ort from 'onnxruntime-node';
 import { Rng, createMatrix } from '@genrec/core';

@@ -1,7 +1,7 @@
 /**
  * Profiles one SASRec bucket: steady-state step time, time in dropout-mask generation, and
  * onnxruntime's per-node profile (top ops) when `--ort-profile` is given.
- *   flock /tmp/genrec-bench.lock npx tsx --conditions=development bench/profile-step.ts [--threads 2]
+ *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/profile-step.ts [--threads 2]
  */
 import { Rng } from '@genrec/core';
 import { Graph, Trainer, optimizers } from '../src/index.js';

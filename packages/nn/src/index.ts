@@ -20,4 +20,5 @@ export { checkGradients, type GradientCheckInput, type GradientCheckOptions, typ
 export { CompiledGraph, compileGraph, type CompileGraphOptions } from './runtime/compiled-graph.js';
 export { optimizers, appendOptimizer, type OptimizerConfig, type SgdConfig, type AdamConfig, type OptimizerUpdate, type StateSlot, type AppendOptimizerOptions } from './train/optimizers.js';
 export { Trainer, InferenceModel, compileTrainStep, type TrainerOptions, type TrainGraphSpec, type TrainGraphBuilder, type InferenceGraphBuilder, type StepOptions, type StepResult } from './train/trainer.js';
+export type { PreferenceModel, PreferenceShape, SupervisedShape } from './train/preference-model.js';
 export * as nn from './layers/index.js';

@@ -3,7 +3,7 @@
  * TF-IDF (title) -> randomised SVD 128 -> L2 rows (the `rq_kmeans` peer's title embedding), then
  * 3 levels x 256 codes plus the collision level.
  *
- *   flock /tmp/genrec-bench.lock pnpm --filter @genrec/semantic-id exec tsx --conditions=development bench/toys-health.ts
+ *   flock /tmp/genrec-bench.lock pnpm --filter @genrec/semantic-id exec tsx --conditions=@genrec/source bench/toys-health.ts
  *   options: --items PATH (default ../shared/data/amazon2014-toys/items.jsonl), --seed N
  */
 import { readFileSync } from 'node:fs';

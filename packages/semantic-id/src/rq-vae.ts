@@ -145,7 +145,7 @@ export async function fitRqVae(vectors: Matrix, options: RqVaeOptions = {}): Pro
     const epochLosses: number[] = [];
     const restartedCodes = new Array<number>(levels).fill(0);
     const started = performance.now();
-    options.onProgress?.({ type: 'start', task: 'rq-vae', done: 0, total: epochs, unit: 'epochs' });
+    options.onProgress?.({ type: 'task-start', task: 'rq-vae', done: 0, total: epochs, unit: 'epochs' });
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = rng.permutation(n);
       const usage = Array.from({ length: levels }, () => new Int32Array(codebookSize));
@@ -192,9 +192,9 @@ export async function fitRqVae(vectors: Matrix, options: RqVaeOptions = {}): Pro
       }
       epochLosses.push(lossSum / steps);
       reconstructionErrors.push(reconstructionSum / steps);
-      options.onProgress?.({ type: 'progress', task: 'rq-vae', done: epoch + 1, total: epochs, unit: 'epochs', metrics: { loss: lossSum / steps, reconstruction: reconstructionSum / steps } });
+      options.onProgress?.({ type: 'task-progress', task: 'rq-vae', done: epoch + 1, total: epochs, unit: 'epochs', metrics: { loss: lossSum / steps, reconstruction: reconstructionSum / steps } });
     }
-    options.onProgress?.({ type: 'end', task: 'rq-vae', done: epochs, total: epochs, unit: 'epochs', elapsedMs: performance.now() - started });
+    options.onProgress?.({ type: 'task-end', task: 'rq-vae', done: epochs, total: epochs, unit: 'epochs', elapsedMs: performance.now() - started });
     const latent = await latentsOf();
     await encode.release();
     const quantizer = new ResidualQuantizer(Array.from({ length: levels }, (_, level) => codebookOf(level)));

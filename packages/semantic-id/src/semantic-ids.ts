@@ -5,7 +5,7 @@ import {
   createTensor,
   createTokenLayout,
   GenrecError,
-  writeDirectoryAtomic,
+  writeArtifactDirectory,
   writeManifest,
   writeNpy,
   type ArtifactManifest,
@@ -242,7 +242,7 @@ export class SemanticIds {
    */
   async save(directory: string): Promise<void> {
     const { table, quantizer } = this;
-    await writeDirectoryAtomic(directory, (temporary) => {
+    await writeArtifactDirectory(directory, (temporary) => {
       quantizer.codebooks.forEach((codebook, level) =>
         writeNpy(join(temporary, `codebook-${level}.npy`), createTensor(codebook.data, [codebook.rows, codebook.cols])),
       );
@@ -269,13 +269,13 @@ export class SemanticIds {
    * version, `CORRUPT_ARTIFACT` when the arrays disagree with the manifest.
    */
   static load(directory: string): SemanticIds {
-    const { manifest } = openArtifactFolder<SemanticIdsManifest>(directory, 'semantic-id', SEMANTIC_IDS_KIND, SEMANTIC_IDS_FORMAT_VERSION);
+    const { manifest, artifact } = openArtifactFolder<SemanticIdsManifest>(directory, 'semantic-id', SEMANTIC_IDS_KIND, SEMANTIC_IDS_FORMAT_VERSION);
     const { itemCount, dimension, quantizerLevels, levels, codebookSizes, hasCollisionLevel } = manifest;
     const corrupt = (file: string, message: string): GenrecError => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file: join(directory, file) } });
     if (!Array.isArray(codebookSizes) || codebookSizes.length !== levels || levels !== quantizerLevels + (hasCollisionLevel ? 1 : 0)) {
       throw corrupt('manifest.json', `inconsistent levels: ${quantizerLevels} quantiser levels, ${levels} levels, codebook sizes [${String(codebookSizes)}]`);
     }
-    const expect = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => readCheckedArray(directory, file, dtype, shape);
+    const expect = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => readCheckedArray(artifact, file, dtype, shape);
     const codebooks: Matrix[] = [];
     for (let level = 0; level < quantizerLevels; level++) {
       const tensor = expect(`codebook-${level}.npy`, 'float32', [codebookSizes[level]!, dimension]);

@@ -5,7 +5,7 @@ import {
   createTensor,
   GenrecError,
   Rng,
-  writeDirectoryAtomic,
+  writeArtifactDirectory,
   writeManifest,
   writeNpy,
   type ArtifactManifest,
@@ -260,7 +260,7 @@ export class SetIds implements SetIdTable {
    * `slot-<s>.npy` (continuous) or `codes.npy`, `codebook-<s>.npy` and `rotation.npy` (discrete).
    */
   async save(directory: string): Promise<void> {
-    await writeDirectoryAtomic(directory, (temporary) => {
+    await writeArtifactDirectory(directory, (temporary) => {
       writeNpy(join(temporary, 'item-ids.npy'), createTensor(this.itemIds, [this.itemCount]));
       writeNpy(join(temporary, 'slot-weights.npy'), createTensor(this.slotWeights, [this.slotCount]));
       const manifest: SetIdsManifest = {
@@ -293,9 +293,9 @@ export class SetIds implements SetIdTable {
    * version, `CORRUPT_ARTIFACT` when arrays disagree with the manifest.
    */
   static load(directory: string): SetIds {
-    const { manifest, manifestPath } = openArtifactFolder<SetIdsManifest>(directory, 'set-id', SET_IDS_KIND, SET_IDS_FORMAT_VERSION);
+    const { manifest, manifestPath, artifact } = openArtifactFolder<SetIdsManifest>(directory, 'set-id', SET_IDS_KIND, SET_IDS_FORMAT_VERSION);
     const { itemCount, slotCount, slotDimensions } = manifest;
-    const read = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => readCheckedArray(directory, file, dtype, shape);
+    const read = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => readCheckedArray(artifact, file, dtype, shape);
     if (!Array.isArray(slotDimensions) || slotDimensions.length !== slotCount) {
       throw new GenrecError('CORRUPT_ARTIFACT', `slotDimensions does not list ${slotCount} slots`, { details: { file: manifestPath } });
     }

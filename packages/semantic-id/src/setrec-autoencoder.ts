@@ -112,7 +112,7 @@ export async function trainSetRecAutoencoder(
   const epochLosses: number[] = [];
   const epochs = options.epochs ?? 20;
   try {
-    options.onProgress?.({ type: 'start', task: 'setrec-autoencoder', done: 0, total: epochs, unit: 'epochs' });
+    options.onProgress?.({ type: 'task-start', task: 'setrec-autoencoder', done: 0, total: epochs, unit: 'epochs' });
     const started = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       const order = rng.permutation(vectors.rows);
@@ -125,9 +125,9 @@ export async function trainSetRecAutoencoder(
         steps++;
       }
       epochLosses.push(sum / steps);
-      options.onProgress?.({ type: 'progress', task: 'setrec-autoencoder', done: epoch + 1, total: epochs, unit: 'epochs', metrics: { loss: sum / steps } });
+      options.onProgress?.({ type: 'task-progress', task: 'setrec-autoencoder', done: epoch + 1, total: epochs, unit: 'epochs', metrics: { loss: sum / steps } });
     }
-    options.onProgress?.({ type: 'end', task: 'setrec-autoencoder', done: epochs, total: epochs, unit: 'epochs', elapsedMs: performance.now() - started });
+    options.onProgress?.({ type: 'task-end', task: 'setrec-autoencoder', done: epochs, total: epochs, unit: 'epochs', elapsedMs: performance.now() - started });
     const inference = await trainer.compileInference((graph) => ({ latent: setRecAutoencoder(graph.input('x', 'float32', [batchSize, d]), moduleOptions).latent }));
     const latentSize = hidden[hidden.length - 1]!;
     const width = latentSize / slots;

@@ -49,3 +49,24 @@ export interface ItemCatalog {
   /** Records indexed by item id (index 0 and missing items are `undefined`). */
   readonly records: ReadonlyArray<ItemRecord | undefined>;
 }
+
+/**
+ * Users to evaluate (produced by `@genrec/data`'s splits, consumed by `@genrec/eval` and every model): per user a history (what the model sees, chronological, at most
+ * `maxHistoryLength` most recent items) and one or more target items, both in compressed-row form.
+ */
+export interface EvaluationSet {
+  /** Number of evaluated users. */
+  readonly size: number;
+  /** Row of each evaluated user in the source dataset. */
+  readonly rows: Int32Array;
+  /** Dense user id of each evaluated user. */
+  readonly userIds: Int32Array;
+  /** Offsets into `historyItems`, length `size + 1`. */
+  readonly historyOffsets: Int32Array;
+  /** Histories, concatenated (oldest first). */
+  readonly historyItems: Int32Array;
+  /** Offsets into `targetItems`, length `size + 1`. */
+  readonly targetOffsets: Int32Array;
+  /** Targets, concatenated (chronological). */
+  readonly targetItems: Int32Array;
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
-import { writeDirectoryAtomic, writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from './atomic-write.js';
 import { checkManifest, readManifest, writeManifest } from './manifest.js';
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from './npy.js';
 import { RawDump } from './raw-dump.js';
@@ -134,22 +134,6 @@ describe('atomic writes and manifests', () => {
     const blocker = join(dir, 'file-not-folder');
     writeFileSync(blocker, 'x');
     expect(errorCode(() => writeFileAtomic(join(blocker, 'child.txt'), 'new'))).toBe('IO_ERROR');
-  });
-
-  it('a failed folder write leaves the previous folder intact', async () => {
-    const dir = temp();
-    const target = join(dir, 'artifact');
-    await writeDirectoryAtomic(target, (tmp) => writeFileSync(join(tmp, 'x.bin'), 'v1'));
-    await expect(
-      writeDirectoryAtomic(target, (tmp) => {
-        writeFileSync(join(tmp, 'x.bin'), 'v2-partial');
-        throw new Error('disk full');
-      }),
-    ).rejects.toThrowError(/disk full/);
-    expect(readFileSync(join(target, 'x.bin'), 'utf8')).toBe('v1');
-    await writeDirectoryAtomic(target, (tmp) => writeFileSync(join(tmp, 'x.bin'), 'v2'));
-    expect(readFileSync(join(target, 'x.bin'), 'utf8')).toBe('v2');
-    expect(readdirSync(dir)).toEqual(['artifact']);
   });
 
   it('checks kind and format version', () => {

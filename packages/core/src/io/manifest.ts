@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GenrecError } from '../errors.js';
+import type { ArtifactDirectory } from './artifact-directory.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 /** The fields every genrec artifact manifest carries. */
@@ -31,10 +32,12 @@ export function checkManifest<T extends ArtifactManifest>(
     throw new GenrecError('FORMAT_VERSION', `expected an artifact of kind "${expectedKind}", found "${String(kind)}"`, { details: { file: source } });
   }
   if (typeof formatVersion !== 'number' || !supportedVersions.includes(formatVersion)) {
+    const newest = Math.max(...supportedVersions);
+    const hint = typeof formatVersion === 'number' && formatVersion > newest ? ': it was written by a newer genrec; upgrade to read it' : '';
     throw new GenrecError(
       'FORMAT_VERSION',
-      `"${expectedKind}" format version ${String(formatVersion)} is not supported by this version of genrec (supported: ${supportedVersions.join(', ')})`,
-      { details: { file: source } },
+      `"${expectedKind}" format version ${String(formatVersion)} is not supported by this version of genrec (supported: ${supportedVersions.join(', ')})${hint}`,
+      { details: { file: source, found: formatVersion, supported: [...supportedVersions] } },
     );
   }
   return manifest as T;
@@ -43,6 +46,22 @@ export function checkManifest<T extends ArtifactManifest>(
 /** Reads and checks a JSON manifest file (see {@link checkManifest}). */
 export function readManifest<T extends ArtifactManifest>(path: string, expectedKind: string, supportedVersions: readonly number[]): T {
   return checkManifest<T>(readJsonFile(path), expectedKind, supportedVersions, path);
+}
+
+/**
+ * Reads and checks the manifest of an artifact folder opened with `openArtifactDirectory` (its
+ * content covered by the folder's checksums).
+ *
+ * @param file - the manifest's file name inside the artifact @defaultValue `'manifest.json'`
+ * @throws GenrecError `NOT_FOUND`, `CORRUPT_ARTIFACT`, `PARSE_ERROR`, `FORMAT_VERSION` (another kind, or a version this genrec does not read).
+ */
+export function readArtifactManifest<T extends ArtifactManifest>(
+  artifact: ArtifactDirectory,
+  expectedKind: string,
+  supportedVersions: readonly number[],
+  file = 'manifest.json',
+): T {
+  return checkManifest<T>(artifact.readJson(file), expectedKind, supportedVersions, `${artifact.directory}/${file}`);
 }
 
 /** Writes a manifest atomically as pretty JSON. */
