@@ -1,0 +1,27 @@
+// Extracts the fenced TypeScript examples of a README so tests can run them.
+//
+// Every block fenced with ```ts is an example and must run as it stands (on the synthetic
+// default data, from any working directory). Words after `ts` in the fence's info string tag it:
+//   ```ts shared   needs the research data in ../shared (skipped, with a printed reason, without it)
+//   ```ts long     long-running (Toys-scale training): runs only with GENREC_LONG_RUN=1
+import { readFileSync } from 'node:fs';
+
+/**
+ * @param {string} readmePath
+ * @returns {{ index: number, line: number, code: string, tags: string[] }[]}
+ */
+export function extractExamples(readmePath) {
+  const lines = readFileSync(readmePath, 'utf8').split('\n');
+  const examples = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(ts|typescript)(\s.*)?$/.exec(lines[i]);
+    if (!open) continue;
+    const tags = (open[2] ?? '').trim().split(/\s+/).filter(Boolean);
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && !/^```\s*$/.test(lines[end])) end++;
+    examples.push({ index: examples.length, line: start, code: lines.slice(start, end).join('\n') + '\n', tags });
+    i = end;
+  }
+  return examples;
+}

@@ -1,0 +1,46 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The repository root. */
+export const root = join(import.meta.dirname, '..', '..');
+
+/** The `tsx` loader as a file URL, usable with `node --import` from any working directory. */
+export const tsxLoader = pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href;
+
+/** Whether the research data folder (`../shared/data`) is present. */
+export function sharedDataPresent(): boolean {
+  const configured = process.env.GENREC_SHARED_DIR;
+  if (configured) return existsSync(join(configured, 'data'));
+  return existsSync(join(root, '..', 'shared', 'data'));
+}
+
+/** Workspace packages: folder name, package name and whether it is published (not private). */
+export function workspacePackages(): { folder: string; name: string; path: string }[] {
+  const base = join(root, 'packages');
+  return readdirSync(base)
+    .filter((folder) => existsSync(join(base, folder, 'package.json')))
+    .map((folder) => {
+      const manifest = JSON.parse(readFileSync(join(base, folder, 'package.json'), 'utf8')) as { name: string; private?: boolean };
+      return { folder, name: manifest.name, path: join(base, folder), private: manifest.private === true };
+    })
+    .filter((entry) => !entry.private);
+}
+
+/** Runs a command, returning its output; never throws. */
+export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): SpawnSyncReturns<string> {
+  return spawnSync(command, args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 600_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+/** The tail of a command's output, for failure messages. */
+export function tail(result: SpawnSyncReturns<string>, characters = 4000): string {
+  return `exit ${String(result.status)} signal ${String(result.signal)}\n${(result.stdout ?? '') + (result.stderr ?? '')}`.slice(-characters);
+}
