@@ -20,9 +20,9 @@ for (let i = 0; i < block.data.length; i++) block.data[i] = rng.uniform() < 0.02
 const relevant: number[][] = [];
 const history: number[][] = [];
 for (let u = 0; u < users; u++) {
-  const permutation = rng.permutation(items);
-  relevant.push([permutation[0]!]);
-  history.push(Array.from(permutation.subarray(1, 9)));
+  const permutation = rng.permutation(items); // column indices 0..items-1; item id = column + 1
+  relevant.push([permutation[0]! + 1]);
+  history.push(Array.from(permutation.subarray(1, 9), (column) => column + 1));
 }
 const relevance = itemSetsFromArrays(relevant);
 const historySets = itemSetsFromArrays(history);
@@ -59,7 +59,7 @@ for (let u = 0; u < blockSize; u++) {
   const row = block.data.subarray(u * items, (u + 1) * items);
   for (let i = 0; i < items; i++) order[i] = i;
   order.sort((a, b) => row[b]! - row[a]!);
-  checksum += order.indexOf(relevant[u]![0]!);
+  checksum += order.indexOf(relevant[u]![0]! - 1); // the relevant item's column
 }
 const sortAll = ((performance.now() - referenceStart) / blockSize) * users;
 console.log(`| reference: argsort of every row (ranks only; ${blockSize} users timed, scaled) | ${sortAll.toFixed(0)} | ${((users / sortAll) * 1000).toFixed(0)} |`);

@@ -1,7 +1,8 @@
 /**
  * The peer `metrics` workload (/work/shared/peers/README.md, section 5): 1,000,000 synthetic users,
  * top-50 lists over 50,000 items, 1–5 relevant items, Recall/NDCG/MRR/HitRate at K = 10 and K = 50.
- * Regenerates the peer's data with splitmix64, checks the checksums and the values against the peer's
+ * Regenerates the peer's data with splitmix64 (ids shifted to genrec's 1..items at that boundary),
+ * checks the checksums and the values against the peer's
  * output (to 1e-9), and times one evaluation call per K (1 warm-up + 5 timed calls, median), like
  * the peer. Run back to back with the peer under the bench lock:
  *

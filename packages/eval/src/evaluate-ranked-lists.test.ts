@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRankedLists } from './evaluate-ranked-lists.js';
-import { itemSetsFromArrays } from './item-sets.js';
+import { itemSetsFromArrays, itemSetsFromPadded, validateItemSets } from './item-sets.js';
 import { createRankedLists, rankedListsFromArrays } from './ranked-lists.js';
 import { expectCode } from './test-helpers.js';
 
 const log2 = Math.log2;
 
 describe('evaluateRankedLists: hand-computed cases', () => {
-  // user 0: hits at positions 1 and 4, one relevant item (9) never ranked; user 1: empty list;
-  // user 2: no relevant item; user 3: six relevant items, more than any K.
-  const lists = rankedListsFromArrays([[3, 1, 4, 7, 2], [], [5, 6], [8, 0, 2, 6, 5]], 5);
-  const relevance = itemSetsFromArrays([[1, 2, 9], [0], [], [8, 0, 2, 6, 5, 9]]);
+  // Item ids 1..10. user 0: hits at positions 1 and 4, one relevant item (10) never ranked;
+  // user 1: empty list; user 2: no relevant item; user 3: six relevant items, more than any K.
+  const lists = rankedListsFromArrays([[4, 2, 5, 8, 3], [], [6, 7], [9, 1, 3, 7, 6]], 5);
+  const relevance = itemSetsFromArrays([[2, 3, 10], [1], [], [9, 1, 3, 7, 6, 10]]);
   const result = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [5, 1, 3] });
   const idcg3 = 1 + 1 / log2(3) + 1 / log2(4);
 
@@ -95,7 +95,7 @@ describe('evaluateRankedLists: protocol options', () => {
   it('invalid ids: error, drop before cutting, or keep as misses', () => {
     const lists = rankedListsFromArrays([[-1, 99, 3]]);
     const relevance = itemSetsFromArrays([[3]]);
-    expectCode(() => evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1] }), 'INVALID_INPUT', /user 0, position 0: item id -1 is outside the catalogue/);
+    expectCode(() => evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1] }), 'INVALID_INPUT', /user 0, position 0: item id -1 is outside the catalogue 1\.\.10/);
     const drop = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1, 3], invalidIds: 'drop' });
     expect(drop.perUser!['hitrate@1']![0]).toBe(1);
     expect(drop.decoding!.invalidRate).toBeCloseTo(2 / 3, 15);
@@ -103,6 +103,44 @@ describe('evaluateRankedLists: protocol options', () => {
     const miss = evaluateRankedLists(lists, relevance, { itemCount: 10, ks: [1, 3], invalidIds: 'miss' });
     expect(miss.perUser!['hitrate@1']![0]).toBe(0);
     expect(miss.perUser!['mrr@3']![0]).toBeCloseTo(1 / 3, 15);
+  });
+
+  it('ids are 1..itemCount: itemCount itself is an item, 0 and itemCount + 1 are not', () => {
+    const relevance = itemSetsFromArrays([[10]]);
+    const top = evaluateRankedLists(rankedListsFromArrays([[10, 1]]), relevance, { itemCount: 10, ks: [1] });
+    expect(top.perUser!['hitrate@1']![0]).toBe(1);
+    expectCode(() => evaluateRankedLists(rankedListsFromArrays([[11]]), relevance, { itemCount: 10, ks: [1] }), 'INVALID_INPUT', /item id 11 is outside the catalogue 1\.\.10/);
+    expectCode(() => evaluateRankedLists(rankedListsFromArrays([[1]]), itemSetsFromArrays([[11]]), { itemCount: 10, ks: [1] }), 'INVALID_INPUT', /relevance sets: item id 11 is outside the catalogue 1\.\.10/);
+  });
+
+  it('0 inside a list is not an item (an invalid id); 0 after a list\'s length is padding and never read', () => {
+    const relevance = itemSetsFromArrays([[2], [2]]);
+    // Row 0 claims 3 entries, the first being 0; row 1 holds 1 entry and two slots of padding.
+    const lists = createRankedLists(new Int32Array([0, 2, 3, 2, 0, 0]), 3, new Int32Array([3, 1]));
+    expectCode(() => evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [1] }), 'INVALID_INPUT', /user 0, position 0: item id 0 is outside the catalogue 1\.\.5 \(0 is padding/);
+    const drop = evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [1, 3], invalidIds: 'drop' });
+    expect(Array.from(drop.perUser!['hitrate@1']!)).toEqual([1, 1]);
+    expect(drop.decoding!.entryCount).toBe(4); // the padding of row 1 is not read
+    expect(drop.decoding!.invalidCount).toBe(1);
+    expect(drop.decoding!.shortListRate['@3']).toBe(0.5); // row 1 is short
+    const miss = evaluateRankedLists(lists, relevance, { itemCount: 5, ks: [1, 3], invalidIds: 'miss' });
+    expect(Array.from(miss.perUser!['mrr@3']!)).toEqual([0.5, 1]);
+    // rankedListsFromArrays pads with 0 and records the lengths.
+    const packed = rankedListsFromArrays([[4, 1], [3]], 3);
+    expect(Array.from(packed.items)).toEqual([4, 1, 0, 3, 0, 0]);
+    expect(Array.from(packed.lengths!)).toEqual([2, 1]);
+  });
+
+  it('relevant and history sets reject id 0 (padding) and padded rows skip it', () => {
+    expectCode(() => itemSetsFromArrays([[1, 0]]), 'INVALID_INPUT', /user 0 entry 1 is 0, not an item id/);
+    const raw = { userCount: 1, offsets: new Int32Array([0, 1]), items: new Int32Array([0]) };
+    expectCode(() => validateItemSets(raw, 5, 'history'), 'INVALID_INPUT', /history sets: item id 0 is outside the catalogue 1\.\.5 \(0 is padding\)/);
+    const lists = rankedListsFromArrays([[1]]);
+    expectCode(() => evaluateRankedLists(lists, itemSetsFromArrays([[1]]), { itemCount: 5, ks: [1], history: raw, maskHistory: true }), 'INVALID_INPUT', /history sets: item id 0/);
+    const padded = itemSetsFromPadded(new Int32Array([3, 0, 0, 5, 2, 0]), 3);
+    expect(Array.from(padded.offsets)).toEqual([0, 1, 3]);
+    expect(Array.from(padded.items)).toEqual([3, 5, 2]);
+    expectCode(() => itemSetsFromPadded(new Int32Array([3, -1]), 2), 'INVALID_INPUT', /row 0, column 1 holds -1/);
   });
 
   it('history masking removes history items but never a relevant one', () => {
@@ -118,8 +156,8 @@ describe('evaluateRankedLists: protocol options', () => {
   });
 
   it('graded gains: linear and exponential NDCG', () => {
-    const lists = rankedListsFromArrays([[0, 1, 2]]);
-    const relevance = itemSetsFromArrays([[0, 2, 3]], [[1, 3, 0]]); // item 3 has grade 0: not relevant
+    const lists = rankedListsFromArrays([[1, 2, 3]]);
+    const relevance = itemSetsFromArrays([[1, 3, 4]], [[1, 3, 0]]); // item 4 has grade 0: not relevant
     const binary = evaluateRankedLists(lists, relevance, { itemCount: 4, ks: [3] });
     expect(binary.perUser!['ndcg@3']![0]).toBeCloseTo((1 + 1 / log2(4)) / (1 + 1 / log2(3)), 15);
     expect(binary.perUser!['recall@3']![0]).toBe(1);

@@ -18,7 +18,10 @@ import { assembleEvaluationResult, checkHistory } from './shared-evaluation.js';
 import { TopKSelector } from './top-k.js';
 import { UserMarks, maxSetSize } from './user-marks.js';
 
-/** Scores of all users: one matrix `[users, itemCount]`, or blocks of consecutive users in order. */
+/**
+ * Scores of all users: one matrix `[users, itemCount]`, or blocks of consecutive users in order.
+ * Column `j` holds the score of item `j + 1` (item ids are `1 .. itemCount`; 0 is padding).
+ */
 export type ScoreSource = Matrix | Iterable<Matrix> | AsyncIterable<Matrix>;
 
 /** Options of {@link evaluateScores}. */
@@ -36,8 +39,8 @@ export interface ScoreEvaluationOptions extends CommonEvaluationOptions {
    */
   computeAuc?: boolean;
   /**
-   * Return every user's top-(max K) ranking (partial selection; ties ordered by the tie policy,
-   * `expected` by lower item id).
+   * Return every user's top-(max K) ranking as item ids `1 .. itemCount` (partial selection; ties
+   * ordered by the tie policy, `expected` by lower item id).
    * @defaultValue false
    */
   keepRankings?: boolean;
@@ -49,7 +52,10 @@ export interface ScoreEvaluationOptions extends CommonEvaluationOptions {
 
 /** The result of {@link evaluateScores}: an {@link EvaluationResult} plus the rankings when asked for. */
 export interface ScoreEvaluationResult extends EvaluationResult {
-  /** Top-(max K) rankings of every user (with `keepRankings`, beyond-accuracy or exposure), not serialised. */
+  /**
+   * Top-(max K) rankings of every user as item ids `1 .. itemCount`, 0-padded after `lengths` (with
+   * `keepRankings`, beyond-accuracy or exposure), not serialised.
+   */
   rankings: RankedLists | null;
 }
 
@@ -60,6 +66,7 @@ export interface ScoreEvaluationResult extends EvaluationResult {
  * @param userCount - number of users
  * @param blockSize - users per block
  * @param scoreBlock - returns the scores of users `start .. end-1` as a `[end-start, itemCount]` matrix
+ *   (column `j` = item `j + 1`)
  * @returns an async iterable for {@link evaluateScores}
  * @example
  * ```ts
@@ -89,16 +96,18 @@ function isMatrix(value: unknown): value is Matrix {
  * items removed with `maskHistory`), relevant items' ranks are counted exactly in one pass over the
  * row (ties per `tiePolicy`), and top-K lists, when needed, come from a partial heap selection.
  *
- * @param scores - a `[users, itemCount]` matrix or blocks of consecutive users (sync or async)
- * @param relevance - relevant items (and grades) per user
+ * @param scores - a `[users, itemCount]` matrix or blocks of consecutive users (sync or async);
+ *   column `j` holds the score of item `j + 1`
+ * @param relevance - relevant items (ids `1 .. itemCount`, and grades) per user
  * @param options - the protocol; every choice is recorded in the result
- * @returns means, per-user values (incl. AUC), and optional rankings, beyond-accuracy and exposure
+ * @returns means, per-user values (incl. AUC), and optional rankings (item ids), beyond-accuracy and exposure
  * @throws GenrecError `INVALID_INPUT` for a NaN score (naming user and item) or ids outside the
- *   catalogue; `SHAPE_MISMATCH` when block widths or user counts do not match
+ *   catalogue `1 .. itemCount` (0 included); `SHAPE_MISMATCH` when block widths or user counts do not match
  * @example
  * ```ts
+ * // columns: items 1, 2, 3
  * const scores = matrixFromArrays([[0.1, 0.9, 0.5], [0.3, 0.3, 0.2]]);
- * const result = await evaluateScores(scores, itemSetsFromArrays([[2], [1]]), { itemCount: 3, ks: [1, 2] });
+ * const result = await evaluateScores(scores, itemSetsFromArrays([[3], [2]]), { itemCount: 3, ks: [1, 2] });
  * result.metrics['hitrate@2']; // (1 + 1) / 2 = 1
  * ```
  */
@@ -131,7 +140,7 @@ export async function evaluateScores(scores: ScoreSource, relevance: UserItemSet
     options.beyondAccuracy === undefined ? undefined : new BeyondAccuracyAccumulator(accuracy.ks, itemCount, userCount, options.beyondAccuracy, keepPerUser);
   const needRankings = (options.keepRankings ?? false) || beyond !== undefined || options.exposure !== undefined;
   const maxK = accuracy.maxK;
-  const rankingItems = new Int32Array(needRankings ? userCount * maxK : 0).fill(-1);
+  const rankingItems = new Int32Array(needRankings ? userCount * maxK : 0); // 0-padded
   const rankingLengths = new Int32Array(needRankings ? userCount : 0);
   const selector = new TopKSelector(maxK);
 
@@ -184,7 +193,7 @@ export async function evaluateScores(scores: ScoreSource, relevance: UserItemSet
     for (let i = offsets[u]!; i < offsets[u + 1]!; i++) {
       const item = items[i]!;
       if (grades !== undefined && !(grades[i]! > 0)) continue;
-      const s = row[item]!;
+      const s = row[item - 1]!; // column j holds item j + 1
       if (s !== s) throw nanError(u, item);
       relevantScore[r] = s;
       relevantGain[r] = marks.gain[item]!;
@@ -243,12 +252,12 @@ export async function evaluateScores(scores: ScoreSource, relevance: UserItemSet
       for (let j = 0; j < n; j++) if (row[j] !== row[j]) nanCount++;
     }
     if (nanCount > 0) {
-      for (let j = 0; j < n; j++) if (row[j] !== row[j]) throw nanError(u, j);
+      for (let j = 0; j < n; j++) if (row[j] !== row[j]) throw nanError(u, j + 1);
     }
     if (mask && distinct > 0) {
       const lowest = distinctValue[distinct - 1]!;
       for (let i = 0; i < marks.maskedCount; i++) {
-        const s = row[marks.maskedItems[i]!]!;
+        const s = row[marks.maskedItems[i]! - 1]!;
         if (!(s >= lowest)) continue;
         const k = distinctIndex(s, distinct);
         if (s === distinctValue[k]) equalCount[k]! -= 1;
@@ -301,10 +310,11 @@ export async function evaluateScores(scores: ScoreSource, relevance: UserItemSet
       for (let j = 0; j < n; j++) {
         const s = row[j]!;
         if (s < threshold) continue;
-        if (mask && historyTag[j] === tag) continue;
-        const relevant = relevantTag[j] === tag;
+        const item = j + 1;
+        if (mask && historyTag[item] === tag) continue;
+        const relevant = relevantTag[item] === tag;
         const tieRank = tiePolicy === 'pessimistic' ? (relevant ? 0 : 1) : tiePolicy === 'optimistic' ? (relevant ? 1 : 0) : 0;
-        selector.offer(s, tieRank, j);
+        selector.offer(s, tieRank, item);
         threshold = selector.threshold();
       }
       const list = rankingItems.subarray(u * maxK, (u + 1) * maxK);
@@ -348,5 +358,5 @@ export async function evaluateScores(scores: ScoreSource, relevance: UserItemSet
 }
 
 function nanError(u: number, item: number): GenrecError {
-  return new GenrecError('INVALID_INPUT', `score of user ${u} for item ${item} is NaN`, { details: { field: 'scores', user: u, item } });
+  return new GenrecError('INVALID_INPUT', `score of user ${u} for item ${item} (column ${item - 1}) is NaN`, { details: { field: 'scores', user: u, item } });
 }

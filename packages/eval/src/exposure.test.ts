@@ -3,25 +3,27 @@ import { describe, expect, it } from 'vitest';
 import { evaluateRankedLists } from './evaluate-ranked-lists.js';
 import { evaluateExposure, popularityGroups } from './exposure.js';
 import { itemSetsFromArrays } from './item-sets.js';
-import { rankedListsFromArrays } from './ranked-lists.js';
+import { createRankedLists, rankedListsFromArrays } from './ranked-lists.js';
 
 describe('evaluateExposure: hand-computed', () => {
-  const relevance = itemSetsFromArrays([[1]]);
+  const relevance = itemSetsFromArrays([[2]]);
 
-  it('one deterministic ranking', () => {
-    // exposure: item0 1, item1 0.5, item2 0.25; target: item1 1, items 0 and 2 share (0.5 + 0.25) / 2
-    const result = evaluateExposure(rankedListsFromArrays([[0, 1, 2]]), relevance, { itemCount: 3, gamma: 0.5 });
+  it('one deterministic ranking (per-item arrays indexed by item id, entry 0 unused)', () => {
+    // exposure: item1 1, item2 0.5, item3 0.25; target: item2 1, items 1 and 3 share (0.5 + 0.25) / 2
+    const result = evaluateExposure(rankedListsFromArrays([[1, 2, 3]]), relevance, { itemCount: 3, gamma: 0.5 });
     expect(result.protocol.depth).toBe(3);
     expect(result.eeD).toBeCloseTo(1 + 0.25 + 0.0625, 15);
     expect(result.eeR).toBeCloseTo(0.375 + 0.5 + 0.25 * 0.375, 15);
     expect(result.eeL).toBeCloseTo(0.625 ** 2 + 0.5 ** 2 + 0.125 ** 2, 15);
-    expect(Array.from(result.itemTargetExposure)).toEqual([0.375, 1, 0.375]);
-    expect(Array.from(result.itemExposure)).toEqual([1, 0.5, 0.25]);
+    expect(Array.from(result.itemTargetExposure)).toEqual([0, 0.375, 1, 0.375]);
+    expect(Array.from(result.itemExposure)).toEqual([0, 1, 0.5, 0.25]);
+    // Gini over the 3 items (not the unused slot 0): sorted [0.25, 0.5, 1], sum 1.75.
+    expect(result.itemExposureGini).toBeCloseTo((-2 * 0.25 + 0 * 0.5 + 2 * 1) / (3 * 1.75), 15);
   });
 
   it('two sampled rankings are averaged', () => {
-    const result = evaluateExposure([rankedListsFromArrays([[0, 1, 2]]), rankedListsFromArrays([[1, 0, 2]])], relevance, { itemCount: 3 });
-    expect(Array.from(result.itemExposure)).toEqual([0.75, 0.75, 0.25]);
+    const result = evaluateExposure([rankedListsFromArrays([[1, 2, 3]]), rankedListsFromArrays([[2, 1, 3]])], relevance, { itemCount: 3 });
+    expect(Array.from(result.itemExposure)).toEqual([0, 0.75, 0.75, 0.25]);
     expect(result.eeL).toBeCloseTo(0.375 ** 2 + 0.25 ** 2 + 0.125 ** 2, 15);
     expect(result.protocol.samplesPerUser).toBe(2);
   });
@@ -29,14 +31,14 @@ describe('evaluateExposure: hand-computed', () => {
   it('the ideal stochastic ranker reaches EE-L = 0 (sampling every order of equal grades)', () => {
     // two relevant items of grade 1, two non-relevant items: ideal = relevant first, each order equally often
     const orders = [
-      [0, 1, 2, 3],
-      [1, 0, 2, 3],
-      [0, 1, 3, 2],
-      [1, 0, 3, 2],
+      [1, 2, 3, 4],
+      [2, 1, 3, 4],
+      [1, 2, 4, 3],
+      [2, 1, 4, 3],
     ];
     const result = evaluateExposure(
       orders.map((order) => rankedListsFromArrays([order])),
-      itemSetsFromArrays([[0, 1]]),
+      itemSetsFromArrays([[1, 2]]),
       { itemCount: 4, gamma: 0.8 },
     );
     expect(result.eeL).toBeCloseTo(0, 15);
@@ -44,10 +46,10 @@ describe('evaluateExposure: hand-computed', () => {
   });
 
   it('groups, users without relevant items, and invalid ids', () => {
-    const lists = rankedListsFromArrays([[0, 1], [2, 3]]);
-    const sets = itemSetsFromArrays([[1], []]);
-    const groups = popularityGroups([4, 3, 2, 1], 2); // items 3, 2 least popular -> group 0
-    expect(Array.from(groups)).toEqual([1, 1, 0, 0]);
+    const lists = rankedListsFromArrays([[1, 2], [3, 4]]);
+    const sets = itemSetsFromArrays([[2], []]);
+    const groups = popularityGroups([0, 4, 3, 2, 1], 2); // indexed by item id; items 4, 3 least popular -> group 0
+    expect(Array.from(groups)).toEqual([-1, 1, 1, 0, 0]); // the padding id 0 has no group
     const skipped = evaluateExposure(lists, sets, { itemCount: 4, itemGroups: groups });
     expect(skipped.evaluatedUserCount).toBe(1);
     expect(skipped.groupExposure).toEqual([0, 1.5]);
@@ -56,11 +58,16 @@ describe('evaluateExposure: hand-computed', () => {
     expect(included.evaluatedUserCount).toBe(2);
     // user 1: uniform target (1 + 0.5) / 4 for every item
     expect(included.perUser!.eeL[1]).toBeCloseTo((1 - 0.375) ** 2 + (0.5 - 0.375) ** 2 + 2 * 0.375 ** 2, 15);
-    expect(() => evaluateExposure(rankedListsFromArrays([[9]]), itemSetsFromArrays([[0]]), { itemCount: 4 })).toThrow(/outside the catalogue/);
+    expect(() => evaluateExposure(rankedListsFromArrays([[9]]), itemSetsFromArrays([[1]]), { itemCount: 4 })).toThrow(/item id 9 is outside the catalogue 1\.\.4/);
+    expect(() => evaluateExposure(rankedListsFromArrays([[0]]), itemSetsFromArrays([[1]]), { itemCount: 4 })).toThrow(/item id 0 is outside the catalogue 1\.\.4/);
+    const skipSlot = evaluateExposure(createRankedLists(new Int32Array([0, 1]), 2), itemSetsFromArrays([[1]]), { itemCount: 4, invalidIds: 'skip-slot' });
+    expect(skipSlot.itemExposure[1]).toBe(0.5); // the 0 keeps rank 1 and exposes nothing
+    expect(skipSlot.itemExposure[0]).toBe(0);
+    expect(() => evaluateExposure(lists, sets, { itemCount: 4, itemGroups: [1, 1, 0, 0] })).toThrow(/4 entries; indexed by item id it needs itemCount \+ 1 = 5/);
   });
 });
 
-/** Dense reference: full exposure and target vectors from the definitions. */
+/** Dense reference: full exposure and target vectors from the definitions (arrays indexed by item id - 1). */
 function naiveExposure(samples: number[][], grades: Map<number, number>, itemCount: number, gamma: number, depth: number) {
   const exposure = new Array<number>(itemCount).fill(0);
   for (const list of samples) {
@@ -68,11 +75,11 @@ function naiveExposure(samples: number[][], grades: Map<number, number>, itemCou
     list.forEach((item, rank) => {
       if (rank >= depth || seen.has(item)) return;
       seen.add(item);
-      exposure[item]! += gamma ** rank / samples.length;
+      exposure[item - 1]! += gamma ** rank / samples.length;
     });
   }
   // Ideal: items sorted by grade (0 for non-relevant) descending; each grade shares its ranks.
-  const gradeOf = (i: number) => grades.get(i) ?? 0;
+  const gradeOf = (i: number) => grades.get(i + 1) ?? 0;
   const order = Array.from({ length: itemCount }, (_, i) => i).sort((a, b) => gradeOf(b) - gradeOf(a));
   const target = new Array<number>(itemCount).fill(0);
   for (let start = 0; start < itemCount; ) {
@@ -106,12 +113,12 @@ describe('evaluateExposure vs a dense naive implementation on random sampled ran
     const relevant: number[][] = [];
     const grades: number[][] = [];
     for (let u = 0; u < users; u++) {
-      const items = Array.from(rng.permutation(itemCount)).slice(0, 1 + rng.int(5));
+      const items = Array.from(rng.permutation(itemCount), (i) => i + 1).slice(0, 1 + rng.int(5));
       relevant.push(items);
       grades.push(items.map(() => 1 + rng.int(3)));
     }
     const samples: number[][][] = Array.from({ length: sampleCount }, () =>
-      Array.from({ length: users }, () => Array.from({ length: width }, () => rng.int(itemCount))), // repeats possible
+      Array.from({ length: users }, () => Array.from({ length: width }, () => 1 + rng.int(itemCount))), // repeats possible
     );
     const result = evaluateExposure(
       samples.map((lists) => rankedListsFromArrays(lists, width)),
@@ -129,12 +136,13 @@ describe('evaluateExposure vs a dense naive implementation on random sampled ran
       naive.exposure.forEach((e, i) => (itemSums[i]! += e / users));
       naive.target.forEach((e, i) => (targetSums[i]! += e / users));
     }
-    itemSums.forEach((value, i) => expect(result.itemExposure[i]).toBeCloseTo(value, 12));
-    targetSums.forEach((value, i) => expect(result.itemTargetExposure[i]).toBeCloseTo(value, 12));
+    itemSums.forEach((value, i) => expect(result.itemExposure[i + 1]).toBeCloseTo(value, 12));
+    targetSums.forEach((value, i) => expect(result.itemTargetExposure[i + 1]).toBeCloseTo(value, 12));
+    expect(result.itemExposure.length).toBe(itemCount + 1);
   });
 
   it('is attached to a ranked-list evaluation on request', () => {
-    const result = evaluateRankedLists(rankedListsFromArrays([[0, 1, 2]]), itemSetsFromArrays([[1]]), { itemCount: 3, ks: [3], exposure: { gamma: 0.5 } });
+    const result = evaluateRankedLists(rankedListsFromArrays([[1, 2, 3]]), itemSetsFromArrays([[2]]), { itemCount: 3, ks: [3], exposure: { gamma: 0.5 } });
     expect(result.exposure!.eeL).toBeCloseTo(0.65625, 15);
   });
 });
@@ -147,12 +155,12 @@ describe('exposure from score matrices', () => {
       [0.1, 0.7, 0.3, 0.9],
       [0.8, 0.2, 0.6, 0.4],
     ]);
-    const relevance = itemSetsFromArrays([[1], [2, 3]]);
+    const relevance = itemSetsFromArrays([[2], [3, 4]]);
     const result = await evaluateScores(scores, relevance, { itemCount: 4, ks: [3], exposure: { gamma: 0.6 } });
     expect(result.rankings).not.toBeNull();
     const direct = evaluateExposure(result.rankings!, relevance, { itemCount: 4, gamma: 0.6 });
     expect(result.exposure!.eeL).toBeCloseTo(direct.eeL, 15);
-    // user 0 ranks [3, 1, 2]: exposure 1, 0.6, 0.36; target: item 1 gets 1, the rest share 0.6 + 0.36
+    // user 0 ranks items [4, 2, 3]: exposure 1, 0.6, 0.36; target: item 2 gets 1, the rest share 0.6 + 0.36
     const share = (0.6 + 0.36) / 3;
     expect(result.exposure!.perUser!.eeL[0]).toBeCloseTo((1 - share) ** 2 + (0.6 - 1) ** 2 + (0.36 - share) ** 2 + share ** 2, 15);
   });

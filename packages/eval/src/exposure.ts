@@ -6,7 +6,7 @@ import { createRankedLists, type RankedLists } from './ranked-lists.js';
 
 /** Options of {@link evaluateExposure}. */
 export interface ExposureOptions {
-  /** Catalogue size. */
+  /** Catalogue size: item ids `1 .. itemCount`. */
   itemCount: number;
   /**
    * Patience of the browsing model: rank r (1-based) gets exposure gamma^(r-1) (RBP-style).
@@ -18,7 +18,11 @@ export interface ExposureOptions {
    * @defaultValue the width of the lists
    */
   depth?: number;
-  /** Group index (0-based integer) of every item, e.g. from {@link popularityGroups}; adds per-group exposure. */
+  /**
+   * Group index (0-based integer) of every item, indexed by item id: `itemCount + 1` entries,
+   * `itemGroups[id]` for ids `1 .. itemCount`, entry 0 (the padding id) ignored; e.g. from
+   * {@link popularityGroups}. Adds per-group exposure.
+   */
   itemGroups?: ArrayLike<number>;
   /**
    * Users with no relevant item: `skip`, or `include` them with the uniform target (every item grade 0).
@@ -26,7 +30,8 @@ export interface ExposureOptions {
    */
   usersWithoutRelevant?: 'skip' | 'include';
   /**
-   * Ids outside the catalogue: `error`, or `skip-slot` (the slot is kept and exposes nothing).
+   * Ids outside the catalogue `1 .. itemCount` (0 included) inside a list's length: `error`, or
+   * `skip-slot` (the slot is kept and exposes nothing).
    * @defaultValue 'error'
    */
   invalidIds?: 'error' | 'skip-slot';
@@ -66,13 +71,16 @@ export interface ExposureResult {
   eeL: number;
   /** Per-user values (NaN for skipped users), when kept. */
   perUser: { eeD: Float64Array; eeR: Float64Array; eeL: Float64Array } | null;
-  /** Mean exposure per evaluated user of every item. */
+  /**
+   * Mean exposure per evaluated user of every item, indexed by item id: `itemCount + 1` entries,
+   * entry 0 (the padding id) always 0.
+   */
   itemExposure: Float64Array;
-  /** Mean target exposure per evaluated user of every item. */
+  /** Mean target exposure per evaluated user of every item, indexed by item id like `itemExposure`. */
   itemTargetExposure: Float64Array;
-  /** Gini index of `itemExposure` over the catalogue. */
+  /** Gini index of `itemExposure` over the catalogue (items `1 .. itemCount`). */
   itemExposureGini: number;
-  /** Gini index of `itemTargetExposure` over the catalogue. */
+  /** Gini index of `itemTargetExposure` over the catalogue (items `1 .. itemCount`). */
   itemTargetExposureGini: number;
   /** Per group (when `itemGroups` was given): summed mean exposure of its items. */
   groupExposure: number[] | null;
@@ -86,15 +94,17 @@ export interface ExposureResult {
  * Expected exposure of items under a patience browsing model, compared with the exposure an ideal
  * stochastic ranker would give them (items of equal relevance share equal exposure).
  *
- * @param rankings - one ranked list per user (deterministic recommender), or several {@link RankedLists}
- *   over the same users (sampled rankings of a stochastic decoder), averaged
+ * @param rankings - one ranked list of item ids (`1 .. itemCount`) per user (deterministic
+ *   recommender), or several {@link RankedLists} over the same users (sampled rankings of a
+ *   stochastic decoder), averaged
  * @param relevance - relevant items with grades per user (absent grades mean 1)
  * @param options - patience, depth, groups
- * @returns per-user and mean EE-D, EE-R, EE-L, and exposure per item and group
- * @throws GenrecError `SHAPE_MISMATCH` when user counts differ; `INVALID_INPUT` for an id outside the catalogue
+ * @returns per-user and mean EE-D, EE-R, EE-L, and exposure per item (indexed by item id) and group
+ * @throws GenrecError `SHAPE_MISMATCH` when user counts or per-item array sizes differ;
+ *   `INVALID_INPUT` for an id outside the catalogue (0 included)
  * @example
  * ```ts
- * const ee = evaluateExposure(rankedListsFromArrays([[0, 1]]), itemSetsFromArrays([[0]]), { itemCount: 2, gamma: 0.5 });
+ * const ee = evaluateExposure(rankedListsFromArrays([[1, 2]]), itemSetsFromArrays([[1]]), { itemCount: 2, gamma: 0.5 });
  * ee.eeL; // 0: the deterministic ranking equals the ideal one here
  * ```
  */
@@ -128,11 +138,15 @@ export function evaluateExposure(rankings: RankedLists | readonly RankedLists[],
   let groups: Int32Array | undefined;
   let groupCount = 0;
   if (options.itemGroups !== undefined) {
-    if (options.itemGroups.length !== itemCount) {
-      throw new GenrecError('SHAPE_MISMATCH', `itemGroups has ${options.itemGroups.length} entries for ${itemCount} items`, { details: { field: 'itemGroups' } });
+    if (options.itemGroups.length !== itemCount + 1) {
+      throw new GenrecError(
+        'SHAPE_MISMATCH',
+        `itemGroups has ${options.itemGroups.length} entries; indexed by item id it needs itemCount + 1 = ${itemCount + 1} (entry 0, the padding id, is ignored)`,
+        { details: { field: 'itemGroups' } },
+      );
     }
-    groups = new Int32Array(itemCount);
-    for (let i = 0; i < itemCount; i++) {
+    groups = new Int32Array(itemCount + 1);
+    for (let i = 1; i <= itemCount; i++) {
       const g = options.itemGroups[i]!;
       if (!Number.isInteger(g) || g < 0) throw new GenrecError('INVALID_INPUT', `itemGroups[${i}] = ${g} is not a group index`, { details: { field: 'itemGroups', item: i } });
       groups[i] = g;
@@ -151,14 +165,15 @@ export function evaluateExposure(rankings: RankedLists | readonly RankedLists[],
     return (power[a]! - power[end]!) / (1 - gamma);
   };
 
-  const exposure = new Float64Array(itemCount);
-  const touchedTag = new Int32Array(itemCount);
-  const seenTag = new Int32Array(itemCount);
-  const relevantTag = new Int32Array(itemCount);
-  const target = new Float64Array(itemCount);
+  // Per-item arrays indexed by item id 1..itemCount (slot 0, the padding id, unused).
+  const exposure = new Float64Array(itemCount + 1);
+  const touchedTag = new Int32Array(itemCount + 1);
+  const seenTag = new Int32Array(itemCount + 1);
+  const relevantTag = new Int32Array(itemCount + 1);
+  const target = new Float64Array(itemCount + 1);
   const touched = new Int32Array(Math.max(1, Math.min(itemCount, samples.length * depth)));
-  const itemExposure = new Float64Array(itemCount);
-  const targetAdjustment = new Float64Array(itemCount);
+  const itemExposure = new Float64Array(itemCount + 1);
+  const targetAdjustment = new Float64Array(itemCount + 1);
   let baseTargetTotal = 0;
   const perUser = keepPerUser ? { eeD: new Float64Array(userCount), eeR: new Float64Array(userCount), eeL: new Float64Array(userCount) } : null;
   let sumD = 0;
@@ -219,9 +234,9 @@ export function evaluateExposure(rankings: RankedLists | readonly RankedLists[],
       const limit = Math.min(length, depth);
       for (let j = 0; j < limit; j++) {
         const item = sample.items[base + j]!;
-        if (item < 0 || item >= itemCount) {
+        if (item < 1 || item > itemCount) {
           if (invalidIds === 'error') {
-            throw new GenrecError('INVALID_INPUT', `ranking of user ${u}, position ${j}: item id ${item} is outside the catalogue 0..${itemCount - 1}`, {
+            throw new GenrecError('INVALID_INPUT', `ranking of user ${u}, position ${j}: item id ${item} is outside the catalogue 1..${itemCount}`, {
               details: { field: 'rankings', user: u, position: j, item },
             });
           }
@@ -263,9 +278,9 @@ export function evaluateExposure(rankings: RankedLists | readonly RankedLists[],
     }
   }
 
-  const itemTargetExposure = new Float64Array(itemCount);
+  const itemTargetExposure = new Float64Array(itemCount + 1);
   const scale = evaluated === 0 ? 0 : 1 / evaluated;
-  for (let i = 0; i < itemCount; i++) {
+  for (let i = 1; i <= itemCount; i++) {
     itemExposure[i] = itemExposure[i]! * scale;
     itemTargetExposure[i] = (baseTargetTotal + targetAdjustment[i]!) * scale;
   }
@@ -276,7 +291,7 @@ export function evaluateExposure(rankings: RankedLists | readonly RankedLists[],
     groupExposure = new Array<number>(groupCount).fill(0);
     groupTargetExposure = new Array<number>(groupCount).fill(0);
     groupSizes = new Array<number>(groupCount).fill(0);
-    for (let i = 0; i < itemCount; i++) {
+    for (let i = 1; i <= itemCount; i++) {
       const g = groups[i]!;
       groupExposure[g]! += itemExposure[i]!;
       groupTargetExposure[g]! += itemTargetExposure[i]!;
@@ -308,8 +323,8 @@ export function evaluateExposure(rankings: RankedLists | readonly RankedLists[],
     perUser,
     itemExposure,
     itemTargetExposure,
-    itemExposureGini: giniIndex(itemExposure),
-    itemTargetExposureGini: giniIndex(itemTargetExposure),
+    itemExposureGini: giniIndex(itemExposure.subarray(1)),
+    itemTargetExposureGini: giniIndex(itemTargetExposure.subarray(1)),
     groupExposure,
     groupTargetExposure,
     groupSizes,
@@ -318,24 +333,34 @@ export function evaluateExposure(rankings: RankedLists | readonly RankedLists[],
 
 /**
  * Splits the catalogue into `groupCount` groups of (nearly) equal size by popularity, least popular
- * first (ties by lower id): group of the item of ascending rank r is `floor(r * groupCount / itemCount)`.
+ * first (ties by lower id): the group of the item of ascending rank r (0-based, among items
+ * `1 .. itemCount`) is `floor(r * groupCount / itemCount)`.
  *
- * @param popularity - popularity per item
+ * @param popularity - popularity indexed by item id: `itemCount + 1` values, entry 0 (the padding
+ *   id) ignored, the layout of `beyondAccuracy.popularity`
  * @param groupCount - number of groups
  * @defaultValue groupCount 10 (deciles)
- * @returns the group index of every item
+ * @returns the group index of every item, indexed by item id like `popularity`; entry 0 is -1
+ *   (the padding id belongs to no group). Pass it as `itemGroups`.
+ * @throws GenrecError `INVALID_OPTION` for a bad `groupCount`; `INVALID_INPUT` for an empty `popularity`
  * @example
  * ```ts
- * popularityGroups([5, 1, 9, 3], 2); // Int32Array [1, 0, 1, 0]
+ * popularityGroups([0, 5, 1, 9, 3], 2); // Int32Array [-1, 1, 0, 1, 0]: items 2 and 4 least popular
  * ```
  */
 export function popularityGroups(popularity: ArrayLike<number>, groupCount = 10): Int32Array {
   if (!Number.isSafeInteger(groupCount) || groupCount <= 0) {
     throw new GenrecError('INVALID_OPTION', `groupCount must be a positive integer, got ${groupCount}`, { details: { field: 'groupCount' } });
   }
-  const n = popularity.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => popularity[a]! - popularity[b]! || a - b);
-  const groups = new Int32Array(n);
-  order.forEach((item, rank) => (groups[item] = Math.floor((rank * groupCount) / n)));
+  if (popularity.length < 1) {
+    throw new GenrecError('INVALID_INPUT', 'popularity must be indexed by item id (itemCount + 1 values, entry 0 ignored); got an empty array', {
+      details: { field: 'popularity' },
+    });
+  }
+  const itemCount = popularity.length - 1;
+  const order = Array.from({ length: itemCount }, (_, i) => i + 1).sort((a, b) => popularity[a]! - popularity[b]! || a - b);
+  const groups = new Int32Array(itemCount + 1);
+  groups[0] = -1;
+  order.forEach((item, rank) => (groups[item] = Math.floor((rank * groupCount) / itemCount)));
   return groups;
 }

@@ -2,7 +2,12 @@
  * Recommendation metrics, protocols, significance tests and reports for genrec: accuracy at any
  * cut-offs (HitRate, Recall, Precision, NDCG, MRR, MAP, AUC), beyond-accuracy and expected-exposure
  * fairness, generative decoding diagnostics, full-ranking protocols with every choice recorded,
- * paired significance tests and Markdown/JSON reports.
+ * one evaluation path for every `Recommender` (`evaluateRecommender`), paired significance tests
+ * and Markdown/JSON reports.
+ *
+ * Item ids are `@genrec/data`'s dense ids `1 .. itemCount` in every API (0 is padding, never an
+ * item); a score matrix has `itemCount` columns, column `j` holding item `j + 1`; per-item arrays
+ * (popularity, item groups, item exposure) are indexed by item id with `itemCount + 1` entries.
  *
  * @packageDocumentation
  * @module @genrec/eval
@@ -19,10 +24,18 @@ export {
   type TiePolicy,
   type UsersWithoutRelevant,
 } from './protocol.js';
-export { createRankedLists, listLength, rankedListOf, rankedListsFromArrays, type RankedLists } from './ranked-lists.js';
+export {
+  createRankedLists,
+  listLength,
+  rankedListOf,
+  rankedListsFromArrays,
+  rankedListsFromRecommendations,
+  type RankedLists,
+} from './ranked-lists.js';
 export { itemSetsFromArrays, itemSetsFromPadded, validateItemSets, type UserItemSets } from './item-sets.js';
 export type { DecodingDiagnostics, EvaluationResult } from './evaluation-result.js';
 export { evaluateRankedLists, type RankedListEvaluationOptions } from './evaluate-ranked-lists.js';
+export { DEFAULT_RECOMMENDER_KS, evaluateRecommender, type RecommenderEvaluationOptions } from './evaluate-recommender.js';
 export { evaluateScores, scoreBlocks, type ScoreEvaluationOptions, type ScoreEvaluationResult, type ScoreSource } from './evaluate-scores.js';
 export type { BeyondAccuracyOptions, BeyondAccuracyProtocol } from './beyond-accuracy.js';
 export { evaluateExposure, popularityGroups, type ExposureOptions, type ExposureResult } from './exposure.js';

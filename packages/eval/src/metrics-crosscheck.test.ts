@@ -1,7 +1,8 @@
 /**
  * Randomised cross-checks of both evaluators against naive implementations written straight from
  * the definitions: build the complete ranking (sorting, or enumerating every order of tied items),
- * then compute each metric by walking the list.
+ * then compute each metric by walking the list. Item ids are 1..itemCount; score column j is item
+ * j + 1.
  */
 import { Rng, createMatrix } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ function gainOf(grade: number, form: GainForm): number {
   return form === 'binary' ? 1 : form === 'linear' ? grade : 2 ** grade - 1;
 }
 
-/** Metrics of one concrete ranking (entries: item ids, -1 = a slot that is never relevant). */
+/** Metrics of one concrete ranking (entries: item ids, 0 = a slot that is never relevant). */
 function naiveListMetrics(ranking: number[], grades: Map<number, number>, ks: number[], gain: GainForm, ap: ApDenominator): Metrics {
   const relevantCount = grades.size;
   const isRelevant = (item: number): boolean => grades.has(item);
@@ -76,8 +77,8 @@ function naiveScoreUser(
   options: { ks: number[]; gain: GainForm; ap: ApDenominator; tiePolicy: TiePolicy; mask: boolean },
 ): Metrics {
   const candidates: number[] = [];
-  for (let i = 0; i < row.length; i++) if (!options.mask || grades.has(i) || !history.has(i)) candidates.push(i);
-  const score = (item: number): number => row[item]!;
+  for (let item = 1; item <= row.length; item++) if (!options.mask || grades.has(item) || !history.has(item)) candidates.push(item);
+  const score = (item: number): number => row[item - 1]!; // column j is item j + 1
   const relevantFlag = (item: number): number => (grades.has(item) ? 1 : 0);
   const gainFor = (item: number): number => (grades.has(item) ? gainOf(grades.get(item)!, options.gain) : 0);
   let metrics: Metrics;
@@ -127,7 +128,7 @@ function randomSets(rng: Rng, users: number, itemCount: number, maxRelevant: num
   const grades: number[][] = [];
   const history: number[][] = [];
   for (let u = 0; u < users; u++) {
-    const permutation = Array.from(rng.permutation(itemCount));
+    const permutation = Array.from(rng.permutation(itemCount), (i) => i + 1); // ids 1..itemCount
     const count = rng.int(maxRelevant + 1);
     relevant.push(permutation.slice(0, count));
     grades.push(permutation.slice(0, count).map(() => rng.int(4))); // grade 0 = listed but not relevant
@@ -185,8 +186,8 @@ describe('evaluateScores vs the naive definition on random inputs with many ties
         }
         // The top-K ranking: score desc, tie policy (relevant vs not), then lower id.
         const tieRank = (item: number) => (config.tiePolicy === 'expected' ? 0 : (grades.has(item) ? 1 : 0) * (config.tiePolicy === 'optimistic' ? 1 : -1));
-        const candidates = Array.from({ length: itemCount }, (_, i) => i).filter((i) => !config.mask || grades.has(i) || !data.history[u]!.includes(i));
-        const naiveTop = candidates.sort((a, b) => row[b]! - row[a]! || tieRank(b) - tieRank(a) || a - b).slice(0, 6);
+        const candidates = Array.from({ length: itemCount }, (_, i) => i + 1).filter((i) => !config.mask || grades.has(i) || !data.history[u]!.includes(i));
+        const naiveTop = candidates.sort((a, b) => row[b - 1]! - row[a - 1]! || tieRank(b) - tieRank(a) || a - b).slice(0, 6);
         expect(rankedListOf(result.rankings!, u)).toEqual(naiveTop);
       }
     });
@@ -208,7 +209,7 @@ describe('evaluateRankedLists vs the naive definition on random generated lists'
       const lists: number[][] = [];
       for (let u = 0; u < users; u++) {
         const length = rng.int(width + 1);
-        lists.push(Array.from({ length }, () => rng.int(itemCount + 2) - 1)); // -1 and itemCount are invalid
+        lists.push(Array.from({ length }, () => rng.int(itemCount + 3) - 1)); // -1, 0 and itemCount + 1 are invalid
       }
       const ks = [1, 3, 5, 8];
       const result = evaluateRankedLists(rankedListsFromArrays(lists, width), itemSetsFromArrays(data.relevant, data.grades), {
@@ -231,9 +232,9 @@ describe('evaluateRankedLists vs the naive definition on random generated lists'
         const filtered: number[] = [];
         for (const item of lists[u]!) {
           entries++;
-          if (item < 0 || item >= itemCount) {
+          if (item < 1 || item > itemCount) {
             invalid++;
-            if (config.invalid === 'miss') filtered.push(-1);
+            if (config.invalid === 'miss') filtered.push(0);
             continue;
           }
           const repeated = seen.has(item);
@@ -241,7 +242,7 @@ describe('evaluateRankedLists vs the naive definition on random generated lists'
           seen.add(item);
           if (config.mask && history.has(item) && !grades.has(item)) continue;
           if (repeated) {
-            if (!config.dedupe) filtered.push(-1);
+            if (!config.dedupe) filtered.push(0);
             continue;
           }
           filtered.push(item);
@@ -269,7 +270,7 @@ describe('evaluateScores with many relevant items (more than 16 distinct relevan
     const itemCount = 60;
     const data = randomSets(rng, users, itemCount, 0);
     for (let u = 0; u < users; u++) {
-      const items = Array.from(rng.permutation(itemCount)).slice(0, 20 + rng.int(20));
+      const items = Array.from(rng.permutation(itemCount), (i) => i + 1).slice(0, 20 + rng.int(20));
       data.relevant[u] = items;
       data.grades[u] = items.map(() => 1 + rng.int(3));
     }

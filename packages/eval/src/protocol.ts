@@ -21,8 +21,9 @@ export type GainForm = 'binary' | 'linear' | 'exponential';
 export type UsersWithoutRelevant = 'skip' | 'zero';
 
 /**
- * Item ids outside `0 .. itemCount-1` in a ranked list: `error` throws, `drop` removes them before
- * cutting at K, `miss` keeps their slot as a non-relevant item (the lists as generated).
+ * Item ids outside `1 .. itemCount` (0 included: inside a list's length it is not padding) in a
+ * ranked list: `error` throws, `drop` removes them before cutting at K, `miss` keeps their slot as a
+ * non-relevant item (the lists as generated).
  */
 export type InvalidIdPolicy = 'error' | 'drop' | 'miss';
 
@@ -31,7 +32,10 @@ export type ApDenominator = 'min-relevant-k' | 'relevant';
 
 /** Options common to both protocols (score matrices and ranked lists). */
 export interface CommonEvaluationOptions {
-  /** Catalogue size: valid item ids are `0 .. itemCount-1`. */
+  /**
+   * Catalogue size: valid item ids are `@genrec/data`'s `1 .. itemCount` (0 is padding, never an
+   * item); a score matrix has `itemCount` columns, column `j` holding item `j + 1`.
+   */
   itemCount: number;
   /** Cut-offs K (positive integers, any order, deduplicated and sorted in the result). */
   ks: readonly number[];
@@ -67,9 +71,13 @@ export interface CommonEvaluationOptions {
 
 /** The protocol a result was computed under: every choice that changes a number. */
 export interface EvaluationProtocol {
-  /** Where the rankings came from. */
-  source: 'score-matrix' | 'ranked-lists';
-  /** Catalogue size. */
+  /**
+   * Where the rankings came from: a score matrix ranked by the evaluator (`evaluateScores`), ranked
+   * lists given to the evaluator (`evaluateRankedLists`), or lists produced by a model's
+   * `Recommender.recommend` (`evaluateRecommender`).
+   */
+  source: 'score-matrix' | 'ranked-lists' | 'recommender';
+  /** Catalogue size: item ids `1 .. itemCount`. */
   itemCount: number;
   /** Sorted distinct cut-offs. */
   ks: number[];
@@ -82,11 +90,15 @@ export interface EvaluationProtocol {
    * ranked lists: every entry) or `max-k` (ranked lists read until max K entries survive filtering).
    */
   listDepth: 'whole-list' | 'max-k';
-  /** Whether history items were removed from the rankings. */
+  /**
+   * Whether history items were removed from the rankings. `score-matrix` and `ranked-lists`: by
+   * the evaluator, which never removes a relevant item. `recommender`: by the model itself
+   * (`recommend(…, { excludeHistory })`), which removes every history item, relevant ones included.
+   */
   maskHistory: boolean;
   /** Ranked lists: whether repeated ids were removed (`false`: a repeat keeps its slot and never counts as a hit). */
   dedupe: boolean;
-  /** Ranked lists: what happened to ids outside the catalogue. */
+  /** Ranked lists: what happened to ids outside the catalogue `1 .. itemCount`. */
   invalidIds: InvalidIdPolicy;
   /** Users without relevant items. */
   usersWithoutRelevant: UsersWithoutRelevant;

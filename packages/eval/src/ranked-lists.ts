@@ -1,12 +1,15 @@
-import { GenrecError } from '@genrec/core';
+import { GenrecError, type Recommendations } from '@genrec/core';
 
 /**
  * Ranked recommendation lists of many users, flat and row-major: user `u`'s list is
  * `items[u * width .. u * width + length(u) - 1]`, best first. `length(u)` is `lengths[u]` when
- * `lengths` is given, otherwise `width`; entries after it are ignored (padding).
+ * `lengths` is given, otherwise `width`; entries after it are padding and never read (genrec pads
+ * with 0, as `Recommendations` do). Item ids are `@genrec/data`'s `1 .. itemCount`; an entry
+ * inside a list's length that is not (0 included) is an invalid id, handled by the evaluator's
+ * `invalidIds` policy (an error by default).
  */
 export interface RankedLists {
-  /** Item ids, `[userCount, width]`. */
+  /** Item ids `1 .. itemCount`, `[userCount, width]`. */
   readonly items: Int32Array;
   /** Number of users (rows). */
   readonly userCount: number;
@@ -28,7 +31,8 @@ export interface RankedLists {
  *   than the claimed K)
  * @example
  * ```ts
- * const lists = createRankedLists(new Int32Array([3, 1, 2, 0]), 2); // two users, top-2 each
+ * const lists = createRankedLists(new Int32Array([3, 1, 2, 4]), 2); // two users, top-2 each
+ * const short = createRankedLists(new Int32Array([3, 1, 2, 0]), 2, new Int32Array([2, 1])); // user 1: [2]
  * ```
  */
 export function createRankedLists(items: Int32Array, width: number, lengths?: Int32Array): RankedLists {
@@ -62,9 +66,9 @@ export function createRankedLists(items: Int32Array, width: number, lengths?: In
 /**
  * Packs one array of item ids per user into {@link RankedLists}.
  *
- * @param lists - one ranked list per user, best first
+ * @param lists - one ranked list of item ids (`1 .. itemCount`) per user, best first
  * @param width - the claimed K; default: the longest list
- * @returns flat lists padded with -1
+ * @returns flat lists padded with 0 after each list's length
  * @throws GenrecError `INVALID_INPUT` when a list is longer than `width` or holds a non-integer
  * @example
  * ```ts
@@ -78,7 +82,7 @@ export function rankedListsFromArrays(lists: ReadonlyArray<ArrayLike<number>>, w
   if (!Number.isSafeInteger(stride) || stride < 0) {
     throw new GenrecError('INVALID_OPTION', `width must be a non-negative integer, got ${stride}`, { details: { field: 'width' } });
   }
-  const items = new Int32Array(lists.length * stride).fill(-1);
+  const items = new Int32Array(lists.length * stride);
   const lengths = new Int32Array(lists.length);
   lists.forEach((list, u) => {
     if (list.length > stride) {
@@ -100,12 +104,54 @@ export function rankedListsFromArrays(lists: ReadonlyArray<ArrayLike<number>>, w
   return { items, userCount: lists.length, width: stride, lengths };
 }
 
-/** The length of user `u`'s list. */
+/**
+ * Wraps the output of core's `Recommender.recommend` as {@link RankedLists} (no copy): rows of
+ * `recommendations.k` entries, `lengths` real entries each, 0 padding after them.
+ *
+ * @param recommendations - what `recommend` returned
+ * @returns the lists
+ * @throws GenrecError `SHAPE_MISMATCH` / `INVALID_INPUT` when the rows and lengths disagree
+ * @example
+ * ```ts
+ * const lists = rankedListsFromRecommendations(await model.recommend(histories, { k: 10 }));
+ * ```
+ */
+export function rankedListsFromRecommendations(recommendations: Recommendations): RankedLists {
+  const { items, k, lengths, size } = recommendations;
+  if (!(items instanceof Int32Array) || !(lengths instanceof Int32Array) || lengths.length !== size || items.length !== size * k) {
+    throw new GenrecError('SHAPE_MISMATCH', `recommendations: ${String(items?.length)} item ids and ${String(lengths?.length)} lengths for ${size} rows of k = ${k}`, {
+      details: { field: 'recommendations' },
+    });
+  }
+  return createRankedLists(items, k, lengths);
+}
+
+/**
+ * The length of user `u`'s list.
+ *
+ * @param lists - the lists
+ * @param u - the user (row)
+ * @returns `lengths[u]`, or `width` when the lists have no lengths
+ * @example
+ * ```ts
+ * listLength(rankedListsFromArrays([[5, 2], [1]]), 1); // 1
+ * ```
+ */
 export function listLength(lists: RankedLists, u: number): number {
   return lists.lengths === undefined ? lists.width : lists.lengths[u]!;
 }
 
-/** User `u`'s list as a plain array (for reports and tests). */
+/**
+ * User `u`'s list as a plain array (for reports and tests), without its padding.
+ *
+ * @param lists - the lists
+ * @param u - the user (row)
+ * @returns the item ids of the list, best first
+ * @example
+ * ```ts
+ * rankedListOf(rankedListsFromArrays([[5, 2], [1]]), 1); // [1]
+ * ```
+ */
 export function rankedListOf(lists: RankedLists, u: number): number[] {
   const start = u * lists.width;
   return Array.from(lists.items.subarray(start, start + listLength(lists, u)));

@@ -12,9 +12,9 @@ function randomSystem(seed: number, quality: number, users: number, itemCount: n
   const targets: number[][] = [];
   const lists: number[][] = [];
   const truth = new Rng(99); // same targets for every system
-  for (let u = 0; u < users; u++) targets.push([truth.int(itemCount)]);
+  for (let u = 0; u < users; u++) targets.push([1 + truth.int(itemCount)]); // item ids 1..itemCount
   for (let u = 0; u < users; u++) {
-    const list = Array.from(rng.permutation(itemCount)).slice(0, 10);
+    const list = Array.from(rng.permutation(itemCount), (i) => i + 1).slice(0, 10);
     if (rng.uniform() < quality && !list.includes(targets[u]![0]!)) list[rng.int(10)] = targets[u]![0]!;
     lists.push(list);
   }

@@ -21,19 +21,28 @@ const METRIC_LABELS: Record<string, string> = {
 
 const format = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-/** A one-line summary of the protocol, to print under every table. */
+/**
+ * A one-line summary of the protocol, to print under every table.
+ *
+ * @param result - an evaluation result
+ * @returns the summary (source, users, items, history masking or exclusion, ties, gain, MAP denominator…)
+ * @example
+ * ```ts
+ * describeProtocol(result); // 'source recommender; 3 users evaluated (0 …); 100 items; lists from recommend, history excluded by the model; …'
+ * ```
+ */
 export function describeProtocol(result: EvaluationResult): string {
   const p = result.protocol;
   const parts = [
     `source ${p.source}`,
     `${result.evaluatedUserCount} users evaluated (${result.skippedUserCount} without relevant items ${p.usersWithoutRelevant === 'skip' ? 'skipped' : 'counted as 0'})`,
     `${p.itemCount} items`,
-    `history ${p.maskHistory ? 'masked' : 'not masked'}`,
+    p.source === 'recommender' ? `lists from recommend, history ${p.maskHistory ? 'excluded by the model' : 'not excluded'}` : `history ${p.maskHistory ? 'masked' : 'not masked'}`,
     `ties ${p.tiePolicy}`,
     `NDCG gain ${p.gain}`,
     `MAP / min(|rel|, K)`.replace('min(|rel|, K)', p.apDenominator === 'relevant' ? '|rel|' : 'min(|rel|, K)'),
   ];
-  if (p.source === 'ranked-lists') parts.push(`dedupe ${p.dedupe ? 'on' : 'off'}`, `invalid ids: ${p.invalidIds}`, `lists read: ${p.listDepth}`);
+  if (p.source !== 'score-matrix') parts.push(`dedupe ${p.dedupe ? 'on' : 'off'}`, `invalid ids: ${p.invalidIds}`, `lists read: ${p.listDepth}`);
   return parts.join('; ');
 }
 

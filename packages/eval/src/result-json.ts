@@ -10,7 +10,7 @@ export interface ResultJsonOptions {
    */
   perUser?: boolean;
   /**
-   * Include per-item exposure arrays.
+   * Include per-item exposure arrays (indexed by item id: `itemCount + 1` numbers, entry 0 unused).
    * @defaultValue false
    */
   itemExposure?: boolean;

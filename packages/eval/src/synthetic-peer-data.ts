@@ -20,21 +20,25 @@ export interface PeerMetricsDataOptions {
   seed?: number;
 }
 
-/** The synthetic inputs of the peer `metrics` workload, flat and row-major. */
+/**
+ * The synthetic inputs of the peer `metrics` workload, flat and row-major, in genrec's item ids:
+ * the peer numbers items `0 .. items-1`, so every id here is the peer's id + 1 (`1 .. items`), and
+ * padding is 0 (the peer pads with -1). The checksums are the peer's, over its 0-based ids.
+ */
 export interface PeerMetricsData {
   /** Number of users. */
   readonly users: number;
-  /** Catalogue size. */
+  /** Catalogue size: item ids `1 .. items`. */
   readonly items: number;
-  /** Ranked lists, best first: `[users, 50]` item ids, distinct within a row. */
+  /** Ranked lists, best first: `[users, 50]` item ids (peer id + 1), distinct within a row. */
   readonly ranked: Int32Array;
-  /** Relevant items: `[users, 5]`, padded with -1 after `relevantCount[u]` entries. */
+  /** Relevant items: `[users, 5]` item ids (peer id + 1), padded with 0 after `relevantCount[u]` entries. */
   readonly relevant: Int32Array;
   /** Number of relevant items of each user (1..5). */
   readonly relevantCount: Int32Array;
-  /** Sum of `ranked` (the peer's `checksum_ranked_sum`). */
+  /** The peer's `checksum_ranked_sum`: the sum of its 0-based ranked ids (= sum of `ranked` − 50 · users). */
   readonly rankedChecksum: number;
-  /** Sum of the non-padding `relevant` entries (the peer's `checksum_relevant_sum`). */
+  /** The peer's `checksum_relevant_sum`: the sum of its 0-based relevant ids (= sum of non-padding `relevant` − their count). */
   readonly relevantChecksum: number;
 }
 
@@ -51,7 +55,8 @@ const TWO_32 = 4294967296;
  * `r(u, k) = splitmix64(seed * 2^32 + u * 64 + k)`, `a_u = r(u,0) % items`,
  * `s_u = 1 + 2 * (r(u,1) % (items / 2))` (+2 when divisible by 5), `ranked[u][j] = (a_u + j s_u) % items`,
  * `n_rel = 1 + r(u,2) % 5`, `b_u = r(u,3) % 125`, `p_m = (b_u + 11 m) % 125`,
- * `relevant[u][m] = (a_u + p_m s_u) % items`.
+ * `relevant[u][m] = (a_u + p_m s_u) % items` — in the peer's 0-based ids, which are shifted by +1
+ * here (the boundary to genrec's ids `1 .. items`); the checksums stay the peer's.
  *
  * @param options - sizes and seed
  * @returns the ranked lists, relevant items and checksums
@@ -76,7 +81,7 @@ export function generatePeerMetricsData(options: PeerMetricsDataOptions = {}): P
     throw new GenrecError('INVALID_OPTION', `seed must be an integer in 0..2^32-1, got ${seed}`, { details: { field: 'seed' } });
   }
   const ranked = new Int32Array(users * PEER_LIST_LENGTH);
-  const relevant = new Int32Array(users * PEER_MAX_RELEVANT).fill(-1);
+  const relevant = new Int32Array(users * PEER_MAX_RELEVANT); // 0 = padding
   const relevantCount = new Int32Array(users);
   const halves = { hi: 0, lo: 0 };
   const draw = (u: number, k: number, modulus: number): number => {
@@ -93,18 +98,18 @@ export function generatePeerMetricsData(options: PeerMetricsDataOptions = {}): P
     if (step % 5 === 0) step += 2;
     const base = u * PEER_LIST_LENGTH;
     for (let j = 0; j < PEER_LIST_LENGTH; j++) {
-      const item = (a + j * step) % items;
-      ranked[base + j] = item;
-      rankedChecksum += item;
+      const peerItem = (a + j * step) % items; // the peer's 0-based id
+      ranked[base + j] = peerItem + 1;
+      rankedChecksum += peerItem;
     }
     const count = 1 + draw(u, 2, PEER_MAX_RELEVANT);
     const b = draw(u, 3, POSITION_SPAN);
     relevantCount[u] = count;
     for (let m = 0; m < count; m++) {
       const position = (b + 11 * m) % POSITION_SPAN;
-      const item = (a + position * step) % items;
-      relevant[u * PEER_MAX_RELEVANT + m] = item;
-      relevantChecksum += item;
+      const peerItem = (a + position * step) % items;
+      relevant[u * PEER_MAX_RELEVANT + m] = peerItem + 1;
+      relevantChecksum += peerItem;
     }
   }
   return { users, items, ranked, relevant, relevantCount, rankedChecksum, relevantChecksum };

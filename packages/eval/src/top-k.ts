@@ -2,6 +2,18 @@
  * Partial top-K selection over one score row with a bounded binary heap in typed arrays (no sort of
  * the row): O(n + m log K) where m is the number of heap replacements. Order: higher score first,
  * then higher `tieRank` (the tie policy), then lower item id. Reuse one instance across rows.
+ *
+ * The selector keeps whatever integer `item` it is offered. Offer item ids (`1 .. itemCount`, as
+ * `evaluateScores` does: score column `j` is item `j + 1`), so that `drain` returns item ids.
+ *
+ * @example
+ * ```ts
+ * const row = new Float32Array([0.2, 0.9, 0.5]); // scores of items 1, 2, 3
+ * const selector = new TopKSelector(2);
+ * for (let j = 0; j < row.length; j++) selector.offer(row[j]!, 0, j + 1);
+ * const top = new Int32Array(2);
+ * selector.drain(top); // 2; top = [2, 3]
+ * ```
  */
 export class TopKSelector {
   private readonly heapScore: Float64Array;
@@ -9,6 +21,9 @@ export class TopKSelector {
   private readonly heapItem: Int32Array;
   private size = 0;
 
+  /**
+   * @param k - how many items to keep (0 keeps none)
+   */
   constructor(readonly k: number) {
     this.heapScore = new Float64Array(Math.max(1, k));
     this.heapTie = new Int32Array(Math.max(1, k));
@@ -34,7 +49,7 @@ export class TopKSelector {
     return this.size < this.k ? -Infinity : this.heapScore[0]!;
   }
 
-  /** Offers an item. */
+  /** Offers `item` (an item id) with its score and tie rank (higher ranks first among equal scores). */
   offer(score: number, tieRank: number, item: number): void {
     if (this.k === 0) return;
     if (this.size < this.k) {

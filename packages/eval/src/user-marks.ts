@@ -5,7 +5,8 @@ import type { UserItemSets } from './item-sets.js';
 
 /**
  * Per-item stamp arrays that mark one user's relevant and history items in O(|set|) without
- * clearing (a stamp equals the current user's tag). Internal to the evaluators.
+ * clearing (a stamp equals the current user's tag). Indexed by item id `1 .. itemCount` (slot 0,
+ * the padding id, is never marked). Internal to the evaluators.
  */
 export class UserMarks {
   /** relevantTag[item] === tag when the item is relevant to the current user. */
@@ -23,9 +24,9 @@ export class UserMarks {
 
   constructor(itemCount: number, maxRelevant: number, maxHistory = 0) {
     this.maskedItems = new Int32Array(Math.max(1, maxHistory));
-    this.relevantTag = new Int32Array(itemCount);
-    this.gain = new Float64Array(itemCount);
-    this.historyTag = new Int32Array(itemCount);
+    this.relevantTag = new Int32Array(itemCount + 1);
+    this.gain = new Float64Array(itemCount + 1);
+    this.historyTag = new Int32Array(itemCount + 1);
     this.idealGains = new Float64Array(Math.max(1, maxRelevant));
   }
 
