@@ -1,9 +1,15 @@
 /**
- * Baseline recommenders for genrec (popularity, Markov transitions, item-kNN) and the Recommender conformance suite.
+ * Baseline recommenders for genrec, each implementing core's `Recommender` contract: popularity,
+ * item-to-item transitions (a smoothed Markov chain) and co-occurrence item-kNN. The conformance
+ * suite every model package runs is exported from `@genrec/model-baselines/testing`.
  *
  * @packageDocumentation
  * @module @genrec/model-baselines
  */
 
-/** The package version this source belongs to. */
-export const version = '0.0.0';
+export { PACKAGE_NAME, version } from './version.js';
+export { BASELINE_FORMAT_VERSION } from './baseline-model.js';
+export type { BaselineFitOptions } from './fit-run.js';
+export { PopularityModel, fitPopularity, loadPopularity, type PopularityFitOptions } from './popularity.js';
+export { MAX_MARKOV_ORDER, MarkovModel, fitMarkov, loadMarkov, type MarkovFitOptions } from './markov.js';
+export { ItemKnnModel, fitItemKnn, loadItemKnn, type ItemKnnFitOptions } from './item-knn.js';

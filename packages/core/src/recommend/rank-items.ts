@@ -136,7 +136,8 @@ export function selectTopItems(
   for (let j = 0; j < count; j++) {
     const id = j + 1;
     if (excluded[id] !== 0) continue;
-    const value = scores[j]!;
+    // compared in float32, the precision `out.scores` keeps (a float64 score against a stored float32 one breaks ties)
+    const value = Math.fround(scores[j]!);
     if (!(value > -Infinity) || Number.isNaN(value)) continue;
     if (size === k) {
       const rootValue = values[base]!;

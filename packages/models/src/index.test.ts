@@ -1,8 +1,0 @@
-import { describe, expect, it } from 'vitest';
-import { version } from './index.js';
-
-describe('@genrec/models', () => {
-  it('exposes its version', () => {
-    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
-  });
-});
