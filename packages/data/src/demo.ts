@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { formatSplitSummary } from './split-summary.js';
 import { leaveOneOutSplit, summarizeSplit } from './splits.js';
 import { datasetStatistics, formatStatistics } from './statistics.js';
 import { generateSyntheticDataset } from './synthetic.js';
@@ -36,15 +37,13 @@ console.log(
 );
 console.log('');
 console.log('leave-one-out split (last item = test, second-last = validation)');
-const table: [string, string, string][] = [
-  ['part', 'users', 'items / targets'],
-  ['train', format(summary.trainUsers), format(summary.trainInteractions)],
-  ['validation', format(summary.validationUsers), format(summary.validationTargets)],
-  ['test', format(summary.testUsers), format(summary.testTargets)],
-  ['train rows (L=50)', format(rows.rowCount), format(rows.targetCount)],
-];
-const widths = [0, 1, 2].map((c) => Math.max(...table.map((row) => row[c]!.length)));
-for (const row of table) console.log(`  ${row[0].padEnd(widths[0]!)}  ${row[1].padStart(widths[1]!)}  ${row[2].padStart(widths[2]!)}`);
+console.log(
+  formatSplitSummary(summary)
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n'),
+);
+console.log(`  padded training rows (L = 50): ${format(rows.rowCount)} rows, ${format(rows.targetCount)} targets`);
 console.log('');
 const example = synthetic.catalog.records[synthetic.dataset.items[0]!];
 if (example) console.log(`first interaction: item ${example.id} "${example.title}" in ${example.categories?.[0]?.join(' > ')}`);

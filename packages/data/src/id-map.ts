@@ -116,7 +116,15 @@ export class IdMap {
     }
     const values = new Float64Array(count + 1);
     for (let id = 1; id <= count; id++) values[id] = Number(this.externalByDense[id]);
-    const order_ = Array.from({ length: count }, (_, i) => i + 1).sort((a, b) => values[a]! - values[b]!);
+    // Doubles order ids exactly up to 2^53; beyond, equal doubles are ordered by the digits
+    // (canonical positive integers: the longer is larger, else the lexicographically larger).
+    const externals = this.externalByDense;
+    const order_ = Array.from({ length: count }, (_, i) => i + 1).sort(
+      (a, b) =>
+        values[a]! - values[b]! ||
+        externals[a]!.length - externals[b]!.length ||
+        (externals[a]! < externals[b]! ? -1 : externals[a]! > externals[b]! ? 1 : 0),
+    );
     const map = new IdMap();
     for (let rank = 0; rank < count; rank++) {
       const oldId = order_[rank]!;

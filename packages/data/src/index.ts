@@ -6,7 +6,15 @@
  * @module @genrec/data
  */
 
-export { forEachLine, type ForEachLineOptions } from './line-reader.js';
+export {
+  DEFAULT_MAX_LINE_LENGTH,
+  forEachLine,
+  LINE_ENCODINGS,
+  MAX_LINE_LENGTH_LIMIT,
+  type ForEachLineOptions,
+  type LineEncoding,
+} from './line-reader.js';
+export { MAX_TIMESTAMP_SECONDS, TIMESTAMP_UNITS, type TimestampUnit } from './timestamp.js';
 export { IdMap, type IdOrder } from './id-map.js';
 export {
   createSequenceDataset,
@@ -20,6 +28,7 @@ export {
 } from './sequence-dataset.js';
 export { readSequenceFile, type ReadSequenceFileOptions } from './sequence-file.js';
 export {
+  MAX_FIELDS,
   readInteractionLog,
   readMovieLensRatings,
   type ColumnRef,
@@ -30,6 +39,8 @@ export {
 export { groupInteractions, type InteractionTriples } from './group-interactions.js';
 export {
   catalogCoverage,
+  DEFAULT_MAX_ITEM_ID,
+  MAX_CATALOG_SIZE,
   readItemCatalog,
   remapCatalog,
   type CatalogCoverage,
@@ -59,6 +70,7 @@ export {
   type TemporalSplit,
   type TemporalSplitOptions,
 } from './splits.js';
+export { formatSplitSummary } from './split-summary.js';
 export {
   fillPrefixBatch,
   nextItemPairs,
@@ -77,3 +89,26 @@ export {
 } from './synthetic.js';
 /** Users to evaluate; the type lives in `@genrec/core`'s contracts (re-exported here). */
 export type { EvaluationSet } from '@genrec/core';
+export {
+  coldItemSplit,
+  type ColdHistoryPolicy,
+  type ColdItemSplit,
+  type ColdItemSplitOptions,
+  type ColdItemSplitReport,
+} from './cold-item-split.js';
+export {
+  attributesOf,
+  DEFAULT_MAX_ATTRIBUTE_ID,
+  MAX_ATTRIBUTE_ID_LIMIT,
+  readItemAttributes,
+  type ItemAttributes,
+  type ItemAttributesFormat,
+  type ReadItemAttributesOptions,
+} from './item-attributes.js';
+export {
+  attributeCatalog,
+  attributeCountMatrix,
+  type AttributeCatalogOptions,
+  type AttributeCountMatrixOptions,
+  type AttributeMatrix,
+} from './attribute-features.js';

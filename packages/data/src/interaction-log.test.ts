@@ -1,4 +1,4 @@
-import { GenrecError } from '@genrec/core';
+import { GenrecError, type ProgressEvent } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { readInteractionLog, readMovieLensRatings } from './interaction-log.js';
 import { datasetToArrays, validateSequenceDataset } from './sequence-dataset.js';
@@ -107,5 +107,110 @@ describe('readInteractionLog', () => {
     const path = fixture('no-header.csv', 'a,b\n');
     const error: unknown = await readInteractionLog(path, { header: false, columns: { user: 'user' } }).catch((caught: unknown) => caught);
     expect(GenrecError.isInstance(error) && error.code).toBe('INVALID_OPTION');
+  });
+});
+
+describe('interaction log hardening', () => {
+  const code = async (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(
+      () => 'resolved',
+      (error: unknown) => (GenrecError.isInstance(error) ? `${error.code} ${error.details.field}` : error),
+    );
+
+  it('rejects garbage timestamps such as "foo 12" (Date.parse made it 2001-12-01)', async () => {
+    const path = fixture('garbage-time.csv', 'user,item,timestamp\na,b,1600000000\na,c,foo 12\n');
+    const error = await expectParseError(readInteractionLog(path), path, 3);
+    expect(error.details.field).toBe('timestamp');
+    expect(error.message).toMatch(/"foo 12" is not valid/);
+    for (const token of ['2021-02-30', '12/01/2021', '0x10', '2021-01-01T25:00']) {
+      const other = fixture('other-time.csv', `user,item,timestamp\na,b,${token}\n`);
+      await expectParseError(readInteractionLog(other), other, 2);
+    }
+  });
+
+  it('reads zone-less ISO times as UTC whatever the machine zone, and honours explicit zones', async () => {
+    const path = fixture('zones.csv', 'user,item,timestamp\na,x,2021-01-01T00:00:00\na,y,2021-01-01 06:00:00+05:30\na,z,2021-01-01\n');
+    const zone = process.env.TZ;
+    try {
+      process.env.TZ = 'America/St_Johns';
+      const dataset = await readInteractionLog(path);
+      expect(Array.from(dataset.timestamps!)).toEqual([Date.UTC(2021, 0, 1) / 1000, Date.UTC(2021, 0, 1) / 1000, Date.UTC(2021, 0, 1, 0, 30) / 1000]);
+      expect(dataset.externalItemIds).toEqual(['', 'x', 'y', 'z']);
+      expect(datasetToArrays(dataset)).toEqual([[1, 3, 2]]); // x and z tie at midnight UTC (file order), y is 00:30 UTC
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  it('checks numeric timestamps against the range of dates in their unit', async () => {
+    const path = fixture('range.csv', 'user,item,timestamp\na,b,9000000000000\n');
+    await expectParseError(readInteractionLog(path), path, 2);
+    expect(Array.from((await readInteractionLog(path, { timestampUnit: 'milliseconds' })).timestamps!)).toEqual([9e9]);
+  });
+
+  it('rejects unknown enum values and unknown options with INVALID_OPTION', async () => {
+    const path = fixture('options.csv', 'user,item,timestamp\na,b,1\n');
+    expect(await code(readInteractionLog(path, { timestampUnit: 'hours' as never }))).toBe('INVALID_OPTION timestampUnit');
+    expect(await code(readInteractionLog(path, { idOrder: 'sorted' as never }))).toBe('INVALID_OPTION idOrder');
+    expect(await code(readInteractionLog(path, { encoding: 'hex' as never }))).toBe('INVALID_OPTION encoding');
+    expect(await code(readInteractionLog(path, { timestampUnits: 'seconds' } as never))).toBe('INVALID_OPTION timestampUnits');
+    expect(await code(readInteractionLog(path, { columns: { users: 0 } as never }))).toBe('INVALID_OPTION users');
+    expect(await code(readInteractionLog(path, { quote: '""' }))).toBe('INVALID_OPTION quote');
+    expect(await code(readInteractionLog(path, { delimiter: '\n' }))).toBe('INVALID_OPTION delimiter');
+    expect(await code(readInteractionLog(path, { header: 'yes' as never }))).toBe('INVALID_OPTION header');
+    expect(await code(readMovieLensRatings(path, { delimiter: ',' } as never))).toBe('INVALID_OPTION delimiter');
+  });
+
+  it('requires every record to have the header\'s number of fields', async () => {
+    const extra = fixture('extra.csv', 'user,item,timestamp\na,b,1\nc,d,2,e\n');
+    expect((await expectParseError(readInteractionLog(extra), extra, 3)).message).toMatch(/expected 3 fields like the header, found more than 3/);
+    const noHeader = fixture('no-header-extra.csv', 'a,b\nc,d,e\n');
+    await expectParseError(readInteractionLog(noHeader, { header: false }), noHeader, 2);
+  });
+
+  it('rejects a quoted record over several lines longer than maxLineLength, and strict ratings', async () => {
+    const path = fixture('long-record.csv', `user,item\na,"x\n${'y'.repeat(15)}\n${'z'.repeat(15)}"\n`);
+    expect((await expectParseError(readInteractionLog(path, { maxLineLength: 30 }), path, 2)).message).toMatch(/record too long/);
+    expect(datasetToArrays(await readInteractionLog(path, { maxLineLength: 40 }))).toEqual([[1]]);
+    const rating = fixture('hex-rating.csv', 'user,item,rating\na,b,0x10\n');
+    expect((await expectParseError(readInteractionLog(rating), rating, 2)).details.field).toBe('rating');
+  });
+
+  it('reports read-interactions progress', async () => {
+    const text = 'user,item\na,b\n';
+    const events: ProgressEvent[] = [];
+    await readInteractionLog(fixture('progress.csv', text), { onProgress: (event) => void events.push(event) });
+    expect(events.map((event) => [event.type, (event as { task: string }).task])).toEqual([
+      ['task-start', 'read-interactions'],
+      ['task-end', 'read-interactions'],
+    ]);
+    expect(events[1]).toMatchObject({ done: text.length, total: text.length, unit: 'bytes' });
+  });
+});
+
+describe('readMovieLensRatings hardening', () => {
+  it('refuses a line holding two records instead of dropping the second', async () => {
+    const runTogether = fixture('run-together.dat', '1::10::5::978300760\n1::20::3::9783007612::30::4::978300762\n');
+    const error = await expectParseError(readMovieLensRatings(runTogether), runTogether, 2);
+    expect(error.message).toMatch(/expected 4 fields \(UserID::MovieID::Rating::Timestamp\), found more than 4; two records on one line/);
+    const spaced = fixture('spaced.dat', '1::10::5::978300760 2::20::3::978300761\n');
+    await expectParseError(readMovieLensRatings(spaced), spaced, 1);
+  });
+
+  it('refuses non-numeric, zero, negative and too large ids, and fractional timestamps', async () => {
+    for (const [line, field] of [
+      ['u1::10::5::978300760', 'user'],
+      ['1::tt0111::5::978300760', 'item'],
+      ['-1::10::5::978300760', 'user'],
+      ['1::0::5::978300760', 'item'],
+      ['1::+7::5::978300760', 'item'],
+      ['2147483648::10::5::978300760', 'user'],
+      ['1::10::5::978300760.5', 'timestamp'],
+      ['1::10::five::978300760', 'rating'],
+    ] as const) {
+      const path = fixture('bad.dat', `1::10::5::978300760\n${line}\n`);
+      expect((await expectParseError(readMovieLensRatings(path), path, 2)).details.field, line).toBe(field);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { GenrecError, type ProgressEvent } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { catalogCoverage, readItemCatalog, remapCatalog } from './item-catalog.js';
 import { createSequenceDataset } from './sequence-dataset.js';
@@ -66,5 +67,54 @@ describe('readItemCatalog', () => {
     expect(remapped.itemCount).toBe(2);
     expect(remapped.records.map((record) => record?.title)).toEqual([undefined, 'a', 'c']);
     expect(remapped.records[2]?.id).toBe(2);
+  });
+});
+
+describe('readItemCatalog hardening', () => {
+  const code = async (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(
+      () => 'resolved',
+      (error: unknown) => (GenrecError.isInstance(error) ? `${error.code} ${error.details.field}` : error),
+    );
+
+  it('checks verbatim ids against itemCount or maxItemId at their line, before sizing anything', async () => {
+    const path = fixture('range.jsonl', ['{"item_id": 3}', '{"item_id": 11}', '{"item_id": 2}']);
+    const over = await expectError(readItemCatalog(path, { itemCount: 10 }), 'INVALID_INPUT', path, 2);
+    expect(over.message).toMatch(/item id 11 is above itemCount \(10\)/);
+    const bound = await expectError(readItemCatalog(path, { maxItemId: 10 }), 'INVALID_INPUT', path, 2);
+    expect(bound.message).toMatch(/above maxItemId \(10\); give itemCount or raise maxItemId/);
+    const catalog = await readItemCatalog(path, { maxItemId: 11 });
+    expect(catalog.itemCount).toBe(11);
+    expect(catalog.records.length).toBe(12);
+    expect(catalog.records.flatMap((record, id) => (record ? [id] : []))).toEqual([2, 3, 11]);
+    expect((await readItemCatalog(path, { itemCount: 20 })).records.length).toBe(21);
+  });
+
+  it('keeps a "__proto__" key as an ordinary field', async () => {
+    const path = fixture('proto.jsonl', ['{"item_id": 1, "__proto__": {"polluted": true}, "x": 1}']);
+    const record = (await readItemCatalog(path)).records[1]!;
+    expect(Object.getPrototypeOf(record.fields)).toBe(Object.prototype);
+    expect(Object.keys(record.fields)).toEqual(['__proto__', 'x']);
+    expect((record.fields as Record<string, unknown>).polluted).toBeUndefined();
+    expect(JSON.stringify(record.fields)).toBe('{"__proto__":{"polluted":true},"x":1}');
+  });
+
+  it('rejects unknown options and invalid option values with INVALID_OPTION', async () => {
+    const path = fixture('options.jsonl', ['{"item_id": 1}']);
+    expect(await code(readItemCatalog(path, { unknownIds: 'ignore' as never }))).toBe('INVALID_OPTION unknownIds');
+    expect(await code(readItemCatalog(path, { itemCount: 2 ** 27 }))).toBe('INVALID_OPTION itemCount');
+    expect(await code(readItemCatalog(path, { itemCount: 1.5 }))).toBe('INVALID_OPTION itemCount');
+    expect(await code(readItemCatalog(path, { maxItemId: 0 }))).toBe('INVALID_OPTION maxItemId');
+    expect(await code(readItemCatalog(path, { idfield: 'id' } as never))).toBe('INVALID_OPTION idfield');
+    expect(await code(readItemCatalog(path, { idField: '' }))).toBe('INVALID_OPTION idField');
+    expect(await code(readItemCatalog(path, { externalItemIds: 'abc' as never }))).toBe('INVALID_OPTION externalItemIds');
+  });
+
+  it('rejects a line longer than maxLineLength and reports read-items progress', async () => {
+    const path = fixture('long.jsonl', ['{"item_id": 1}', `{"item_id": 2, "title": "${'t'.repeat(100)}"}`]);
+    expect((await expectError(readItemCatalog(path, { maxLineLength: 64 }), 'PARSE_ERROR', path, 2)).message).toMatch(/line too long/);
+    const events: ProgressEvent[] = [];
+    await readItemCatalog(path, { onProgress: (event) => void events.push(event) });
+    expect(events.map((event) => `${event.type} ${(event as { task: string }).task}`)).toEqual(['task-start read-items', 'task-end read-items']);
   });
 });

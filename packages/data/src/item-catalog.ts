@@ -1,5 +1,26 @@
-import { GenrecError, type ItemCatalog, type ItemRecord, type SequenceDataset } from '@genrec/core';
-import { forEachLine } from './line-reader.js';
+import {
+  checkEnumOption,
+  checkIntegerOption,
+  checkKnownOptions,
+  GenrecError,
+  type ItemCatalog,
+  type ItemRecord,
+  type ProgressCallback,
+  type SequenceDataset,
+} from '@genrec/core';
+import { lineSettings, quoteToken, streamLines, type ForEachLineOptions } from './line-reader.js';
+
+/**
+ * Default largest item id {@link readItemCatalog} accepts when ids are used verbatim and no
+ * `itemCount` is given: 2^24 = 16,777,216.
+ */
+export const DEFAULT_MAX_ITEM_ID = 2 ** 24;
+
+/**
+ * Largest catalogue {@link readItemCatalog} builds (`itemCount` and `maxItemId` are bounded by it):
+ * 2^26 = 67,108,864 ids, a records array of 512 MiB before any record.
+ */
+export const MAX_CATALOG_SIZE = 2 ** 26;
 
 /** Options of {@link readItemCatalog}. */
 export interface ReadItemCatalogOptions {
@@ -21,9 +42,38 @@ export interface ReadItemCatalogOptions {
    * @defaultValue `'skip'`
    */
   unknownIds?: 'skip' | 'error';
-  /** Largest item id of the catalogue. @defaultValue the dataset size when `externalItemIds` is given, else the largest id read */
+  /**
+   * Largest item id of the catalogue (at most {@link MAX_CATALOG_SIZE}); a verbatim id above it is
+   * an error at its line.
+   *
+   * @defaultValue the dataset size when `externalItemIds` is given, else the largest id read
+   */
   itemCount?: number;
+  /**
+   * Largest verbatim id accepted when `itemCount` is not given (at most {@link MAX_CATALOG_SIZE}):
+   * the records are indexed by id, so an id bounds the catalogue's memory. Raise it (or give
+   * `itemCount`) for catalogues with larger ids.
+   *
+   * @defaultValue {@link DEFAULT_MAX_ITEM_ID} (16,777,216)
+   */
+  maxItemId?: number;
+  /** Longest line in characters (see {@link ForEachLineOptions.maxLineLength}). @defaultValue 64 Mi */
+  maxLineLength?: number;
+  /** Receives the `task-*` events of the task `'read-items'` (bytes read of the file). */
+  onProgress?: ProgressCallback;
 }
+
+const READ_ITEM_CATALOG_OPTIONS = [
+  'idField',
+  'titleField',
+  'categoriesField',
+  'externalItemIds',
+  'unknownIds',
+  'itemCount',
+  'maxItemId',
+  'maxLineLength',
+  'onProgress',
+] as const;
 
 /** The result of {@link readItemCatalog}: an {@link ItemCatalog} plus what was skipped. */
 export interface ItemCatalogReadResult extends ItemCatalog {
@@ -37,12 +87,19 @@ export interface ItemCatalogReadResult extends ItemCatalog {
  * read. Categories may be a list of category paths (`[["Toys & Games", "Puzzles"]]`), one path
  * (`["Toys & Games", "Puzzles"]`) or one string.
  *
+ * Ids are checked at their line, before anything is sized by them: a verbatim id must be a
+ * positive integer (a JSON number or a decimal string) up to `itemCount` when given, else up to
+ * `maxItemId`; records are collected in a map, and the records array (`itemCount + 1` entries) is
+ * built once at the end.
+ *
  * @param path - the `.jsonl` file.
  * @param options - see {@link ReadItemCatalogOptions}.
  * @returns the catalogue, indexed by dense item id.
  * @throws GenrecError `PARSE_ERROR` naming file and line for invalid JSON (a truncated line), a
- *   line that is not an object, a missing or invalid id, a title that is not a string or malformed
- *   categories; `DUPLICATE_ID` for an id seen twice; `UNKNOWN_ID` (with `unknownIds: 'error'`).
+ *   line that is not an object, a missing or invalid id, a title that is not a string, malformed
+ *   categories or a line longer than `maxLineLength`; `INVALID_INPUT` naming the line for a
+ *   verbatim id above `itemCount` or `maxItemId`; `DUPLICATE_ID` for an id seen twice;
+ *   `UNKNOWN_ID` (with `unknownIds: 'error'`); `INVALID_OPTION` for an unknown or invalid option.
  * @example
  * ```ts
  * const catalog = await readItemCatalog('shared/data/amazon2014-toys/items.jsonl');
@@ -50,77 +107,115 @@ export interface ItemCatalogReadResult extends ItemCatalog {
  * ```
  */
 export async function readItemCatalog(path: string, options: ReadItemCatalogOptions = {}): Promise<ItemCatalogReadResult> {
-  const idField = options.idField ?? 'item_id';
-  const titleField = options.titleField ?? 'title';
-  const categoriesField = options.categoriesField ?? 'categories';
-  const lookup = options.externalItemIds ? new Map(options.externalItemIds.map((external, id) => [external, id] as const).slice(1)) : undefined;
-  const records: (ItemRecord | undefined)[] = [undefined];
-  const recordLines: number[] = [];
+  checkKnownOptions(options, READ_ITEM_CATALOG_OPTIONS, 'readItemCatalog');
+  const idField = checkFieldName(options.idField ?? 'item_id', 'idField');
+  const titleField = checkFieldName(options.titleField ?? 'title', 'titleField');
+  const categoriesField = checkFieldName(options.categoriesField ?? 'categories', 'categoriesField');
+  const unknownIds = checkEnumOption(options.unknownIds ?? 'skip', 'unknownIds', ['skip', 'error']);
+  const externalItemIds = options.externalItemIds;
+  if (externalItemIds !== undefined && (!Array.isArray(externalItemIds) || externalItemIds.length - 1 > MAX_CATALOG_SIZE)) {
+    throw new GenrecError('INVALID_OPTION', `externalItemIds must be an array of at most ${MAX_CATALOG_SIZE + 1} ids (index 0 unused)`, {
+      details: { field: 'externalItemIds' },
+    });
+  }
+  const givenItemCount = options.itemCount === undefined ? undefined : checkIntegerOption(options.itemCount, 'itemCount', 0, MAX_CATALOG_SIZE);
+  const maxItemId = checkIntegerOption(options.maxItemId ?? DEFAULT_MAX_ITEM_ID, 'maxItemId', 1, MAX_CATALOG_SIZE);
+  const settings = lineSettings(
+    {
+      ...(options.maxLineLength !== undefined ? { maxLineLength: options.maxLineLength } : {}),
+      ...(options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
+    },
+    'read-items',
+  );
+  const lookup = externalItemIds ? new Map(externalItemIds.map((external, id) => [String(external), id] as const).slice(1)) : undefined;
+  // Largest id a record may have; ids are checked against it at their line.
+  const idLimit = givenItemCount ?? (externalItemIds ? externalItemIds.length - 1 : maxItemId);
+  const limitName = givenItemCount !== undefined ? 'itemCount' : externalItemIds ? 'the dataset size' : 'maxItemId';
+  const records = new Map<number, ItemRecord>();
+  const recordLines = new Map<number, number>();
   let skippedRecords = 0;
   let maxId = 0;
 
-  await forEachLine(path, (text, line) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new GenrecError('PARSE_ERROR', `invalid JSON (${(error as Error).message}); the line may be truncated`, {
-        cause: error,
-        details: { file: path, line },
-      });
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new GenrecError('PARSE_ERROR', 'expected one JSON object per line', { details: { file: path, line } });
-    }
-    const object = value as Record<string, unknown>;
-    const rawId = object[idField];
-    let id: number;
-    if (lookup) {
-      if (typeof rawId !== 'string' && typeof rawId !== 'number') {
-        throw new GenrecError('PARSE_ERROR', `missing or invalid "${idField}"`, { details: { file: path, line, field: idField } });
-      }
-      const known = lookup.get(String(rawId));
-      if (known === undefined) {
-        if (options.unknownIds === 'error') {
-          throw new GenrecError('UNKNOWN_ID', `item id ${JSON.stringify(rawId)} is not in the dataset`, { details: { file: path, line, field: idField } });
-        }
-        skippedRecords++;
-        return;
-      }
-      id = known;
-    } else {
-      id = typeof rawId === 'string' && /^[1-9][0-9]*$/.test(rawId) ? Number(rawId) : (rawId as number);
-      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
-        throw new GenrecError('PARSE_ERROR', `"${idField}" must be a positive integer, got ${JSON.stringify(rawId)}`, {
-          details: { file: path, line, field: idField },
+  await streamLines(
+    path,
+    (text, line) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new GenrecError('PARSE_ERROR', `invalid JSON (${(error as Error).message}); the line may be truncated`, {
+          cause: error,
+          details: { file: path, line },
         });
       }
-    }
-    if (records[id] !== undefined) {
-      throw new GenrecError('DUPLICATE_ID', `item id ${id} already appeared on line ${recordLines[id]}`, { details: { file: path, line, field: idField } });
-    }
-    const fields: Record<string, unknown> = {};
-    for (const key of Object.keys(object)) if (key !== idField && key !== titleField && key !== categoriesField) fields[key] = object[key];
-    const record: { -readonly [K in keyof ItemRecord]: ItemRecord[K] } = { id, fields };
-    const title = object[titleField];
-    if (title !== undefined && title !== null) {
-      if (typeof title !== 'string') throw new GenrecError('PARSE_ERROR', `"${titleField}" must be a string`, { details: { file: path, line, field: titleField } });
-      record.title = title;
-    }
-    const categories = object[categoriesField];
-    if (categories !== undefined && categories !== null) record.categories = parseCategories(categories, path, line, categoriesField);
-    while (records.length <= id) records.push(undefined);
-    records[id] = record;
-    recordLines[id] = line;
-    if (id > maxId) maxId = id;
-  });
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new GenrecError('PARSE_ERROR', 'expected one JSON object per line', { details: { file: path, line } });
+      }
+      const object = value as Record<string, unknown>;
+      const rawId = Object.hasOwn(object, idField) ? object[idField] : undefined;
+      let id: number;
+      if (lookup) {
+        if (typeof rawId !== 'string' && typeof rawId !== 'number') {
+          throw new GenrecError('PARSE_ERROR', `missing or invalid "${idField}"`, { details: { file: path, line, field: idField } });
+        }
+        const known = lookup.get(String(rawId));
+        if (known === undefined) {
+          if (unknownIds === 'error') {
+            throw new GenrecError('UNKNOWN_ID', `item id ${quoteToken(String(rawId))} is not in the dataset`, { details: { file: path, line, field: idField } });
+          }
+          skippedRecords++;
+          return;
+        }
+        id = known;
+      } else {
+        id = typeof rawId === 'string' && /^[1-9][0-9]{0,15}$/.test(rawId) ? Number(rawId) : typeof rawId === 'number' ? rawId : Number.NaN;
+        if (!Number.isSafeInteger(id) || id < 1) {
+          throw new GenrecError('PARSE_ERROR', `"${idField}" must be a positive integer, got ${quoteToken(JSON.stringify(rawId) ?? 'nothing')}`, {
+            details: { file: path, line, field: idField },
+          });
+        }
+      }
+      if (id > idLimit) {
+        const hint = limitName === 'maxItemId' ? '; give itemCount or raise maxItemId for larger ids' : '';
+        throw new GenrecError('INVALID_INPUT', `item id ${id} is above ${limitName} (${idLimit})${hint}`, { details: { file: path, line, field: idField } });
+      }
+      const previous = recordLines.get(id);
+      if (previous !== undefined) {
+        throw new GenrecError('DUPLICATE_ID', `item id ${id} already appeared on line ${previous}`, { details: { file: path, line, field: idField } });
+      }
+      const fields: Record<string, unknown> = {};
+      for (const key of Object.keys(object)) {
+        if (key === idField || key === titleField || key === categoriesField) continue;
+        // A "__proto__" key stays an ordinary field (assignment would replace the prototype).
+        if (key === '__proto__') Object.defineProperty(fields, key, { value: object[key], enumerable: true, writable: true, configurable: true });
+        else fields[key] = object[key];
+      }
+      const record: { -readonly [K in keyof ItemRecord]: ItemRecord[K] } = { id, fields };
+      const title = Object.hasOwn(object, titleField) ? object[titleField] : undefined;
+      if (title !== undefined && title !== null) {
+        if (typeof title !== 'string') throw new GenrecError('PARSE_ERROR', `"${titleField}" must be a string`, { details: { file: path, line, field: titleField } });
+        record.title = title;
+      }
+      const categories = Object.hasOwn(object, categoriesField) ? object[categoriesField] : undefined;
+      if (categories !== undefined && categories !== null) record.categories = parseCategories(categories, path, line, categoriesField);
+      records.set(id, record);
+      recordLines.set(id, line);
+      if (id > maxId) maxId = id;
+    },
+    settings,
+  );
 
-  const itemCount = options.itemCount ?? (options.externalItemIds ? options.externalItemIds.length - 1 : maxId);
-  if (maxId > itemCount) {
-    throw new GenrecError('INVALID_INPUT', `item id ${maxId} exceeds itemCount ${itemCount}`, { details: { file: path, line: recordLines[maxId]! } });
+  const itemCount = givenItemCount ?? (externalItemIds ? externalItemIds.length - 1 : maxId);
+  const dense = new Array<ItemRecord | undefined>(itemCount + 1).fill(undefined);
+  for (const [id, record] of records) dense[id] = record;
+  return { itemCount, records: dense, skippedRecords };
+}
+
+function checkFieldName(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new GenrecError('INVALID_OPTION', `${field} must be a non-empty string, got ${JSON.stringify(value)}`, { details: { field } });
   }
-  while (records.length <= itemCount) records.push(undefined);
-  return { itemCount, records, skippedRecords };
+  return value;
 }
 
 function parseCategories(value: unknown, path: string, line: number, field: string): string[][] {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { GenrecError } from '@genrec/core';
+import { GenrecError, type ProgressEvent } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { datasetToArrays, validateSequenceDataset } from './sequence-dataset.js';
 import { readSequenceFile } from './sequence-file.js';
@@ -115,5 +115,45 @@ describe('readSequenceFile', () => {
     expect(GenrecError.isInstance(error)).toBe(true);
     expect((error as GenrecError).code).toBe('IO_ERROR');
     expect((error as GenrecError).details.file).toBe(path);
+  });
+});
+
+describe('readSequenceFile hardening', () => {
+  it('rejects a line longer than maxLineLength as PARSE_ERROR "line too long" with file and line', async () => {
+    const path = fixture('long-line.txt', `1 1 2\n2 ${'3 '.repeat(40)}\n`);
+    expect((await expectError(readSequenceFile(path, { maxLineLength: 50 }), 'PARSE_ERROR', path, 2)).message).toMatch(/line too long/);
+    expect((await readSequenceFile(path, { maxLineLength: 100 })).items.length).toBe(42);
+  });
+
+  it('renumbers sparse ids far above the number of ids by value', async () => {
+    // 300,000 > 4 x 6 ids + 65,536: renumbered through a sort (the child-process test covers 2^31 - 1)
+    const dataset = await readSequenceFile(fixture('sparse.txt', '300000 100000 3\n5 3 299999\n'));
+    expect(datasetToArrays(dataset)).toEqual([
+      [2, 1],
+      [1, 3],
+    ]);
+    expect(dataset.externalItemIds).toEqual(['', '3', '100000', '299999']);
+    expect(dataset.externalUserIds).toEqual(['', '5', '300000']);
+    expect(Array.from(dataset.userIds)).toEqual([2, 1]);
+  });
+
+  it('rejects unknown options and unknown idType values with INVALID_OPTION', async () => {
+    const path = fixture('options.txt', '1 1\n');
+    const code = (options: object): Promise<unknown> =>
+      readSequenceFile(path, options as never).then(
+        () => 'resolved',
+        (error: unknown) => (GenrecError.isInstance(error) ? `${error.code} ${error.details.field}` : error),
+      );
+    expect(await code({ idType: 'int' })).toBe('INVALID_OPTION idType');
+    expect(await code({ idTypes: 'string' })).toBe('INVALID_OPTION idTypes');
+    expect(await code({ maxLineLength: -1 })).toBe('INVALID_OPTION maxLineLength');
+  });
+
+  it('reports read-sequences progress in bytes of the file', async () => {
+    const text = '1 1 2 3\n2 2 3\n';
+    const events: ProgressEvent[] = [];
+    await readSequenceFile(fixture('progress.txt', text), { onProgress: (event) => void events.push(event) });
+    expect(events.map((event) => event.type)).toEqual(['task-start', 'task-end']);
+    expect(events[1]).toMatchObject({ task: 'read-sequences', done: text.length, total: text.length, unit: 'bytes', metrics: { lines: 2 } });
   });
 });

@@ -33,6 +33,17 @@ export interface SyntheticDatasetOptions {
   timeSpanDays?: number;
   /** Mean time between a user's consecutive interactions, in hours. @defaultValue `48` */
   meanGapHours?: number;
+  /**
+   * Emit a rating from 1 to 5 per interaction (`dataset.ratings`, the field the interaction-log
+   * readers fill), driven by the user's affinity for the item's topic: see
+   * {@link generateSyntheticDataset} and the package README. Drawn from a separate random stream,
+   * so items and timestamps are the same with and without ratings.
+   *
+   * @defaultValue `false`
+   */
+  ratings?: boolean;
+  /** Standard deviation of the normal noise added to each rating before rounding. @defaultValue `0.75` */
+  ratingNoise?: number;
 }
 
 /** A node of the synthetic topic hierarchy. */
@@ -59,6 +70,17 @@ export interface SyntheticDataset {
   readonly successors: Int32Array;
   /** The options used, defaults filled in. */
   readonly options: Required<SyntheticDatasetOptions>;
+  /**
+   * With `ratings`: the weight of each topic in each user's mix, `userCount x topicCount`
+   * row-major (row = user row, 0 for topics outside the mix).
+   */
+  readonly userTopicWeights?: Float32Array;
+  /**
+   * With `ratings`: the affinity behind each rating, parallel to `dataset.items`: the weight of the
+   * item's topic in the user's mix divided by the user's largest topic weight (1 = the user's
+   * favourite topic, 0 = a topic outside the mix).
+   */
+  readonly affinities?: Float32Array;
 }
 
 const DEFAULTS: Required<SyntheticDatasetOptions> = {
@@ -77,7 +99,13 @@ const DEFAULTS: Required<SyntheticDatasetOptions> = {
   startTime: 1_600_000_000,
   timeSpanDays: 365,
   meanGapHours: 48,
+  ratings: false,
+  ratingNoise: 0.75,
 };
+
+/** Rating model: latent rating = RATING_BASE + RATING_SLOPE x affinity + noise, rounded and clamped to 1..5. */
+const RATING_BASE = 1.5;
+const RATING_SLOPE = 3.5;
 
 const CONSONANTS = 'bcdfgklmnprstvz';
 const VOWELS = 'aeiou';
@@ -118,6 +146,8 @@ function checkOptions(options: Required<SyntheticDatasetOptions>): void {
   if (!(options.popularityExponent >= 0)) fail('popularityExponent', 'must be non-negative');
   if (!Number.isSafeInteger(options.seed)) fail('seed', 'must be a safe integer');
   if (!(options.timeSpanDays >= 0) || !(options.meanGapHours >= 0) || !Number.isFinite(options.startTime)) fail('timeSpanDays', 'and meanGapHours must be non-negative, startTime finite');
+  if (typeof options.ratings !== 'boolean') fail('ratings', 'must be true or false');
+  if (!(options.ratingNoise >= 0 && Number.isFinite(options.ratingNoise))) fail('ratingNoise', 'must be a finite non-negative number');
 }
 
 /**
@@ -126,6 +156,12 @@ function checkOptions(options: Required<SyntheticDatasetOptions>): void {
  * transitions, a Zipf popularity skew and timestamps. Deterministic by seed on every platform
  * (core's `Rng`); the default 5,000 users x 2,000 items take a few tens of milliseconds. The
  * generative process is described step by step in the package README.
+ *
+ * With `ratings: true`, every interaction also gets a rating: with `a` = the weight of the item's
+ * topic in the user's mix divided by the user's largest topic weight (1 for the favourite topic,
+ * 0 outside the mix), rating = `clamp(round(1.5 + 3.5 a + ratingNoise x N(0, 1)), 1, 5)`, the
+ * noise from its own seeded stream. So on-topic items are rated higher: the expected rating is
+ * 4.72 for the favourite topic and 1.60 outside the mix with the default noise (0.75).
  *
  * @param options - see {@link SyntheticDatasetOptions}.
  * @returns the dataset, its catalogue and the ground truth (topics, successors).
@@ -142,6 +178,7 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
   const nameRng = root.fork();
   const itemRng = root.fork();
   const userRng = root.fork();
+  const ratingRng = root.fork(); // forked last, so the streams above do not depend on `ratings`
   const leafCount = o.topicCount * o.subtopicsPerTopic;
   const itemCount = o.itemCount;
 
@@ -221,6 +258,9 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
   const offsets = new Int32Array(userCount + 1);
   const items = new Int32Array(total);
   const timestamps = new Float64Array(total);
+  const ratings = o.ratings ? new Float32Array(total) : undefined;
+  const affinities = o.ratings ? new Float32Array(total) : undefined;
+  const userTopicWeights = o.ratings ? new Float32Array(userCount * o.topicCount) : undefined;
   const seenBy = new Int32Array(itemCount + 1); // seenBy[item] = u + 1 when user u already has it
   const userTopics: number[] = [];
   const topicWeights: number[] = [];
@@ -237,6 +277,11 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
         userTopics.push(topic);
         topicWeights.push(0.2 + userRng.uniform());
       }
+    }
+    let largestWeight = 0;
+    for (let i = 0; i < userTopics.length; i++) {
+      largestWeight = Math.max(largestWeight, topicWeights[i]!);
+      if (userTopicWeights) userTopicWeights[u * o.topicCount + userTopics[i]!] = topicWeights[i]!;
     }
     const freshItem = (): number => {
       const topic = userTopics[userRng.weightedIndex(topicWeights)]!;
@@ -258,6 +303,13 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
       seenBy[item] = u + 1;
       items[position] = item;
       timestamps[position] = Math.round(time);
+      if (ratings && affinities) {
+        const topicIndex = userTopics.indexOf(itemTopic[item]!);
+        const affinity = topicIndex < 0 ? 0 : topicWeights[topicIndex]! / largestWeight;
+        affinities[position] = affinity;
+        const latent = RATING_BASE + RATING_SLOPE * affinity + o.ratingNoise * ratingRng.normal();
+        ratings[position] = Math.min(5, Math.max(1, Math.round(latent)));
+      }
       time += -Math.log(1 - userRng.uniform()) * meanGap + 1;
       previous = item;
       position++;
@@ -266,8 +318,8 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
   }
   const userIds = new Int32Array(userCount);
   for (let u = 0; u < userCount; u++) userIds[u] = u + 1;
-  return {
-    dataset: { name: 'synthetic', userCount, itemCount, offsets, items, timestamps, userIds },
+  const result: { -readonly [K in keyof SyntheticDataset]: SyntheticDataset[K] } = {
+    dataset: { name: 'synthetic', userCount, itemCount, offsets, items, timestamps, userIds, ...(ratings ? { ratings } : {}) },
     catalog: { itemCount, records },
     topics,
     itemTopic,
@@ -275,6 +327,9 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
     successors,
     options: o,
   };
+  if (userTopicWeights) result.userTopicWeights = userTopicWeights;
+  if (affinities) result.affinities = affinities;
+  return result;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -6,7 +6,9 @@ const DIRECT_LIMIT = 1 << 23;
  * Speeds up {@link IdMap.add} for logs whose ids are mostly decimal integers: a token in canonical
  * form (digits, no leading zero) below 2^23 is looked up in a typed array indexed by its value
  * instead of hashing a fresh string; any other token goes to the map. The ids are exactly those
- * `map.add(token)` would give. Internal to the package.
+ * `map.add(token)` would give (the table is only a cache of the map). The table never grows past
+ * 16 entries per distinct id seen plus 65,536, so a few huge ids cannot make it large. Internal to
+ * the package.
  */
 export class TokenInterner {
   private table = new Int32Array(1024);
@@ -16,7 +18,7 @@ export class TokenInterner {
   /** The dense id of `token` in the map, adding it when new. */
   intern(token: string): number {
     const value = canonicalInteger(token);
-    if (value < 0 || value >= DIRECT_LIMIT) return this.map.add(token);
+    if (value < 0 || value >= DIRECT_LIMIT || (value >= this.table.length && value >= 16 * this.map.size + 65536)) return this.map.add(token);
     if (value >= this.table.length) {
       let length = this.table.length * 2;
       while (length <= value) length *= 2;
