@@ -4,7 +4,10 @@
  * Recall@10 / NDCG@10 with the history excluded and not, fit wall time, recommend throughput and
  * the process's peak RSS. One model per process, so the peak RSS is that model's.
  *
- *   npx tsx --conditions=@genrec/source bench/baselines.ts <toys|sports|synthetic> <popularity|markov|item-knn> ['{"option":value}']
+ *   npx tsx --conditions=@genrec/source bench/baselines.ts <toys|sports|synthetic> <popularity|markov|item-knn> ['{"option":value}'] [validation|test]
+ *
+ * The fourth argument picks the evaluated users (default test). Hyper-parameters are chosen on
+ * `validation` (the training part of the split is the same), never on test.
  *
  * Baselines are deterministic: the seed changes nothing, so one run stands for every seed.
  */
@@ -12,7 +15,8 @@ import { GenrecError, sharedPath, type Recommender } from '@genrec/core';
 import { generateSyntheticDataset, leaveOneOutSplit, readSequenceFile, type InteractionDataset } from '@genrec/data';
 import { fitItemKnn, fitMarkov, fitPopularity } from '../src/index.js';
 
-const [datasetName = 'synthetic', modelName = 'markov', optionsJson = '{}'] = process.argv.slice(2);
+const [datasetName = 'synthetic', modelName = 'markov', optionsJson = '{}', evaluatedPart = 'test'] = process.argv.slice(2);
+if (evaluatedPart !== 'test' && evaluatedPart !== 'validation') throw new GenrecError('INVALID_OPTION', `the evaluated part must be test or validation, got ${evaluatedPart}`);
 
 async function readDataset(name: string): Promise<InteractionDataset> {
   if (name === 'synthetic') return generateSyntheticDataset().dataset;
@@ -36,7 +40,7 @@ const fitStart = performance.now();
 const model = await fit();
 const fitMs = performance.now() - fitStart;
 
-const test = split.test;
+const test = evaluatedPart === 'validation' ? split.validation : split.test;
 const k = 10;
 const batch = 1024;
 const results: Record<string, { recall: number; ndcg: number; usersPerSecond: number }> = {};
@@ -68,6 +72,7 @@ const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 console.log(
   JSON.stringify({
     dataset: datasetName,
+    evaluated: evaluatedPart,
     model: modelName,
     hyperParameters: model.describe().hyperParameters,
     users: test.size,

@@ -128,7 +128,7 @@ describe('fitItemKnn', () => {
     const offsets = tensors.get('neighbours.offsets')!.data as Int32Array;
     for (let item = 1; item <= 14; item++) expect(offsets[item]! - offsets[item - 1]!).toBeLessThanOrEqual(4);
     const loaded = await loadItemKnn(join(directory, 'model'));
-    expect(loaded.describe().hyperParameters).toEqual({ seed: 0, neighbours: 4, window: 5, recencyDecay: 0.8 });
+    expect(loaded.describe().hyperParameters).toEqual({ seed: 0, neighbours: 4, window: 3, recencyDecay: 0.6 });
 
     const ids = Int32Array.from(tensors.get('neighbours.ids')!.data as Int32Array);
     ids[0] = 99;

@@ -23,12 +23,12 @@ export interface ItemKnnFitOptions extends BaselineFitOptions {
   /**
    * Two items co-occur for a user when they are at most `window` positions apart in the user's
    * sequence (a window as long as the longest sequence counts every pair; the pairs of a sequence
-   * grow with `length x window`). @defaultValue 5
+   * grow with `length x window`). @defaultValue 3
    */
   window?: number;
   /**
    * Weight of a history item `a` positions before the last one: `recencyDecay ** a`, in (0, 1]
-   * (1 weighs the whole history equally). @defaultValue 0.8
+   * (1 weighs the whole history equally). @defaultValue 0.6
    */
   recencyDecay?: number;
 }
@@ -44,8 +44,8 @@ interface ItemKnnHyperParameters {
 function checkItemKnnOptions(options: ItemKnnFitOptions, where: string): ItemKnnHyperParameters & ReturnType<typeof checkCommonFitOptions> {
   const common = checkCommonFitOptions(options, HYPER_PARAMETERS, where);
   const neighbours = checkIntegerOption(options.neighbours ?? 100, 'neighbours', 1);
-  const window = checkIntegerOption(options.window ?? 5, 'window', 1);
-  const recencyDecay = checkNumberOption(options.recencyDecay ?? 0.8, 'recencyDecay', 0, 1, { minimumExclusive: true });
+  const window = checkIntegerOption(options.window ?? 3, 'window', 1);
+  const recencyDecay = checkNumberOption(options.recencyDecay ?? 0.6, 'recencyDecay', 0, 1, { minimumExclusive: true });
   return { ...common, neighbours, window, recencyDecay };
 }
 
