@@ -44,12 +44,22 @@ export {
 } from './io/artifact-directory.js';
 export { checkManifest, readArtifactManifest, readJsonFile, readManifest, writeManifest, type ArtifactManifest } from './io/manifest.js';
 export { checkBooleanOption, checkEnumOption, checkIntegerOption, checkKnownOptions, checkNumberOption, checkResultSize } from './options.js';
-export { decodeNpy, encodeNpy, readNpy, writeNpy } from './io/npy.js';
-export { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors, type SafetensorsContent } from './io/safetensors.js';
-export { RawDump, type RawDumpEntry } from './io/raw-dump.js';
-export { readBytes } from './io/read-file.js';
+export { NPY_MAX_HEADER_CHARACTERS, decodeNpy, encodeNpy, readNpy, writeNpy, type NpyReadOptions } from './io/npy.js';
+export {
+  SAFETENSORS_MAX_HEADER_BYTES,
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensors,
+  writeSafetensors,
+  type SafetensorsContent,
+  type SafetensorsReadOptions,
+} from './io/safetensors.js';
+export { RawDump, type RawDumpEntry, type RawDumpReadOptions } from './io/raw-dump.js';
+export { readBytes, type ReadBytesOptions } from './io/read-file.js';
+export { MAX_STORED_DIMENSION, MAX_STORED_RANK } from './io/stored-shape.js';
 export {
   BYTES_PER_ELEMENT,
+  assertFiniteTensor,
   bytesOf,
   createTensor,
   dtypeOf,

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { GenrecError } from '../errors.js';
 import type { ArtifactDirectory } from './artifact-directory.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { readBytes } from './read-file.js';
 
 /** The fields every genrec artifact manifest carries. */
 export interface ArtifactManifest {
@@ -70,20 +70,15 @@ export function writeManifest(path: string, manifest: ArtifactManifest): void {
 }
 
 /**
- * Reads a JSON file.
+ * Reads a JSON file (UTF-8; a regular file only, see {@link readBytes}).
  *
- * @throws GenrecError `NOT_FOUND` when it is missing, `PARSE_ERROR` when it is not valid JSON.
+ * @throws GenrecError `NOT_FOUND` when it is missing, `IO_ERROR` when it cannot be read,
+ * `PARSE_ERROR` when it is not valid UTF-8 JSON.
  */
 export function readJsonFile(path: string): unknown {
-  let text: string;
+  const bytes = readBytes(path);
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR';
-    throw new GenrecError(code, `could not read ${path}: ${(error as Error).message}`, { cause: error, details: { file: path } });
-  }
-  try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
   } catch (error) {
     throw new GenrecError('PARSE_ERROR', `invalid JSON: ${(error as Error).message}`, { cause: error, details: { file: path } });
   }

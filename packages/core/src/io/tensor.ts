@@ -1,4 +1,4 @@
-import { GenrecError } from '../errors.js';
+import { GenrecError, type GenrecErrorDetails } from '../errors.js';
 
 /** Element types that genrec's tensor files hold. */
 export type TensorDType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
@@ -94,4 +94,32 @@ export function typedArrayFromBytes<D extends TensorDType>(dtype: D, bytes: Uint
 /** The raw little-endian bytes of a typed array (a view, no copy). */
 export function bytesOf(data: TensorData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Throws at the first NaN or infinite value of a float tensor (integer tensors always pass). Use it
+ * on every loaded tensor that must hold numbers: weights, codebooks, set ids, embeddings.
+ *
+ * @param tensor - the tensor to check
+ * @param what - what the tensor is, for the message (e.g. `'checkpoint tensor "w1"'`)
+ * @param details - where it came from (`file`, `field`) for the error's details
+ * @throws GenrecError `INVALID_INPUT` naming `what`, the flat index and the value.
+ * @example
+ * ```ts
+ * const { tensors } = readSafetensors('codebooks.safetensors');
+ * for (const [name, tensor] of tensors) assertFiniteTensor(tensor, `tensor "${name}"`, { file: 'codebooks.safetensors' });
+ * ```
+ */
+export function assertFiniteTensor(tensor: Tensor, what: string, details: GenrecErrorDetails = {}): void {
+  if (tensor.dtype !== 'float32' && tensor.dtype !== 'float64') return;
+  const data = tensor.data as Float32Array | Float64Array;
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
+    // value - value is 0 for finite numbers and NaN for NaN and ±Infinity: one comparison per value
+    if (value - value !== 0) {
+      throw new GenrecError('INVALID_INPUT', `${what} has a non-finite value ${value} at flat index ${i} (shape [${tensor.shape.join(', ')}])`, {
+        details: { ...details, index: i },
+      });
+    }
+  }
 }

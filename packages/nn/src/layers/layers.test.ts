@@ -83,6 +83,101 @@ describe('multi-head attention masks', () => {
   });
 });
 
+describe('attention with a head dimension (heads x headDimension != width)', () => {
+  /** Naive float64 multi-head attention from the graph's parameter values (PyTorch [out, in] layout). */
+  function naiveAttention(params: Map<string, Float64Array>, x: Float64Array, mem: Float64Array, dims: { batch: number; queries: number; keys: number; width: number; heads: number; headDim: number }, allowed: (q: number, k: number) => boolean): Float64Array {
+    const { batch, queries, keys, width, heads, headDim } = dims;
+    const inner = heads * headDim;
+    const project = (input: Float64Array, rows: number, name: string, outFeatures: number, inFeatures: number): Float64Array => {
+      const w = params.get(`${name}.weight`)!;
+      const b = params.get(`${name}.bias`)!;
+      const out = new Float64Array(rows * outFeatures);
+      for (let r = 0; r < rows; r++) {
+        for (let o = 0; o < outFeatures; o++) {
+          let sum = b[o]!;
+          for (let i = 0; i < inFeatures; i++) sum += input[r * inFeatures + i]! * w[o * inFeatures + i]!;
+          out[r * outFeatures + o] = sum;
+        }
+      }
+      return out;
+    };
+    const q = project(x, batch * queries, 'attn.q', inner, width);
+    const k = project(mem, batch * keys, 'attn.k', inner, width);
+    const v = project(mem, batch * keys, 'attn.v', inner, width);
+    const context = new Float64Array(batch * queries * inner);
+    for (let b = 0; b < batch; b++) {
+      for (let h = 0; h < heads; h++) {
+        for (let i = 0; i < queries; i++) {
+          const scores = Array.from({ length: keys }, (_, j) => {
+            if (!allowed(i, j)) return Number.NEGATIVE_INFINITY;
+            let s = 0;
+            for (let c = 0; c < headDim; c++) s += q[(b * queries + i) * inner + h * headDim + c]! * k[(b * keys + j) * inner + h * headDim + c]!;
+            return s / Math.sqrt(headDim);
+          });
+          const max = Math.max(...scores);
+          const e = scores.map((s) => Math.exp(s - max));
+          const total = e.reduce((a, c) => a + c, 0);
+          for (let j = 0; j < keys; j++) for (let c = 0; c < headDim; c++) context[(b * queries + i) * inner + h * headDim + c]! += (e[j]! / total) * v[(b * keys + j) * inner + h * headDim + c]!;
+        }
+      }
+    }
+    return project(context, batch * queries, 'attn.out', width, inner);
+  }
+
+  it('projects width -> heads x headDimension -> width and matches a naive float64 implementation', async () => {
+    const dims = { batch: 2, queries: 3, keys: 4, width: 4, heads: 3, headDim: 5 };
+    const g = new Graph({ seed: 9, training: false });
+    const x = g.input('x', 'float64', [dims.batch, dims.queries, dims.width]);
+    const mem = g.input('mem', 'float64', [dims.batch, dims.keys, dims.width]);
+    const allowed = (i: number, j: number) => j !== 1 && j <= i + 1;
+    const mask = blockMask(g, dims.queries, dims.keys, allowed);
+    const y = multiHeadAttention(x, mem, 'attn', { heads: 3, headDimension: 5, mask });
+    expect(g.parameters.map((p) => [p.tensor.name, [...p.tensor.shape]])).toEqual([
+      ['attn.q.weight', [15, 4]],
+      ['attn.q.bias', [15]],
+      ['attn.k.weight', [15, 4]],
+      ['attn.k.bias', [15]],
+      ['attn.v.weight', [15, 4]],
+      ['attn.v.bias', [15]],
+      ['attn.out.weight', [4, 15]],
+      ['attn.out.bias', [4]],
+    ]);
+    // non-zero biases so that they are checked too
+    const rng = new Rng(3);
+    const params = new Map<string, Float64Array>();
+    for (const p of g.parameters) {
+      if (p.tensor.name.endsWith('.bias')) for (let i = 0; i < p.initial.length; i++) p.initial[i] = rng.normal(0, 0.5);
+      params.set(p.tensor.name, Float64Array.from(p.initial));
+    }
+    const xv = new Float64Array(dims.batch * dims.queries * dims.width).map(() => rng.normal());
+    const mv = new Float64Array(dims.batch * dims.keys * dims.width).map(() => rng.normal());
+    const model = await CompiledGraph.create(g, { outputs: [y], outputNames: ['y'] });
+    const got = (await model.run({ x: xv, mem: mv })).y as Float64Array;
+    const expected = naiveAttention(params, xv, mv, dims, allowed);
+    expect(got.length).toBe(expected.length);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+    // 1e-7, not 1e-15: onnxruntime fuses MatMul + Mul(1/sqrt(5)) into FusedMatMul whose alpha is a
+    // float32 attribute (with headDimension 4, an exact 0.5, the difference is 3e-16)
+    expect(worst).toBeLessThan(1e-7);
+    // without headDimension the old rule holds: heads must divide the width
+    const h = new Graph();
+    const z = h.input('z', 'float32', [1, 2, 4]);
+    expect(() => multiHeadAttention(z, z, 'a', { heads: 3 })).toThrow(/do not divide width 4/);
+    expect(() => multiHeadAttention(z, z, 'b', { heads: 3, headDimension: 0 })).toThrow(/headDimension/);
+  });
+
+  it('keeps exact gradients with a head dimension and without biases (float64)', async () => {
+    const attention = await checkGradients((g, [x, mem]) => multiHeadAttention(x!, mem!, 'attn', { heads: 3, headDimension: 2, mask: causalMask(g, 3), bias: false }), [{ shape: [2, 3, 4] }, { shape: [2, 3, 4] }]);
+    expect(attention.maxError).toBeLessThan(1e-6);
+    const layer = await checkGradients(
+      (g, [x, mem]) => layerNorm(transformerDecoderLayer(x!, mem!, 'dec', { heads: 3, headDimension: 2, ffnWidth: 5, activation: 'relu', mask: causalMask(g, 3), bias: false, layerNormEpsilon: 1e-3 }), 'final'),
+      [{ shape: [1, 3, 4] }, { shape: [1, 2, 4] }],
+    );
+    expect(layer.maxError).toBeLessThan(1e-6);
+  });
+});
+
 describe('positions', () => {
   it('sinusoidal values follow the formula', async () => {
     const g = new Graph();

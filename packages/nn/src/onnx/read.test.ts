@@ -78,3 +78,56 @@ describe('readOnnxModel', () => {
   });
   if (!fixture) console.warn('skipped: shared/peers/fixtures/tiger_onnx not found (set GENREC_SHARED_DIR)');
 });
+
+describe('readOnnxModel checks a tensor before building it', () => {
+  const modelWith = (initializers: InstanceType<typeof onnx.TensorProto>[], nodes: InstanceType<typeof onnx.NodeProto>[] = []) =>
+    onnx.ModelProto.encode(
+      onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 18 }], graph: onnx.GraphProto.create({ name: 'g', node: nodes, initializer: initializers }) }),
+    ).finish();
+  const codeOf = (bytes: Uint8Array): string | undefined => {
+    try {
+      readOnnxModel(bytes);
+    } catch (error) {
+      return GenrecError.isInstance(error) ? error.code : `not a GenrecError: ${String(error)}`;
+    }
+    return undefined;
+  };
+  const raw = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+
+  it('refuses negative or huge dimensions even when their product matches the data', () => {
+    expect(codeOf(modelWith([onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [-2, -3], rawData: raw })]))).toBe('CORRUPT_ARTIFACT');
+    expect(codeOf(modelWith([onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [0, 2 ** 40], rawData: new Uint8Array() })]))).toBe('CORRUPT_ARTIFACT');
+    expect(codeOf(modelWith([onnx.TensorProto.create({ name: 'w', dataType: 1, dims: new Array(65).fill(1), floatData: [1] })]))).toBe('CORRUPT_ARTIFACT');
+    expect(readOnnxModel(modelWith([onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [2, 3], rawData: raw })])).tensors.get('w')!.shape).toEqual([2, 3]);
+  });
+
+  it('refuses uint8 and bool values that would wrap, and data of the wrong length', () => {
+    expect(codeOf(modelWith([onnx.TensorProto.create({ name: 'u', dataType: 2, dims: [2], int32Data: [7, 300] })]))).toBe('CORRUPT_ARTIFACT');
+    expect(codeOf(modelWith([onnx.TensorProto.create({ name: 'b', dataType: 9, dims: [1], int32Data: [2] })]))).toBe('CORRUPT_ARTIFACT');
+    expect(Array.from(readOnnxModel(modelWith([onnx.TensorProto.create({ name: 'u', dataType: 2, dims: [2], int32Data: [7, 255] })])).tensors.get('u')!.data as Uint8Array)).toEqual([7, 255]);
+    expect(codeOf(modelWith([onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [7], rawData: raw })]))).toBe('CORRUPT_ARTIFACT');
+    expect(codeOf(modelWith([onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [2], rawData: raw.subarray(0, 7) })]))).toBe('CORRUPT_ARTIFACT');
+  });
+
+  it('refuses a stored tensor name defined twice (the last would win silently)', () => {
+    const first = onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [1], floatData: [1] });
+    const second = onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [1], floatData: [2] });
+    expect(codeOf(modelWith([first, second]))).toBe('CORRUPT_ARTIFACT');
+    const alias = onnx.NodeProto.create({ opType: 'Identity', input: ['w'], output: ['v'] });
+    const other = onnx.TensorProto.create({ name: 'v', dataType: 1, dims: [1], floatData: [3] });
+    expect(codeOf(modelWith([first, other], [alias]))).toBe('CORRUPT_ARTIFACT');
+  });
+
+  it('gives a GenrecError for truncated or bit-flipped models, never another exception', () => {
+    const bytes = modelWith([onnx.TensorProto.create({ name: 'w', dataType: 1, dims: [2, 3], rawData: raw })]);
+    const codes = new Set<string | undefined>();
+    for (let cut = 0; cut < bytes.length; cut++) codes.add(codeOf(bytes.subarray(0, cut)));
+    for (let i = 0; i < bytes.length; i++) {
+      const flipped = bytes.slice();
+      flipped[i] = flipped[i]! ^ 0x80;
+      codes.add(codeOf(flipped));
+    }
+    for (const code of codes) expect(code === undefined || ['PARSE_ERROR', 'CORRUPT_ARTIFACT', 'UNSUPPORTED'].includes(code), String(code)).toBe(true);
+  });
+});
+

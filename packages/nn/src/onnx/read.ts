@@ -1,4 +1,4 @@
-import { GenrecError, readBytes, shapeSize, typedArrayFromBytes, type Tensor, type TensorDType } from '@genrec/core';
+import { GenrecError, MAX_STORED_DIMENSION, MAX_STORED_RANK, readBytes, shapeSize, typedArrayFromBytes, type Tensor, type TensorDType } from '@genrec/core';
 import { onnx } from './proto.js';
 
 /** One node of a read ONNX graph (operator, value names; attributes are not decoded). */
@@ -52,7 +52,14 @@ function decodeTensor(proto: TensorProto, where: string): Tensor | undefined {
   if (proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     throw new GenrecError('UNSUPPORTED', `tensor "${proto.name}" is stored in an external data file, which is not supported`, { details: { file: where } });
   }
-  const shape = (proto.dims ?? []).map((d) => toNumber(d as number | LongLike));
+  const dims = proto.dims ?? [];
+  const corrupt = (message: string): never => {
+    throw new GenrecError('CORRUPT_ARTIFACT', `tensor "${proto.name}" ${message}`, { details: { file: where, field: proto.name ?? '' } });
+  };
+  if (dims.length > MAX_STORED_RANK) corrupt(`has ${dims.length} dimensions, more than ${MAX_STORED_RANK}`);
+  const shape = dims.map((d) => toNumber(d as number | LongLike));
+  const badDimension = shape.find((d) => !Number.isSafeInteger(d) || d < 0 || d > MAX_STORED_DIMENSION);
+  if (badDimension !== undefined) corrupt(`has dimension ${badDimension}; dimensions are integers in [0, ${MAX_STORED_DIMENSION}]`);
   const size = shapeSize(shape);
   let data: Tensor['data'];
   if (proto.rawData && proto.rawData.length > 0) {
@@ -72,14 +79,17 @@ function decodeTensor(proto: TensorProto, where: string): Tensor | undefined {
       case 'int32':
         data = Int32Array.from(proto.int32Data ?? []);
         break;
-      case 'uint8':
-        data = Uint8Array.from(proto.int32Data ?? []);
+      case 'uint8': {
+        // uint8 and bool values are stored in int32_data: refuse what would wrap
+        const values = proto.int32Data ?? [];
+        const limit = proto.dataType === onnx.TensorProto.DataType.BOOL ? 1 : 255;
+        if (values.some((value) => value < 0 || value > limit)) corrupt(`holds a value outside [0, ${limit}] for its element type`);
+        data = Uint8Array.from(values);
         break;
+      }
     }
   }
-  if (data.length !== size) {
-    throw new GenrecError('CORRUPT_ARTIFACT', `tensor "${proto.name}" of shape [${shape.join(', ')}] holds ${data.length} values, expected ${size}`, { details: { file: where } });
-  }
+  if (data.length !== size) corrupt(`of shape [${shape.join(', ')}] holds ${data.length} values, expected ${size}`);
   return { dtype, shape, data };
 }
 
@@ -87,10 +97,17 @@ function decodeTensor(proto: TensorProto, where: string): Tensor | undefined {
  * Reads an ONNX model's stored tensors (initialisers and `Constant` values) and the outline of its
  * graph, e.g. to take a trained model's weights into a genrec graph.
  *
+ * The file is parsed in JavaScript (protobufjs); it is never handed to onnxruntime, so a corrupt
+ * or crafted file cannot reach native code through this reader. Checked before a tensor is built:
+ * dimensions are integers in `[0, 2^31 - 1]` (at most 64), the data length matches the shape
+ * (raw bytes a whole number of elements), uint8/bool values stored as int32 stay in range, and no
+ * stored tensor name is defined twice.
+ *
  * @param source - a `.onnx` path or its bytes.
+ * @returns the stored tensors and the graph's outline
  * @throws GenrecError `NOT_FOUND` / `IO_ERROR` for the file, `PARSE_ERROR` when it is not an ONNX
- *   model, `CORRUPT_ARTIFACT` when a tensor's data does not match its shape, `UNSUPPORTED` for
- *   external data files.
+ *   model (protobuf decoding fails or there is no graph), `CORRUPT_ARTIFACT` when a tensor's shape
+ *   or data is inconsistent or a name is defined twice, `UNSUPPORTED` for external data files.
  * @example
  * ```ts
  * const { tensors } = readOnnxModel('encoder.onnx');
@@ -110,7 +127,11 @@ export function readOnnxModel(source: string | Uint8Array): OnnxModelContents {
   if (!graph) throw new GenrecError('PARSE_ERROR', 'the ONNX model has no graph', { details: { file: where } });
   const tensors = new Map<string, Tensor>();
   const unsupported: string[] = [];
+  const stored = new Set<string>();
   const keep = (name: string, proto: TensorProto): void => {
+    // ONNX graphs are in static single assignment form: a value name is defined once
+    if (stored.has(name)) throw new GenrecError('CORRUPT_ARTIFACT', `the model defines the stored tensor "${name}" twice`, { details: { file: where, field: name } });
+    stored.add(name);
     const tensor = decodeTensor(proto, where);
     if (tensor) tensors.set(name, tensor);
     else unsupported.push(name);
@@ -126,8 +147,13 @@ export function readOnnxModel(source: string | Uint8Array): OnnxModelContents {
     } else if (info.opType === 'Identity' && info.domain === '' && info.inputs[0] !== undefined && info.outputs[0] !== undefined) {
       // exporters alias deduplicated initialisers through Identity nodes
       const aliased = tensors.get(info.inputs[0]);
+      const isStored = aliased !== undefined || unsupported.includes(info.inputs[0]);
+      if (isStored && stored.has(info.outputs[0])) {
+        throw new GenrecError('CORRUPT_ARTIFACT', `the model defines the stored tensor "${info.outputs[0]}" twice`, { details: { file: where, field: info.outputs[0] } });
+      }
+      if (isStored) stored.add(info.outputs[0]);
       if (aliased) tensors.set(info.outputs[0], aliased);
-      else if (unsupported.includes(info.inputs[0])) unsupported.push(info.outputs[0]);
+      else if (isStored) unsupported.push(info.outputs[0]);
     }
   }
   const initializerNames = new Set((graph.initializer ?? []).map((initializer) => initializer.name));

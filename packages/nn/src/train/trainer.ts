@@ -1,4 +1,5 @@
-import { GenrecError, Rng, readSafetensors, writeSafetensors, type RngState, type Seed, type Tensor } from '@genrec/core';
+import { GenrecError, Rng, readSafetensors, removeStaleTemporaryFiles, writeSafetensors, type Seed, type Tensor } from '@genrec/core';
+import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_KIND, planCheckpointLoad } from './checkpoint.js';
 import { Graph, type SymbolicTensor } from '../graph/graph.js';
 import { gradients } from '../graph/autodiff.js';
 import type { AnyTypedArray } from '../onnx/proto.js';
@@ -83,8 +84,6 @@ interface BucketSession {
   masks: { name: string; rate: number; buffer: Float32Array | Float64Array }[];
   dataInputs: string[];
 }
-
-const CHECKPOINT_KIND = 'genrec-nn-checkpoint';
 
 /**
  * Owns the parameters and optimizer state of a model across training steps. Each step runs one
@@ -296,7 +295,20 @@ export class Trainer {
 
   /**
    * Writes parameters (and, unless `includeOptimizer` is false, the optimizer state, the step
-   * counter and the dropout generator state) as a safetensors file, atomically.
+   * counter and the dropout generator state) as a safetensors file, atomically: a temporary file
+   * next to `path`, fsynced and renamed over it, so `path` always holds a complete checkpoint (the
+   * old or the new one). Temporary files left by killed saves of the same path are removed.
+   *
+   * Metadata: `kind` ({@link CHECKPOINT_KIND}), `formatVersion` ("1"), `step`, `optimizer` (its
+   * kind, or `"none"` without state), `rng` (the dropout generator's state as JSON).
+   *
+   * @param path - the checkpoint file
+   * @param options - `includeOptimizer` @defaultValue true
+   * @throws GenrecError `IO_ERROR` when writing fails.
+   * @example
+   * ```ts
+   * trainer.saveCheckpoint('run/model.safetensors');
+   * ```
    */
   saveCheckpoint(path: string, options: { includeOptimizer?: boolean } = {}): void {
     const tensors = new Map<string, Tensor>();
@@ -308,9 +320,10 @@ export class Trainer {
         tensors.set(name, { dtype: value instanceof Float64Array ? 'float64' : 'float32', shape: this.shapes.get(param)!.shape, data: value });
       }
     }
+    removeStaleTemporaryFiles(path); // writeFileAtomic does it too; explicit here because a checkpoint's leftovers are large
     writeSafetensors(path, tensors, {
       kind: CHECKPOINT_KIND,
-      formatVersion: '1',
+      formatVersion: CHECKPOINT_FORMAT_VERSION,
       step: String(this.steps),
       optimizer: include ? this.options.optimizer.kind : 'none',
       rng: JSON.stringify(this.rng.getState()),
@@ -318,26 +331,38 @@ export class Trainer {
   }
 
   /**
-   * Loads a checkpoint written by {@link Trainer.saveCheckpoint} (or any safetensors file whose
-   * tensor names match the parameters). Names, shapes and dtypes are checked; optimizer state and
-   * step counter are restored when present.
-   * @throws GenrecError `CORRUPT_ARTIFACT` for a missing or mismatched tensor.
+   * Loads a checkpoint written by {@link Trainer.saveCheckpoint}, or any safetensors file whose
+   * tensor names match the parameters (plain weights: other tensors are ignored). Everything is
+   * checked before anything is replaced, so a failed load leaves the trainer as it was: the file's
+   * layout (see `decodeSafetensors`), `kind` and `formatVersion`, every tensor's name, shape and
+   * dtype, finite values, `step` (a non-negative integer), the generator state and the optimizer
+   * state. The optimizer state, step counter and generator are restored when the checkpoint holds
+   * this trainer's optimizer kind and state for every parameter it trains; otherwise (another
+   * optimizer or `trainable` set, saved without state) only the parameters are loaded.
+   * Temporary files left next to `path` by killed saves are removed.
+   *
+   * @param path - the checkpoint file
+   * @throws GenrecError `NOT_FOUND` / `IO_ERROR` for the file, `PARSE_ERROR` / `CORRUPT_ARTIFACT`
+   * for a malformed or mismatched file (missing, extra or misshapen tensors, bad metadata),
+   * `FORMAT_VERSION` for another kind or format version, `INVALID_INPUT` for NaN or ±Infinity.
+   * @example
+   * ```ts
+   * const trainer = await Trainer.create({ build, optimizer: optimizers.adamw(), seed: 1 });
+   * trainer.loadCheckpoint('run/model.safetensors');
+   * ```
    */
   loadCheckpoint(path: string): void {
-    const content = readSafetensors(path);
-    for (const [name, info] of this.shapes) {
-      const t = content.tensors.get(name);
-      if (!t) throw new GenrecError('CORRUPT_ARTIFACT', `checkpoint has no tensor "${name}"`, { details: { file: path, field: name } });
-      if (t.dtype !== info.dtype || t.shape.join(',') !== info.shape.join(',')) {
-        throw new GenrecError('CORRUPT_ARTIFACT', `checkpoint tensor "${name}" is [${t.shape.join(', ')}] ${t.dtype}, the model needs [${info.shape.join(', ')}] ${info.dtype}`, { details: { file: path, field: name } });
-      }
-    }
-    for (const name of this.shapes.keys()) this.setParameter(name, content.tensors.get(name)!.data as Float32Array | Float64Array);
-    const withState = [...this.stateValues.keys()].every((n) => content.tensors.has(n));
-    if (withState && content.metadata.kind === CHECKPOINT_KIND) {
-      for (const name of this.stateValues.keys()) this.stateValues.set(name, (content.tensors.get(name)!.data as Float32Array | Float64Array).slice());
-      this.steps = Number(content.metadata.step ?? 0);
-      if (content.metadata.rng) this.rng = Rng.fromState(JSON.parse(content.metadata.rng) as RngState);
+    removeStaleTemporaryFiles(path);
+    const content = readSafetensors(path, { requireFinite: true });
+    const state = new Map<string, 'float32' | 'float64'>();
+    for (const [name, value] of this.stateValues) state.set(name, value instanceof Float64Array ? 'float64' : 'float32');
+    const plan = planCheckpointLoad(content, { parameters: this.shapes, state, optimizerKind: this.options.optimizer.kind }, path);
+    // checked: now replace, all at once
+    for (const [name, value] of plan.parameters) this.values.set(name, value);
+    if (plan.resume) {
+      for (const [name, value] of plan.resume.state) this.stateValues.set(name, value);
+      this.steps = plan.resume.step;
+      this.rng = plan.resume.rng;
     }
   }
 
