@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { GenrecError, Rng, createMatrix, type VectorMetric } from '@genrec/core'
 import { FlatIndex, loadFlatIndex } from './flat-index.js';
 import { HnswIndex } from './hnsw-index.js';
 import { loadVectorIndex } from './load-vector-index.js';
+import { readArtifactFile, rewriteArtifactFile } from './test-helpers.js';
 import { referenceScore, referenceSearch } from './testing/reference-search.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'genrec-ann-flat-'));
@@ -134,23 +135,54 @@ describe('FlatIndex', () => {
     index.add([7, 3], new Float32Array([1, 2, 3, 4]));
     const path = join(directory, 'sidecar');
     await index.save(path);
-    const sidecar = JSON.parse(readFileSync(join(path, 'index.json'), 'utf8'));
+    const sidecar = JSON.parse(new TextDecoder().decode(readArtifactFile(path, 'index.json')));
     expect(sidecar).toMatchObject({ kind: 'genrec.flat-index', formatVersion: 1, implementation: 'flat', metric: 'l2', dimension: 2, size: 2, ids: [7, 3] });
     expect(sidecar.data.file).toBe('vectors.f32');
     expect(sidecar.data.bytes).toBe(16);
     expect(sidecar.data.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(Array.from(new Float32Array(new Uint8Array(readFileSync(join(path, 'vectors.f32'))).buffer))).toEqual([1, 2, 3, 4]);
+    expect(Array.from(new Float32Array(readArtifactFile(path, 'vectors.f32').slice().buffer))).toEqual([1, 2, 3, 4]);
     expect(await loadVectorIndex(path)).toBeInstanceOf(FlatIndex);
     await expect(loadFlatIndex(path, { metric: 'ip' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
 
-    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, formatVersion: 99 }));
+    // edits with a regenerated checksum list reach the sidecar's own checks
+    const tampered = (patch: Record<string, unknown>) => rewriteArtifactFile(path, 'index.json', JSON.stringify({ ...sidecar, ...patch }));
+    tampered({ formatVersion: 99 });
     await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'FORMAT_VERSION' });
-    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, kind: 'genrec.other-index' }));
+    tampered({ kind: 'genrec.other-index' });
     await expect(loadVectorIndex(path)).rejects.toMatchObject({ code: 'FORMAT_VERSION' });
-    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, ids: [7, 7] }));
+    tampered({ ids: [7, 7] });
     await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
-    writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, size: 3, ids: [7, 3, 4] }));
+    tampered({ size: 3, ids: [7, 3, 4] });
     await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' }); // 16 bytes cannot hold 3 x 2 floats
+    tampered({ data: { ...sidecar.data, file: 'index.json' } });
+    await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+  });
+
+  it('the checksum list covers the sidecar: an edited dimension or metric fails to load (issue 11)', async () => {
+    const index = new FlatIndex({ dimension: 2, metric: 'ip' });
+    index.add([1, 2, 3, 4], new Float32Array([1, 0, 0, 1, 1, 1, -1, 0]));
+    const path = join(directory, 'edited-sidecar');
+    await index.save(path);
+    const original = new TextDecoder().decode(readArtifactFile(path, 'index.json'));
+    const sidecar = JSON.parse(original);
+    // dimension 4 x size 2 also fits the 32 bytes of vectors.f32: only the checksum can tell
+    for (const patch of [{ dimension: 4, size: 2, ids: [1, 2] }, { metric: 'l2' }, { metric: 'cosine' }]) {
+      rewriteArtifactFile(path, 'index.json', JSON.stringify({ ...sidecar, ...patch }), false);
+      await expect(loadFlatIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+      await expect(loadVectorIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+    }
+    rewriteArtifactFile(path, 'index.json', original, false);
+    expect((await loadFlatIndex(path)).size).toBe(4);
+  });
+
+  it('a filter callback that throws rejects the search with its own error, on both backends', async () => {
+    const boom = new Error('boom');
+    for (const backend of ['javascript', 'onnxruntime'] as const) {
+      const index = new FlatIndex({ dimension: width, backend });
+      index.add(ids, vectors);
+      await expect(index.search(queries, 3, { filter: () => { throw boom; } })).rejects.toBe(boom);
+      expect((await index.search(queries, 3)).ids.length).toBe(3 * queryCount);
+    }
   });
 
   it('loadVectorIndex dispatches on the saved kind', async () => {

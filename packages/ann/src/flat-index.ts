@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   GenrecError,
+  checkIntegerOption,
   createMatrix,
   openArtifactDirectory,
   writeArtifactDirectory,
@@ -12,7 +13,7 @@ import {
   type VectorSearchOptions,
   type VectorSearchResult,
 } from '@genrec/core';
-import { checkAddInput, checkIdList, checkIntegerOption, checkMetric, checkSearchInput, exclusionSet, paddedResult } from './index-input.js';
+import { MAX_DIMENSION, checkAddInput, checkIdList, checkMetric, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
 import { innerProducts } from './inner-products.js';
 import { checkSaveFault } from './save-fault.js';
 import { onnxKernels, type ProductKernels } from './score-kernels.js';
@@ -103,7 +104,7 @@ export class FlatIndex implements VectorIndex {
    * @throws GenrecError `INVALID_OPTION` for a bad option.
    */
   constructor(options: FlatIndexOptions) {
-    this.dimension = checkIntegerOption(options?.dimension, 'dimension', 1, 1 << 20);
+    this.dimension = checkIntegerOption(options?.dimension, 'dimension', 1, MAX_DIMENSION);
     this.metric = checkMetric(options.metric ?? 'ip');
     const capacity = checkIntegerOption(options.initialCapacity ?? 1024, 'initialCapacity', 1);
     this.intraOpNumThreads = checkIntegerOption(options.intraOpNumThreads ?? 0, 'intraOpNumThreads', 0, 1024);
@@ -122,6 +123,15 @@ export class FlatIndex implements VectorIndex {
   /** Number of vectors in the index. */
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * The largest `k` a search accepts: the index size, or 1,024 when that is larger (rows beyond
+   * the stored vectors are padded with -1, as the `VectorIndex` contract says). A larger `k` is
+   * `INVALID_OPTION` (core's `checkResultSize`), never clamped.
+   */
+  get maxK(): number {
+    return maxSearchK(this.count);
   }
 
   /** Bytes held by the stored vectors and ids (allocated capacity). */
@@ -205,11 +215,13 @@ export class FlatIndex implements VectorIndex {
    * The exact `k` best ids per query, best first, padded with -1 / -Infinity.
    *
    * @param queries - `queryCount x dimension`, row-major.
+   * @param k - results per query, 1..{@link FlatIndex.maxK}; checked before anything is allocated.
    * @throws GenrecError `SHAPE_MISMATCH` for a wrong width or exclude length, `INVALID_INPUT` for
-   * non-finite queries or a bad `k`.
+   * non-finite queries, `INVALID_OPTION` for a `k` outside 1..maxK (or `queries x k` above 2^27).
+   * Whatever a `filter` callback throws reaches the caller as the promise's rejection.
    */
   async search(queries: Matrix | Float32Array, k: number, options: VectorSearchOptions = {}): Promise<VectorSearchResult> {
-    const { data, queryCount } = checkSearchInput(queries, k, options, this.dimension);
+    const { data, queryCount } = checkSearchInput(queries, k, options, this.dimension, this.count);
     const result = paddedResult(queryCount, k);
     const itemCount = this.count;
     if (itemCount === 0 || queryCount === 0) return result;
@@ -271,19 +283,29 @@ export class FlatIndex implements VectorIndex {
    * Loads a flat index saved by {@link FlatIndex.save}. Vectors are restored exactly as stored (no
    * re-normalisation), so searches give identical results.
    *
+   * Every file is checked before anything is built: the folder's checksum list covers the sidecar
+   * (so an edited `dimension` or `metric` is caught) and `vectors.f32`; then the sizes, the id map
+   * and every value (finite) are checked against the sidecar.
+   *
    * @throws GenrecError `NOT_FOUND`, `FORMAT_VERSION`, `CORRUPT_ARTIFACT` (checksum, size or id map
-   * disagree), `SHAPE_MISMATCH` when `options.dimension` differs from the saved one.
+   * disagree, a non-finite value), `SHAPE_MISMATCH` when `options.dimension` differs from the saved
+   * one, `INVALID_INPUT` when `options.metric` does.
    */
   static async load(path: string, options: LoadIndexOptions & Omit<FlatIndexOptions, 'dimension' | 'metric'> = {}): Promise<FlatIndex> {
-    const directory = openArtifactDirectory(path).directory;
-    const { sidecar, bytes } = readSidecar(directory, FLAT_INDEX_KIND, [FLAT_FORMAT_VERSION], options);
+    const artifact = openArtifactDirectory(path);
+    const directory = artifact.directory;
+    const { sidecar, bytes } = readSidecar(artifact, FLAT_INDEX_KIND, [FLAT_FORMAT_VERSION], options);
     const { dimension, size } = sidecar;
     const corrupt = (message: string) => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file: join(directory, 'index.json') } });
+    if (sidecar.data.file !== FLAT_DATA_FILE) throw corrupt(`the sidecar names data file ${sidecar.data.file}, expected ${FLAT_DATA_FILE}`);
     if (bytes.byteLength !== size * dimension * 4) throw corrupt(`${FLAT_DATA_FILE} holds ${bytes.byteLength} bytes, ${size} x ${dimension} float32 need ${size * dimension * 4}`);
     if (sidecar.ids.length !== size) throw corrupt(`the sidecar lists ${sidecar.ids.length} ids for ${size} vectors`);
+    const rows = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    for (let i = 0; i < rows.length; i++) {
+      if (!Number.isFinite(rows[i]!)) throw corrupt(`${FLAT_DATA_FILE} holds a non-finite value at row ${Math.floor(i / dimension)}`);
+    }
     const { dimension: _d, metric: _m, ...rest } = options;
     const index = new FlatIndex({ ...rest, dimension, metric: sidecar.metric, initialCapacity: Math.max(1, size) });
-    const rows = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     for (let r = 0; r < size; r++) {
       const id = sidecar.ids[r]!;
       if (id < 0 || index.rowOf.has(id)) throw corrupt(`the sidecar's id list has an invalid or repeated id ${id}`);
@@ -291,9 +313,6 @@ export class FlatIndex implements VectorIndex {
       index.rowIds[r] = id;
       index.vectors.set(rows.subarray(r * dimension, (r + 1) * dimension), r * index.stride);
       if (index.metric === 'l2') index.vectors[r * index.stride + dimension] = squaredNorm(rows, r * dimension, dimension);
-    }
-    for (let i = 0; i < rows.length; i++) {
-      if (!Number.isFinite(rows[i]!)) throw corrupt(`${FLAT_DATA_FILE} holds a non-finite value at row ${Math.floor(i / dimension)}`);
     }
     index.count = size;
     return index;

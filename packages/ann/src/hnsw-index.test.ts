@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { GenrecError, Rng, type VectorMetric } from '@genrec/core';
 import { FlatIndex } from './flat-index.js';
 import { HnswIndex, loadHnswIndex } from './hnsw-index.js';
 import { recallAtK } from './recall-throughput.js';
+import { readArtifactFile, rewriteArtifactFile } from './test-helpers.js';
 import { referenceScore } from './testing/reference-search.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'genrec-ann-hnsw-'));
@@ -95,7 +96,7 @@ describe('HnswIndex', () => {
     index.remove([41]);
     const path = join(directory, 'sidecar');
     await index.save(path);
-    const sidecar = JSON.parse(readFileSync(join(path, 'index.json'), 'utf8'));
+    const sidecar = JSON.parse(new TextDecoder().decode(readArtifactFile(path, 'index.json')));
     expect(sidecar).toMatchObject({
       kind: 'genrec.hnsw-index',
       formatVersion: 1,
@@ -106,7 +107,7 @@ describe('HnswIndex', () => {
       parameters: { m: 6, efConstruction: 30, ef: 25, seed: 3, capacity: 64 },
       ids: [40, -1, 42],
     });
-    const bytes = readFileSync(join(path, 'index.hnsw'));
+    const bytes = readArtifactFile(path, 'index.hnsw');
     expect(sidecar.data).toEqual({ file: 'index.hnsw', bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
     const loaded = await loadHnswIndex(path, { dimension: width });
     expect(loaded.ef).toBe(25);
@@ -116,7 +117,7 @@ describe('HnswIndex', () => {
     loaded.add([77], vectors.subarray(5 * width, 6 * width));
     expect(loaded.capacity).toBe(64);
 
-    const tampered = (patch: Record<string, unknown>) => writeFileSync(join(path, 'index.json'), JSON.stringify({ ...sidecar, ...patch }));
+    const tampered = (patch: Record<string, unknown>) => rewriteArtifactFile(path, 'index.json', JSON.stringify({ ...sidecar, ...patch }));
     tampered({ parameters: { ...sidecar.parameters, capacity: 128 } });
     await expect(loadHnswIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
     tampered({ ids: [40, 42, 42], size: 3 });
@@ -125,6 +126,27 @@ describe('HnswIndex', () => {
     await expect(loadHnswIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
     tampered({ metric: 'manhattan' });
     await expect(loadHnswIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+  });
+
+  it('the checksum list covers the sidecar: an edited dimension or metric fails to load (issue 11)', async () => {
+    const index = new HnswIndex({ dimension: width, metric: 'ip', m: 6, efConstruction: 30, seed: 3 });
+    index.add([1, 2, 3, 4], vectors.subarray(0, 4 * width));
+    const path = join(directory, 'edited-sidecar');
+    await index.save(path);
+    const original = new TextDecoder().decode(readArtifactFile(path, 'index.json'));
+    const sidecar = JSON.parse(original);
+    // before: dimension 8 gave NaN or 1e23 scores, another metric loaded silently
+    for (const patch of [{ dimension: width / 2 }, { dimension: width * 2 }, { metric: 'l2' }, { metric: 'cosine' }]) {
+      rewriteArtifactFile(path, 'index.json', JSON.stringify({ ...sidecar, ...patch }), false);
+      await expect(loadHnswIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+    }
+    // and with a regenerated checksum an edited dimension still cannot reach hnswlib: the file's layout disagrees
+    rewriteArtifactFile(path, 'index.json', JSON.stringify({ ...sidecar, dimension: width / 2 }));
+    await expect(loadHnswIndex(path)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT', message: expect.stringContaining('sizeDataPerElement') });
+    rewriteArtifactFile(path, 'index.json', original);
+    const loaded = await loadHnswIndex(path);
+    expect(loaded.size).toBe(4);
+    expect(Array.from((await loaded.search(vectors.subarray(0, width), 4)).ids).sort()).toEqual([1, 2, 3, 4]);
   });
 
   it('rejects bad options', () => {

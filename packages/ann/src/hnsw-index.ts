@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import {
   GenrecError,
+  checkIntegerOption,
   openArtifactDirectory,
   writeArtifactDirectory,
   type Matrix,
@@ -11,7 +12,8 @@ import {
   type VectorSearchOptions,
   type VectorSearchResult,
 } from '@genrec/core';
-import { checkAddInput, checkIdList, checkIntegerOption, checkMetric, checkSearchInput, exclusionSet, paddedResult } from './index-input.js';
+import { MAX_DIMENSION, checkAddInput, checkIdList, checkMetric, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
+import { validateHnswFile } from './hnsw-file.js';
 import { checkSaveFault } from './save-fault.js';
 import { describeDataFile, fsyncFile, readSidecar, writeSidecar, type IndexSidecar, type LoadIndexOptions } from './sidecar.js';
 
@@ -89,7 +91,7 @@ export class HnswIndex implements VectorIndex {
    * @throws GenrecError `INVALID_OPTION` for a bad option.
    */
   constructor(options: HnswIndexOptions) {
-    this.dimension = checkIntegerOption(options?.dimension, 'dimension', 1, 1 << 20);
+    this.dimension = checkIntegerOption(options?.dimension, 'dimension', 1, MAX_DIMENSION);
     this.metric = checkMetric(options.metric ?? 'ip');
     this.m = checkIntegerOption(options.m ?? 16, 'm', 2, 1024);
     this.efConstruction = checkIntegerOption(options.efConstruction ?? 200, 'efConstruction', 1, MAX_CAPACITY);
@@ -106,6 +108,15 @@ export class HnswIndex implements VectorIndex {
   /** Number of vectors in the index (deleted ones not counted). */
   get size(): number {
     return this.labelOf.size;
+  }
+
+  /**
+   * The largest `k` a search accepts: the index size, or 1,024 when that is larger (rows beyond
+   * the stored vectors are padded with -1, as the `VectorIndex` contract says). A larger `k` is
+   * `INVALID_OPTION` (core's `checkResultSize`), never clamped.
+   */
+  get maxK(): number {
+    return maxSearchK(this.size);
   }
 
   /** Elements the graph can hold before it grows. */
@@ -213,9 +224,16 @@ export class HnswIndex implements VectorIndex {
    * The approximate `k` best ids per query, best first, padded with -1 / -Infinity. Queries run one
    * after another on this thread.
    *
+   * A `filter` callback runs inside hnswlib's native search. An exception there would abort the
+   * process (a native fatal error that no `try/catch` sees), so the callback is wrapped: the first
+   * error is kept, every later candidate is rejected so the native search winds down, and the error
+   * is rethrown (as is) once hnswlib has returned.
+   *
+   * @param k - results per query, 1..{@link HnswIndex.maxK}; checked before anything is allocated.
    * @param options - `ef` overrides the default breadth for this call; `exclude` and `filter` are honoured exactly.
    * @throws GenrecError `SHAPE_MISMATCH` for a wrong width or exclude length, `INVALID_INPUT` for
-   * non-finite queries or a bad `k`, `INVALID_OPTION` for a bad `ef`.
+   * non-finite queries, `INVALID_OPTION` for a bad `k` (outside 1..maxK, or `queries x k` above
+   * 2^27) or `ef`; whatever the `filter` callback throws.
    */
   async search(queries: Matrix | Float32Array, k: number, options: VectorSearchOptions = {}): Promise<VectorSearchResult> {
     return this.searchSync(queries, k, options);
@@ -223,12 +241,31 @@ export class HnswIndex implements VectorIndex {
 
   /** {@link HnswIndex.search} without the promise (hnswlib-node searches synchronously). */
   searchSync(queries: Matrix | Float32Array, k: number, options: VectorSearchOptions = {}): VectorSearchResult {
-    const { data, queryCount } = checkSearchInput(queries, k, options, this.dimension);
+    const { data, queryCount } = checkSearchInput(queries, k, options, this.dimension, this.size);
     const result = paddedResult(queryCount, k);
     const size = this.size;
     if (size === 0 || queryCount === 0) return result;
     const { graph, point, dimension, labelIds } = this;
     const filter = options.filter;
+    // hnswlib must never see a callback that throws: remember the error, reject the rest
+    let filterError: { error: unknown } | undefined;
+    const safeFilter =
+      filter === undefined
+        ? undefined
+        : (id: number): boolean => {
+            if (filterError !== undefined) return false;
+            try {
+              return Boolean(filter(id));
+            } catch (error) {
+              filterError = { error };
+              return false;
+            }
+          };
+    const searchKnn = (neighbours: number, accept: ((label: number) => boolean) | undefined): hnswlib.SearchResult => {
+      const answer = graph.searchKnn(point, neighbours, accept);
+      if (filterError !== undefined) throw filterError.error;
+      return answer;
+    };
     if (options.ef !== undefined) graph.setEf(options.ef);
     try {
       for (let q = 0; q < queryCount; q++) {
@@ -236,28 +273,28 @@ export class HnswIndex implements VectorIndex {
         for (let c = 0; c < dimension; c++) point[c] = data[offset + c]!;
         const excluded = options.exclude === undefined ? undefined : exclusionSet(options.exclude[q]);
         const out = q * k;
-        if (filter !== undefined) {
+        if (safeFilter !== undefined) {
           const accept =
             excluded === undefined
               ? (label: number) => {
                   const id = labelIds[label]!;
-                  return id >= 0 && filter(id);
+                  return id >= 0 && safeFilter(id);
                 }
               : (label: number) => {
                   const id = labelIds[label]!;
-                  return id >= 0 && !excluded.has(id) && filter(id);
+                  return id >= 0 && !excluded.has(id) && safeFilter(id);
                 };
-          this.collect(graph.searchKnn(point, Math.min(k, size), accept), undefined, result, out, k);
+          this.collect(searchKnn(Math.min(k, size), accept), undefined, result, out, k);
           continue;
         }
         if (excluded === undefined) {
-          this.collect(graph.searchKnn(point, Math.min(k, size), undefined), undefined, result, out, k);
+          this.collect(searchKnn(Math.min(k, size), undefined), undefined, result, out, k);
           continue;
         }
         let present = 0;
         for (const id of excluded) if (this.labelOf.has(id)) present++;
         const expected = Math.min(k, size - present);
-        const written = this.collect(graph.searchKnn(point, Math.min(k + present, size), undefined), excluded, result, out, k);
+        const written = this.collect(searchKnn(Math.min(k + present, size), undefined), excluded, result, out, k);
         if (written < expected) {
           // the graph search came back with too many excluded ids: let hnswlib skip them itself
           const accept = (label: number) => {
@@ -266,7 +303,7 @@ export class HnswIndex implements VectorIndex {
           };
           result.ids.fill(-1, out, out + k);
           result.scores.fill(Number.NEGATIVE_INFINITY, out, out + k);
-          this.collect(graph.searchKnn(point, Math.min(k, size), accept), undefined, result, out, k);
+          this.collect(searchKnn(Math.min(k, size), accept), undefined, result, out, k);
         }
       }
     } finally {
@@ -339,26 +376,51 @@ export class HnswIndex implements VectorIndex {
   }
 
   /**
-   * Loads an index saved by {@link HnswIndex.save}, after checking the sidecar against the hnswlib
-   * file (size and SHA-256) and the caller's expectations.
+   * Loads an index saved by {@link HnswIndex.save}. Before hnswlib sees anything: the folder's
+   * checksum list covers the sidecar and `index.hnsw`; the sidecar's parameters and id map are
+   * checked; and `index.hnsw` is validated against hnswlib's file layout in JavaScript (header
+   * fields, sizes, element count against the file size, link counts and targets, levels, entry
+   * point, labels, deleted marks; see `validateHnswFile`), because hnswlib's native loader trusts
+   * the file and a bad link is a segfault at the next search, not an error.
    *
    * @throws GenrecError `NOT_FOUND`, `FORMAT_VERSION`, `CORRUPT_ARTIFACT` (checksum mismatch, a file
    * from another save, an id map that disagrees with the graph), `SHAPE_MISMATCH` when
    * `options.dimension` differs from the saved one.
    */
   static async load(path: string, options: LoadIndexOptions = {}): Promise<HnswIndex> {
-    const directory = openArtifactDirectory(path).directory;
-    const { sidecar } = readSidecar(directory, HNSW_INDEX_KIND, [HNSW_FORMAT_VERSION], options);
+    const artifact = openArtifactDirectory(path);
+    const directory = artifact.directory;
+    const { sidecar, bytes, dataPath } = readSidecar(artifact, HNSW_INDEX_KIND, [HNSW_FORMAT_VERSION], options);
     const sidecarPath = join(directory, 'index.json');
     const corrupt = (message: string, cause?: unknown) =>
       new GenrecError('CORRUPT_ARTIFACT', message, cause === undefined ? { details: { file: sidecarPath } } : { cause, details: { file: sidecarPath } });
+    if (sidecar.data.file !== HNSW_DATA_FILE) throw corrupt(`the sidecar names data file ${sidecar.data.file}, expected ${HNSW_DATA_FILE}`);
     const parameters = sidecar.parameters;
-    for (const name of ['m', 'efConstruction', 'ef', 'seed', 'capacity']) {
-      if (!Number.isInteger(parameters[name]) || parameters[name]! < 0) throw corrupt(`the sidecar's parameter ${name} is missing or invalid`);
+    // the bounds of the constructor's options: a sidecar value outside them is corruption
+    const bounds: Record<string, [number, number]> = { m: [2, 1024], efConstruction: [1, MAX_CAPACITY], ef: [1, MAX_CAPACITY], seed: [0, 0xffffffff], capacity: [1, MAX_CAPACITY] };
+    for (const [name, [low, high]] of Object.entries(bounds)) {
+      const value = parameters[name];
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) throw corrupt(`the sidecar's parameter ${name} is missing or outside ${low}..${high}`);
     }
     const labelCount = sidecar.ids.length;
     const capacity = parameters.capacity!;
     if (labelCount > capacity) throw corrupt(`the sidecar maps ${labelCount} labels, more than the capacity ${capacity}`);
+    const seen = new Set<number>();
+    for (const id of sidecar.ids) {
+      if (id < 0) continue;
+      if (seen.has(id)) throw corrupt(`the sidecar maps id ${id} twice`);
+      seen.add(id);
+    }
+    if (seen.size !== sidecar.size) throw corrupt(`the sidecar's id map holds ${seen.size} ids, its size says ${sidecar.size}`);
+    // hnswlib's loader trusts its file: check the layout here, or a bad link segfaults a later search
+    validateHnswFile(bytes, dataPath, {
+      dimension: sidecar.dimension,
+      m: parameters.m!,
+      efConstruction: parameters.efConstruction!,
+      elementCount: labelCount,
+      capacity,
+      deleted: (label) => sidecar.ids[label]! < 0,
+    });
     const index = new HnswIndex({
       dimension: sidecar.dimension,
       metric: sidecar.metric,
@@ -368,11 +430,10 @@ export class HnswIndex implements VectorIndex {
       seed: parameters.seed!,
       initialCapacity: 1,
     });
-    const file = join(directory, HNSW_DATA_FILE);
     try {
-      index.graph.readIndexSync(file, false);
+      index.graph.readIndexSync(dataPath, false);
     } catch (error) {
-      throw corrupt(`hnswlib could not read ${file}: ${(error as Error).message}`, error);
+      throw corrupt(`hnswlib could not read ${dataPath}: ${(error as Error).message}`, error);
     }
     index.graph.setEf(index.defaultEf);
     if (index.graph.getCurrentCount() !== labelCount || index.graph.getMaxElements() !== capacity) {
@@ -385,12 +446,10 @@ export class HnswIndex implements VectorIndex {
         index.freeLabels.push(label);
         continue;
       }
-      if (index.labelOf.has(id)) throw corrupt(`the sidecar maps id ${id} twice`);
       index.labelOf.set(id, label);
       index.labelIds[label] = id;
     }
     index.labelCount = labelCount;
-    if (index.labelOf.size !== sidecar.size) throw corrupt(`the sidecar's id map holds ${index.labelOf.size} ids, its size says ${sidecar.size}`);
     return index;
   }
 }

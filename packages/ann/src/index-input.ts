@@ -1,9 +1,29 @@
-import { GenrecError, type Matrix, type VectorMetric, type VectorSearchOptions } from '@genrec/core';
+import { GenrecError, checkIntegerOption, checkResultSize, type Matrix, type VectorMetric, type VectorSearchOptions } from '@genrec/core';
 
 /** The largest id an index accepts: results are `Int32Array`s, and -1 is the padding id. */
 export const MAX_ITEM_ID = 0x7fffffff;
 
+/** The largest vector dimension an index accepts. */
+export const MAX_DIMENSION = 1 << 20;
+
 const METRICS: readonly VectorMetric[] = ['ip', 'cosine', 'l2'];
+
+/**
+ * The `k` every index accepts even when it holds fewer vectors (the `VectorIndex` contract pads the
+ * rows with -1): an empty or small index answers `k` up to this, padded.
+ */
+export const PADDED_K_LIMIT = 1024;
+
+/** Most result entries (queries x k) one search may return: 2^27 ids + scores = 1 GiB. */
+export const MAX_RESULT_ENTRIES = 1 << 27;
+
+/**
+ * The largest `k` an index of `size` vectors supports: its size (a complete ranking), or
+ * {@link PADDED_K_LIMIT} when that is larger (answers padded with -1, as the contract says).
+ */
+export function maxSearchK(size: number): number {
+  return Math.max(size, PADDED_K_LIMIT);
+}
 
 /**
  * Checks a metric name.
@@ -15,18 +35,6 @@ export function checkMetric(metric: unknown, field = 'metric'): VectorMetric {
     throw new GenrecError('INVALID_OPTION', `${field} must be one of ${METRICS.join(', ')}, got ${String(metric)}`, { details: { field } });
   }
   return metric as VectorMetric;
-}
-
-/**
- * Checks that `value` is an integer in `[minimum, maximum]`.
- *
- * @throws GenrecError `INVALID_OPTION` naming `field` otherwise.
- */
-export function checkIntegerOption(value: unknown, field: string, minimum: number, maximum = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
-    throw new GenrecError('INVALID_OPTION', `${field} must be an integer in [${minimum}, ${maximum}], got ${String(value)}`, { details: { field } });
-  }
-  return value;
 }
 
 /**
@@ -69,18 +77,23 @@ function checkId(id: number, field: string, position: number): void {
  * Checks the queries and `k` of a `search` call; returns the query values (row-major, not copied)
  * and their count.
  *
+ * `k` follows the one rule of genrec's result sizes (`checkResultSize`): an integer in
+ * `[1, max(size, 1024)]`, anything else `INVALID_OPTION`, never clamped; and `queries x k` at most
+ * {@link MAX_RESULT_ENTRIES}. Checked before the result is allocated.
+ *
+ * @param size - vectors in the index (bounds `k`)
  * @throws GenrecError `SHAPE_MISMATCH` for a wrong width or a wrong `exclude` length,
- * `INVALID_INPUT` for non-finite values or a bad `k`, `INVALID_OPTION` for a bad `ef`.
+ * `INVALID_INPUT` for non-finite values, `INVALID_OPTION` for a bad `k`, `ef` or `filter`.
  */
 export function checkSearchInput(
   queries: Matrix | Float32Array,
   k: number,
   options: VectorSearchOptions,
   dimension: number,
+  size: number,
 ): { data: Float32Array; queryCount: number } {
-  if (!Number.isInteger(k) || k < 1 || k > MAX_ITEM_ID) {
-    throw new GenrecError('INVALID_INPUT', `search: k must be a positive integer, got ${k}`, { details: { field: 'k' } });
-  }
+  const maxK = maxSearchK(size);
+  checkResultSize(k, 'k', maxK, `the index holds ${size} vectors; k may be up to max(size, ${PADDED_K_LIMIT}), rows padded with -1`);
   const data = vectorData(queries, dimension, 'queries');
   if (data.length % dimension !== 0) {
     throw new GenrecError('SHAPE_MISMATCH', `search: queries hold ${data.length} values, not a multiple of the index dimension ${dimension}`, {
@@ -88,6 +101,11 @@ export function checkSearchInput(
     });
   }
   const queryCount = data.length / dimension;
+  if (queryCount * k > MAX_RESULT_ENTRIES) {
+    throw new GenrecError('INVALID_OPTION', `search: ${queryCount} queries x k ${k} = ${queryCount * k} results exceed ${MAX_RESULT_ENTRIES} (1 GiB of ids and scores); search in smaller batches`, {
+      details: { field: 'k', maximum: Math.floor(MAX_RESULT_ENTRIES / queryCount) },
+    });
+  }
   checkFiniteValues(data, dimension, 'queries');
   if (options.exclude !== undefined && options.exclude.length !== queryCount) {
     throw new GenrecError('SHAPE_MISMATCH', `search: exclude has ${options.exclude.length} entries for ${queryCount} queries`, {

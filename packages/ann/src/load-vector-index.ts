@@ -19,7 +19,7 @@ import { SIDECAR_FILE, readSidecarJson, type LoadIndexOptions } from './sidecar.
  * ```
  */
 export async function loadVectorIndex(path: string, options: LoadIndexOptions = {}): Promise<VectorIndex> {
-  const sidecar = readSidecarJson(openArtifactDirectory(path).directory) as { kind?: unknown } | null;
+  const sidecar = readSidecarJson(openArtifactDirectory(path)) as { kind?: unknown } | null;
   const kind = typeof sidecar === 'object' && sidecar !== null ? sidecar.kind : undefined;
   if (kind === FLAT_INDEX_KIND) return loadFlatIndex(path, options);
   if (kind === HNSW_INDEX_KIND) return loadHnswIndex(path, options);

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { GenrecError, type Matrix } from '@genrec/core';
+import { GenrecError, checkIntegerOption, checkResultSize, openArtifactDirectory, type Matrix } from '@genrec/core';
+import { maxSearchK } from './index-input.js';
 import type { HnswIndex } from './hnsw-index.js';
-import { checkIntegerOption } from './index-input.js';
 
 /** Options of {@link measureHnswParallelQps}. */
 export interface ParallelQpsOptions {
@@ -87,7 +87,10 @@ function nextMessage(worker: Worker): Promise<{ found?: number; ready?: boolean 
  */
 export async function measureHnswParallelQps(index: HnswIndex, queries: Matrix, options: ParallelQpsOptions): Promise<ParallelQps> {
   const threads = checkIntegerOption(options.threads, 'threads', 1, 256);
-  const k = Math.min(checkIntegerOption(options.k ?? 10, 'k', 1), Math.max(1, index.size));
+  // the one rule of index searches (k up to max(size, 1024)); hnswlib itself is asked for at most
+  // `size` neighbours, as HnswIndex.search does, and the rest of a row would be padding
+  const k = checkResultSize(options.k ?? 10, 'k', maxSearchK(index.size), `the index holds ${index.size} vectors`);
+  const neighbours = Math.max(1, Math.min(k, index.size));
   const ef = checkIntegerOption(options.ef ?? index.ef, 'ef', 1);
   const reps = checkIntegerOption(options.reps ?? 3, 'reps', 1);
   if (queries.cols !== index.dimension) {
@@ -97,6 +100,8 @@ export async function measureHnswParallelQps(index: HnswIndex, queries: Matrix, 
   const workers: Worker[] = [];
   try {
     await index.save(join(directory, 'index'));
+    // the saved folder is versioned: the graph file lives in the version CURRENT names
+    const file = openArtifactDirectory(join(directory, 'index')).verifiedPath('index.hnsw');
     const shared = new SharedArrayBuffer(queries.data.byteLength);
     new Float32Array(shared).set(queries.data);
     const modulePath = createRequire(import.meta.url).resolve('hnswlib-node');
@@ -104,7 +109,7 @@ export async function measureHnswParallelQps(index: HnswIndex, queries: Matrix, 
       workers.push(
         new Worker(WORKER_SOURCE, {
           eval: true,
-          workerData: { modulePath, metric: index.metric, dimension: index.dimension, file: join(directory, 'index', 'index.hnsw'), queries: shared },
+          workerData: { modulePath, metric: index.metric, dimension: index.dimension, file, queries: shared },
         }),
       );
     }
@@ -115,7 +120,7 @@ export async function measureHnswParallelQps(index: HnswIndex, queries: Matrix, 
       const start = performance.now();
       const answers = workers.map((worker, t) => {
         const answer = nextMessage(worker);
-        worker.postMessage({ start: Math.min(queries.rows, t * share), end: Math.min(queries.rows, (t + 1) * share), ef, k });
+        worker.postMessage({ start: Math.min(queries.rows, t * share), end: Math.min(queries.rows, (t + 1) * share), ef, k: neighbours });
         return answer;
       });
       const messages = await Promise.all(answers);

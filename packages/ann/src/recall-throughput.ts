@@ -1,8 +1,8 @@
-import { GenrecError, type Matrix, type VectorIndex, type VectorMetric, type VectorSearchResult } from '@genrec/core';
+import { GenrecError, checkIntegerOption, checkResultSize, type Matrix, type VectorIndex, type VectorMetric, type VectorSearchResult } from '@genrec/core';
 import { FlatIndex } from './flat-index.js';
 import { HnswIndex } from './hnsw-index.js';
 import { measureHnswParallelQps } from './parallel-throughput.js';
-import { checkIntegerOption, checkMetric } from './index-input.js';
+import { checkMetric, maxSearchK } from './index-input.js';
 
 /**
  * Mean recall@k of `found` against `truth` (both `queryCount x width` id rows, -1 = padding): per
@@ -161,7 +161,7 @@ function exactScore(base: Matrix, queries: Matrix, q: number, row: number, metri
 export async function measureRecallThroughput(options: RecallThroughputOptions): Promise<RecallThroughputReport> {
   const { base, queries } = options;
   const metric = checkMetric(options.metric ?? 'ip');
-  const k = checkIntegerOption(options.k ?? 10, 'k', 1);
+  const k = checkResultSize(options.k ?? 10, 'k', maxSearchK(base.rows), `the base holds ${base.rows} vectors`);
   const reps = checkIntegerOption(options.reps ?? 3, 'reps', 1);
   const tolerance = options.tieTolerance ?? 1e-5;
   const efValues = options.efValues ?? [16, 32, 64, 128, 256];

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GenrecError, checkManifest, readBytes, readJsonFile, writeFileAtomic, type ArtifactManifest, type VectorMetric } from '@genrec/core';
+import { GenrecError, checkManifest, readBytes, writeFileAtomic, type ArtifactDirectory, type ArtifactManifest, type VectorMetric } from '@genrec/core';
 import type { VectorIndex } from '@genrec/core';
-import { MAX_ITEM_ID, checkMetric } from './index-input.js';
+import { MAX_DIMENSION, MAX_ITEM_ID, checkMetric } from './index-input.js';
 
 /** File name of the JSON sidecar inside a saved index folder. */
 export const SIDECAR_FILE = 'index.json';
@@ -73,9 +73,12 @@ export function writeSidecar(directory: string, sidecar: IndexSidecar): void {
   writeFileAtomic(join(directory, SIDECAR_FILE), JSON.stringify(sidecar) + '\n');
 }
 
-/** Reads the raw sidecar of a saved index folder (kind not checked). */
-export function readSidecarJson(path: string): unknown {
-  return readJsonFile(join(path, SIDECAR_FILE));
+/**
+ * Reads the raw sidecar of an opened index folder (kind not checked); in a versioned folder the
+ * checksum list covers it, so an edited `dimension` or `metric` fails with `CORRUPT_ARTIFACT`.
+ */
+export function readSidecarJson(artifact: ArtifactDirectory): unknown {
+  return artifact.readJson(SIDECAR_FILE);
 }
 
 function corrupt(path: string, message: string): GenrecError {
@@ -83,40 +86,49 @@ function corrupt(path: string, message: string): GenrecError {
 }
 
 /**
- * Reads and validates the sidecar of a saved index of `kind`, checks it against the caller's
- * expectations, and returns it with the verified bytes of its data file.
+ * Reads and validates the sidecar of an opened index folder of `kind`, checks it against the
+ * caller's expectations, and returns it with the verified bytes of its data file (checked against
+ * the folder's checksum list and the sidecar's own size and SHA-256).
  *
  * @throws GenrecError `NOT_FOUND` when the folder or a file is missing, `FORMAT_VERSION` for another
  * kind or version, `CORRUPT_ARTIFACT` when a field is malformed or the data file's size or checksum
  * disagrees with the sidecar, `SHAPE_MISMATCH` / `INVALID_INPUT` when the dimension / metric is not
  * the expected one.
  */
-export function readSidecar(path: string, kind: string, versions: readonly number[], expected: LoadIndexOptions = {}): { sidecar: IndexSidecar; bytes: Uint8Array } {
+export function readSidecar(
+  artifact: ArtifactDirectory,
+  kind: string,
+  versions: readonly number[],
+  expected: LoadIndexOptions = {},
+): { sidecar: IndexSidecar; bytes: Uint8Array; dataPath: string } {
+  const path = artifact.directory;
   const sidecarPath = join(path, SIDECAR_FILE);
-  const sidecar = checkManifest<IndexSidecar>(readSidecarJson(path), kind, versions, sidecarPath);
+  const sidecar = checkManifest<IndexSidecar>(readSidecarJson(artifact), kind, versions, sidecarPath);
   try {
     checkMetric(sidecar.metric);
   } catch {
     throw corrupt(path, `the sidecar's metric ${String(sidecar.metric)} is not one of ip, cosine, l2`);
   }
-  if (!Number.isInteger(sidecar.dimension) || sidecar.dimension < 1) throw corrupt(path, `the sidecar's dimension ${String(sidecar.dimension)} is not a positive integer`);
+  if (!Number.isInteger(sidecar.dimension) || sidecar.dimension < 1 || sidecar.dimension > MAX_DIMENSION) {
+    throw corrupt(path, `the sidecar's dimension ${String(sidecar.dimension)} is not an integer in 1..${MAX_DIMENSION}`);
+  }
   if (!Number.isInteger(sidecar.size) || sidecar.size < 0) throw corrupt(path, `the sidecar's size ${String(sidecar.size)} is not a non-negative integer`);
   if (!Array.isArray(sidecar.ids)) throw corrupt(path, 'the sidecar has no ids array');
   for (const id of sidecar.ids) {
     if (!Number.isInteger(id) || id < -1 || id > MAX_ITEM_ID) throw corrupt(path, `the sidecar's id map holds an invalid id ${String(id)}`);
   }
-  if (typeof sidecar.parameters !== 'object' || sidecar.parameters === null) throw corrupt(path, 'the sidecar has no parameters object');
+  if (typeof sidecar.parameters !== 'object' || sidecar.parameters === null || Array.isArray(sidecar.parameters)) throw corrupt(path, 'the sidecar has no parameters object');
   const data = sidecar.data;
-  if (typeof data !== 'object' || data === null || typeof data.file !== 'string' || !/^[\w.-]+$/.test(data.file) || typeof data.sha256 !== 'string' || !Number.isInteger(data.bytes)) {
+  if (typeof data !== 'object' || data === null || typeof data.file !== 'string' || !/^[\w.-]+$/.test(data.file) || data.file.startsWith('.') || typeof data.sha256 !== 'string' || !Number.isSafeInteger(data.bytes)) {
     throw corrupt(path, 'the sidecar has no valid data entry {file, bytes, sha256}');
   }
   if (expected.dimension !== undefined && expected.dimension !== sidecar.dimension) {
-    throw new GenrecError('SHAPE_MISMATCH', `the index at ${path} was written for dimension ${sidecar.dimension}, expected ${expected.dimension}`, {
+    throw new GenrecError('SHAPE_MISMATCH', `the index at ${artifact.path} was written for dimension ${sidecar.dimension}, expected ${expected.dimension}`, {
       details: { file: sidecarPath, field: 'dimension' },
     });
   }
   if (expected.metric !== undefined && expected.metric !== sidecar.metric) {
-    throw new GenrecError('INVALID_INPUT', `the index at ${path} uses metric ${sidecar.metric}, expected ${expected.metric}`, {
+    throw new GenrecError('INVALID_INPUT', `the index at ${artifact.path} uses metric ${sidecar.metric}, expected ${expected.metric}`, {
       details: { file: sidecarPath, field: 'metric' },
     });
   }
@@ -132,12 +144,13 @@ export function readSidecar(path: string, kind: string, versions: readonly numbe
       details: { file: dataPath },
     });
   }
-  const bytes = readBytes(dataPath);
+  // checked against the folder's checksum list (when versioned) and against the sidecar's own entry
+  const bytes = artifact.readFile(data.file);
   const digest = sha256Hex(bytes);
   if (digest !== data.sha256) {
     throw new GenrecError('CORRUPT_ARTIFACT', `${data.file} does not match its sidecar's checksum (sha256 ${digest.slice(0, 12)}…, expected ${data.sha256.slice(0, 12)}…): corrupt, or from another save`, {
       details: { file: dataPath },
     });
   }
-  return { sidecar, bytes };
+  return { sidecar, bytes, dataPath };
 }

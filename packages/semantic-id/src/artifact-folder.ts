@@ -37,3 +37,60 @@ export function readCheckedArray<D extends Tensor['dtype']>(artifact: ArtifactDi
   }
   return tensor as Tensor<D>;
 }
+
+/**
+ * Reads a manifest field that must be an integer in `[minimum, maximum]` (internal).
+ *
+ * @throws GenrecError `CORRUPT_ARTIFACT` naming the field and the manifest
+ */
+export function manifestInteger(manifest: Record<string, unknown>, field: string, manifestPath: string, minimum: number, maximum = 0x7fffffff): number {
+  const value = manifest[field];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < minimum || value > maximum) {
+    throw new GenrecError('CORRUPT_ARTIFACT', `manifest field ${field} must be an integer in ${minimum}..${maximum}, found ${JSON.stringify(value) ?? String(value)}`, {
+      details: { file: manifestPath, field },
+    });
+  }
+  return value;
+}
+
+/**
+ * Reads a manifest field that must be a list of `length` integers in `[minimum, maximum]` (internal).
+ *
+ * @throws GenrecError `CORRUPT_ARTIFACT` naming the field and the manifest
+ */
+export function manifestIntegers(manifest: Record<string, unknown>, field: string, manifestPath: string, length: number, minimum: number, maximum = 0x7fffffff): number[] {
+  const value = manifest[field];
+  if (!Array.isArray(value) || value.length !== length || value.some((entry) => typeof entry !== 'number' || !Number.isSafeInteger(entry) || entry < minimum || entry > maximum)) {
+    throw new GenrecError('CORRUPT_ARTIFACT', `manifest field ${field} must list ${length} integers in ${minimum}..${maximum}`, { details: { file: manifestPath, field } });
+  }
+  return value as number[];
+}
+
+/**
+ * Reads a boolean manifest field; `undefined` gives `fallback` when one is given (internal).
+ *
+ * @throws GenrecError `CORRUPT_ARTIFACT` for anything else
+ */
+export function manifestBoolean(manifest: Record<string, unknown>, field: string, manifestPath: string, fallback?: boolean): boolean {
+  const value = manifest[field];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'boolean') throw new GenrecError('CORRUPT_ARTIFACT', `manifest field ${field} must be true or false`, { details: { file: manifestPath, field } });
+  return value;
+}
+
+/**
+ * Checks that every value of a loaded float array is finite (NaN and ±Infinity never load), and
+ * that every loaded item id is non-negative (internal).
+ *
+ * @throws GenrecError `CORRUPT_ARTIFACT` naming the file and the first bad position
+ */
+export function checkLoadedValues(data: Float32Array | Int32Array, file: string, kind: 'finite' | 'item-ids'): void {
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
+    const bad = kind === 'finite' ? value - value !== 0 : value < 0;
+    if (bad) {
+      const what = kind === 'finite' ? `a non-finite value ${value}` : `a negative item id ${value}`;
+      throw new GenrecError('CORRUPT_ARTIFACT', `${file} holds ${what} at position ${i}`, { details: { file } });
+    }
+  }
+}

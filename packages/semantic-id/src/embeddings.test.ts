@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTensor, GenrecError, Rng, writeNpy, writeSafetensors, type ItemRecord, type SequenceDataset } from '@genrec/core';
+import { createTensor, GenrecError, Rng, writeNpy, writeSafetensors, type ItemRecord, type ProgressEvent, type SequenceDataset } from '@genrec/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collaborativeEmbeddings } from './collaborative-encoder.js';
 import { alignEmbeddings, loadEmbeddings } from './embedding-source.js';
@@ -142,6 +142,28 @@ describe('textEmbeddings', () => {
     expect(textEmbeddings(records, { dimension: 3, fields: ['title', 'categories', 'brand'] }).vocabularySize).toBe(a.vocabularySize + 3);
     expect(() => textEmbeddings(records, { dimension: 50 })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
+
+  it('reports progress through onProgress: 3 stages, and one SVD pass per power iteration; the result does not change (issue 11)', () => {
+    const events: ProgressEvent[] = [];
+    const withProgress = textEmbeddings(records, { dimension: 4, seed: 2, powerIterations: 3, onProgress: (event) => events.push(event) });
+    const without = textEmbeddings(records, { dimension: 4, seed: 2, powerIterations: 3 });
+    expect(Array.from(withProgress.vectors.data)).toEqual(Array.from(without.vectors.data));
+    const summary = events.map((event) => (event.type.startsWith('task-') ? `${(event as { task: string }).task}:${event.type.slice(5)}:${(event as { done: number }).done}` : event.type));
+    expect(summary).toEqual([
+      'text-embeddings:start:0',
+      'text-embeddings:progress:1',
+      'randomized-svd:start:0',
+      'randomized-svd:progress:1',
+      'randomized-svd:progress:2',
+      'randomized-svd:progress:3',
+      'randomized-svd:progress:4',
+      'randomized-svd:end:5',
+      'text-embeddings:progress:2',
+      'text-embeddings:end:3',
+    ]);
+    expect(events.every((event) => event.type !== 'task-progress' || event.total === (event.task === 'text-embeddings' ? 3 : 5))).toBe(true);
+    expect(events[1]).toMatchObject({ metrics: { items: 5, vocabulary: withProgress.vocabularySize } });
+  });
 });
 
 describe('collaborativeEmbeddings', () => {
@@ -177,35 +199,72 @@ describe('collaborativeEmbeddings', () => {
 
 describe('loadEmbeddings', () => {
   const vectors = Float32Array.from([1, 2, 3, 4, 5, 6]);
-  it('reads .npy, safetensors (with ids) and JSONL, and aligns to an id order', () => {
+  it('reads .npy, safetensors (with ids) and JSONL, and aligns to an id order', async () => {
     writeNpy(join(scratch, 'e.npy'), createTensor(vectors, [3, 2]));
-    const npy = loadEmbeddings(join(scratch, 'e.npy'), { dimension: 2, requiredItemIds: [1, 3] });
+    const npy = await loadEmbeddings(join(scratch, 'e.npy'), { dimension: 2, requiredItemIds: [1, 3] });
     expect(Array.from(npy.itemIds)).toEqual([1, 2, 3]);
     writeSafetensors(join(scratch, 'e.safetensors'), { embeddings: createTensor(vectors, [3, 2]), ids: createTensor(Int32Array.from([30, 10, 20]), [3]) });
-    const st = loadEmbeddings(join(scratch, 'e.safetensors'));
+    const st = await loadEmbeddings(join(scratch, 'e.safetensors'));
     expect(Array.from(st.itemIds)).toEqual([30, 10, 20]);
     expect(Array.from(alignEmbeddings(st, [10, 30]).data)).toEqual([3, 4, 1, 2]);
     writeFileSync(join(scratch, 'e.jsonl'), '{"id": 7, "vector": [1, 2]}\n\n{"id": 9, "vector": [3.5, 4]}\n');
-    const jsonl = loadEmbeddings(join(scratch, 'e.jsonl'));
+    const jsonl = await loadEmbeddings(join(scratch, 'e.jsonl'));
     expect(Array.from(jsonl.itemIds)).toEqual([7, 9]);
     expect(Array.from(jsonl.vectors.data)).toEqual([1, 2, 3.5, 4]);
     expect(() => alignEmbeddings(jsonl, [8])).toThrow(expect.objectContaining({ code: 'UNKNOWN_ID' }));
+    // lines longer than one read, no trailing newline, CRLF
+    const long = Array.from({ length: 3 }, (_, i) => JSON.stringify({ id: i + 1, vector: Array.from({ length: 60_000 }, (_, c) => (c % 7) / 8) })).join('\r\n');
+    writeFileSync(join(scratch, 'long.jsonl'), long);
+    const wide = await loadEmbeddings(join(scratch, 'long.jsonl'));
+    expect(wide.vectors.rows).toBe(3);
+    expect(wide.vectors.cols).toBe(60_000);
+    expect(wide.vectors.data[60_000 + 13]).toBe(6 / 8);
   });
 
-  it('reports bad files with a GenrecError naming the problem', () => {
+  it('reports bad files with a GenrecError naming the problem', async () => {
     writeNpy(join(scratch, 'd.npy'), createTensor(vectors, [3, 2]));
-    expect(() => loadEmbeddings(join(scratch, 'd.npy'), { dimension: 3 })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-    expect(() => loadEmbeddings(join(scratch, 'd.npy'), { requiredItemIds: [1, 4] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    await expect(loadEmbeddings(join(scratch, 'd.npy'), { dimension: 3 })).rejects.toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    await expect(loadEmbeddings(join(scratch, 'd.npy'), { requiredItemIds: [1, 4] })).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     writeFileSync(join(scratch, 'bad.jsonl'), '{"id": 1, "vector": [1, 2]}\n{"id": 2, "vector": [1]}\n');
-    expect(() => loadEmbeddings(join(scratch, 'bad.jsonl'))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', details: expect.objectContaining({ line: 2 }) }));
+    await expect(loadEmbeddings(join(scratch, 'bad.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', details: expect.objectContaining({ line: 2 }) }));
     writeFileSync(join(scratch, 'broken.jsonl'), '{"id": 1, "vector": [1, 2]}\n{"id": 2, "vector": [1, \n');
-    expect(() => loadEmbeddings(join(scratch, 'broken.jsonl'))).toThrow(expect.objectContaining({ code: 'PARSE_ERROR', details: expect.objectContaining({ line: 2 }) }));
+    await expect(loadEmbeddings(join(scratch, 'broken.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'PARSE_ERROR', details: expect.objectContaining({ line: 2 }) }));
     writeFileSync(join(scratch, 'dup.jsonl'), '{"id": 1, "vector": [1, 2]}\n{"id": 1, "vector": [3, 4]}\n');
-    expect(() => loadEmbeddings(join(scratch, 'dup.jsonl'))).toThrow(expect.objectContaining({ code: 'DUPLICATE_ID' }));
+    await expect(loadEmbeddings(join(scratch, 'dup.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'DUPLICATE_ID' }));
     writeNpy(join(scratch, 'nan.npy'), createTensor(Float32Array.from([1, Number.NaN]), [1, 2]));
-    expect(() => loadEmbeddings(join(scratch, 'nan.npy'))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => loadEmbeddings(join(scratch, 'missing.npy'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    expect(() => loadEmbeddings(join(scratch, 'x.csv'))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    await expect(loadEmbeddings(join(scratch, 'nan.npy'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    await expect(loadEmbeddings(join(scratch, 'missing.npy'))).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    await expect(loadEmbeddings(join(scratch, 'missing.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    await expect(loadEmbeddings(join(scratch, 'x.csv'))).rejects.toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
     expect(hasCode('X')(new Error('no'))).toBe(false);
+  });
+
+  it('ids above 2^31 never wrap (2^53 is not item 0), and 1e39 is not a float32 (issue 11)', async () => {
+    for (const [name, text, line] of [
+      ['id-2-53.jsonl', '{"id": 1, "vector": [1, 2]}\n{"id": 9007199254740992, "vector": [1, 2]}\n', 2],
+      ['id-2-31.jsonl', '{"id": 2147483648, "vector": [1, 2]}\n', 1],
+      ['id-negative.jsonl', '{"id": -3, "vector": [1, 2]}\n', 1],
+      ['not-object.jsonl', '[1, 2]\n', 1],
+      ['empty-vector.jsonl', '{"id": 1, "vector": []}\n', 1],
+    ] as const) {
+      writeFileSync(join(scratch, name), text);
+      await expect(loadEmbeddings(join(scratch, name))).rejects.toThrow(expect.objectContaining({ code: 'PARSE_ERROR', details: expect.objectContaining({ line }) }));
+    }
+    writeFileSync(join(scratch, 'overflow.jsonl'), '{"id": 1, "vector": [1e39, 2]}\n');
+    await expect(loadEmbeddings(join(scratch, 'overflow.jsonl'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    writeSafetensors(join(scratch, 'big-ids.safetensors'), { embeddings: createTensor(vectors, [3, 2]), ids: createTensor(BigInt64Array.from([1n, 2n ** 53n, 3n]), [3]) });
+    await expect(loadEmbeddings(join(scratch, 'big-ids.safetensors'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    writeSafetensors(join(scratch, 'wrapping-ids.safetensors'), { embeddings: createTensor(vectors, [3, 2]), ids: createTensor(BigInt64Array.from([1n, 2n ** 32n + 2n, 3n]), [3]) });
+    await expect(loadEmbeddings(join(scratch, 'wrapping-ids.safetensors'))).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    writeNpy(join(scratch, 'ids.npy'), createTensor(vectors, [3, 2]));
+    await expect(loadEmbeddings({ format: 'npy', path: join(scratch, 'ids.npy'), itemIds: [1, 2 ** 53, 3] })).rejects.toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+
+  it('a line longer than maxLineBytes is a PARSE_ERROR "line too long" with file and line, inside the promise', async () => {
+    writeFileSync(join(scratch, 'long-line.jsonl'), `{"id": 1, "vector": [1, 2]}\n{"id": 2, "vector": [${'1, '.repeat(400_000)}1]}\n`);
+    const rejection = loadEmbeddings({ format: 'jsonl', path: join(scratch, 'long-line.jsonl'), maxLineBytes: 1 << 20 });
+    await expect(rejection).rejects.toThrow(expect.objectContaining({ code: 'PARSE_ERROR', message: expect.stringContaining('line too long'), details: expect.objectContaining({ line: 2, file: join(scratch, 'long-line.jsonl') }) }));
+    // with room for the line, it is read (and then refused for its 400,001 values)
+    await expect(loadEmbeddings({ format: 'jsonl', path: join(scratch, 'long-line.jsonl'), maxLineBytes: 2 << 20 })).rejects.toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH', details: expect.objectContaining({ line: 2 }) }));
   });
 });

@@ -107,3 +107,68 @@ function groupSizes(codes: Int32Array, stride: number, length: number, rows: num
   }
   return { distinct: sizes.size, colliding, largest };
 }
+
+/** Options of {@link formatHealthReport}. */
+export interface HealthReportFormat {
+  /** First line of the text. @defaultValue 'semantic-id health' */
+  title?: string;
+}
+
+/**
+ * The health report as a plain-text table (what a command line prints): one block of the overall
+ * numbers, then one row per level with its codebook size, utilisation and perplexity (the
+ * collision level last, without them). Fixed column widths, no colours, a trailing newline.
+ *
+ * @param report - what {@link semanticIdHealth} returned
+ * @returns the table, lines separated by `\n`
+ * @throws GenrecError `INVALID_INPUT` when `report` is not a health report (a field missing or of another type)
+ * @example
+ * ```ts
+ * process.stdout.write(formatHealthReport(semanticIdHealth(ids, vectors)));
+ * // semantic-id health: 11924 items, 3 quantiser levels + collision level
+ * // relative quantisation error   0.4012
+ * // ...
+ * ```
+ */
+export function formatHealthReport(report: SemanticIdHealth, options: HealthReportFormat = {}): string {
+  checkReport(report);
+  const percent = (value: number): string => `${(100 * value).toFixed(1)}%`;
+  const hasCollisionLevel = report.codebookSizes.length > report.quantizerLevels;
+  const lines: string[] = [];
+  const levels = `${report.quantizerLevels} quantiser level${report.quantizerLevels === 1 ? '' : 's'}${hasCollisionLevel ? ' + collision level' : ''}`;
+  lines.push(`${options.title ?? 'semantic-id health'}: ${report.itemCount} items, ${levels}`);
+  const rows: Array<[string, string]> = [
+    ['relative quantisation error', report.relativeQuantizationError.toFixed(4)],
+    ['mean squared error', report.meanSquaredError.toPrecision(4)],
+    ['distinct prefixes', `${report.distinctPrefixes} of ${report.itemCount}`],
+    ['items colliding before token', percent(report.collisionRateBefore)],
+    ['items colliding after token', percent(report.collisionRateAfter)],
+    ['largest collision group', String(report.largestCollisionGroup)],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length)) + 2;
+  for (const [name, value] of rows) lines.push(`${name.padEnd(width)}${value}`);
+  lines.push('');
+  const table: string[][] = [['level', 'codes', 'utilisation', 'perplexity']];
+  for (let level = 0; level < report.quantizerLevels; level++) {
+    table.push([String(level + 1), String(report.codebookSizes[level]), percent(report.utilisationPerLevel[level]!), report.perplexityPerLevel[level]!.toFixed(1)]);
+  }
+  if (hasCollisionLevel) table.push(['collision', String(report.collisionLevelSize), '-', '-']);
+  const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+  for (const row of table) lines.push(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+function checkReport(report: SemanticIdHealth): void {
+  const numbers = ['itemCount', 'quantizerLevels', 'relativeQuantizationError', 'meanSquaredError', 'distinctPrefixes', 'collisionRateBefore', 'collisionRateAfter', 'largestCollisionGroup', 'collisionLevelSize'] as const;
+  const bad =
+    typeof report !== 'object' ||
+    report === null ||
+    numbers.some((field) => typeof report[field] !== 'number') ||
+    !Array.isArray(report.codebookSizes) ||
+    !Array.isArray(report.utilisationPerLevel) ||
+    !Array.isArray(report.perplexityPerLevel) ||
+    report.utilisationPerLevel.length < report.quantizerLevels ||
+    report.perplexityPerLevel.length < report.quantizerLevels ||
+    report.codebookSizes.length < report.quantizerLevels;
+  if (bad) throw new GenrecError('INVALID_INPUT', 'formatHealthReport needs the object semanticIdHealth returns', { details: { field: 'report' } });
+}

@@ -18,7 +18,7 @@ export {
   type CollisionLevelMode,
   type SemanticIdsFitOptions,
 } from './semantic-ids.js';
-export { semanticIdHealth, type SemanticIdHealth } from './health.js';
+export { formatHealthReport, semanticIdHealth, type HealthReportFormat, type SemanticIdHealth } from './health.js';
 export { checkSparseMatrix, sparseTimesDense, sparseTransposeTimesDense, type SparseMatrix } from './sparse-matrix.js';
 export { orthonormalizeColumns, randomizedSvd, symmetricEigen, type RandomizedSvdOptions, type TruncatedSvd } from './randomized-svd.js';
 export { applyTfidf, tfidf, tokenize, unescapeHtml, type TfidfModel } from './tfidf.js';

@@ -1,4 +1,4 @@
-import { assertFinite, createMatrix, GenrecError, Rng, type Matrix, type Seed } from '@genrec/core';
+import { assertFinite, createMatrix, GenrecError, progressReporter, Rng, type Matrix, type ProgressCallback, type Seed } from '@genrec/core';
 import { assignNearest, runKMeans } from './kmeans.js';
 import { matMulPlain, squaredRowNorms, type KernelBackend } from './kernels.js';
 import { symmetricEigen } from './randomized-svd.js';
@@ -119,6 +119,11 @@ export interface ProductQuantizerOptions {
   seed?: Seed;
   /** Where the products run. @defaultValue 'auto' */
   backend?: KernelBackend;
+  /**
+   * Progress: task `'product-quantizer'`, one step per subspace k-means (`subspaces x (1 +
+   * opqIterations)` with OPQ), each k-means' iterations as task `'pq-kmeans'`.
+   */
+  onProgress?: ProgressCallback;
 }
 
 /**
@@ -145,13 +150,20 @@ export async function fitProductQuantizer(vectors: Matrix, options: ProductQuant
   const backend = options.backend ?? 'auto';
   const offsets = Array.from({ length: subspaces + 1 }, (_, s) => Math.round((s * d) / subspaces));
   const rng = new Rng(options.seed ?? 0);
+  const opq = (options.rotation ?? 'none') === 'opq';
+  const passes = opq ? 1 + (options.opqIterations ?? 5) : 1;
+  const progress = progressReporter(options.onProgress, 'product-quantizer', { total: subspaces * passes, unit: 'k-means fits' });
+  const kmeansProgress = options.onProgress ? { onProgress: options.onProgress, task: 'pq-kmeans' } : {};
+  let fitted = 0;
+  progress.start();
   const fitPieces = async (space: Matrix, seed: number): Promise<{ quantizer: ProductQuantizer; codes: Int32Array }> => {
     const codebooks: Matrix[] = [];
     const codes = new Int32Array(space.rows * subspaces);
     const local = new Rng(seed);
     for (let s = 0; s < subspaces; s++) {
       const piece = slice(space, offsets[s]!, offsets[s + 1]!);
-      const fit = await runKMeans(piece, { clusterCount: codebookSize, maxIterations: options.maxIterations ?? 25, seed: local.nextUint32(), backend }, undefined, false);
+      const fit = await runKMeans(piece, { clusterCount: codebookSize, maxIterations: options.maxIterations ?? 25, seed: local.nextUint32(), backend, ...kmeansProgress }, undefined, false);
+      progress.update(++fitted, { metrics: { subspace: s, iterations: fit.iterations } });
       codebooks.push(fit.centroids);
       for (let i = 0; i < space.rows; i++) codes[i * subspaces + s] = fit.labels[i]!;
     }
@@ -159,7 +171,7 @@ export async function fitProductQuantizer(vectors: Matrix, options: ProductQuant
   };
   let rotation: Matrix | undefined;
   let result = await fitPieces(vectors, rng.nextUint32());
-  if ((options.rotation ?? 'none') === 'opq') {
+  if (opq) {
     rotation = identity(d);
     for (let iteration = 0; iteration < (options.opqIterations ?? 5); iteration++) {
       // R = argmin ||X R - Y||, R orthogonal: the polar factor of Xᵀ Y.
@@ -176,7 +188,9 @@ export async function fitProductQuantizer(vectors: Matrix, options: ProductQuant
     top += (vectors.data[i]! - decoded.data[i]!) ** 2;
     bottom += vectors.data[i]! ** 2;
   }
-  return { ...result, relativeError: bottom > 0 ? top / bottom : 0 };
+  const relativeError = bottom > 0 ? top / bottom : 0;
+  progress.end(fitted, { metrics: { relativeError } });
+  return { ...result, relativeError };
 }
 
 /** Columns `from..to` of a matrix (a copy). */

@@ -1,4 +1,4 @@
-import { GenrecError, Rng, type Seed } from '@genrec/core';
+import { GenrecError, progressReporter, Rng, type ProgressCallback, type Seed } from '@genrec/core';
 import { checkSparseMatrix, sparseTimesDense, sparseTransposeTimesDense, type SparseMatrix } from './sparse-matrix.js';
 
 /** Options of {@link randomizedSvd}. */
@@ -11,6 +11,8 @@ export interface RandomizedSvdOptions {
   powerIterations?: number;
   /** Seed of the random test matrix. @defaultValue 0 */
   seed?: Seed;
+  /** Progress: task `'randomized-svd'`, one step per pass over the matrix (range finder, each power iteration, projection). */
+  onProgress?: ProgressCallback;
 }
 
 /** A truncated SVD `A ≈ U diag(S) Vᵀ`. */
@@ -51,11 +53,15 @@ export function randomizedSvd(matrix: SparseMatrix, options: RandomizedSvdOption
   // Intermediate steps only need well-separated columns (one Gram–Schmidt pass); the final basis
   // gets two passes.
   const iterations = options.powerIterations ?? 5;
+  const progress = progressReporter(options.onProgress, 'randomized-svd', { total: iterations + 2, unit: 'passes' });
+  progress.start();
   let y = orthonormalizeColumns(sparseTimesDense(matrix, omega, width), m, width, iterations === 0 ? 2 : 1);
+  progress.update(1);
   const z = new Float64Array(n * width);
   for (let iteration = 0; iteration < iterations; iteration++) {
     orthonormalizeColumns(sparseTransposeTimesDense(matrix, y, width, z), n, width, 1);
     y = orthonormalizeColumns(sparseTimesDense(matrix, z, width, y), m, width, iteration === iterations - 1 ? 2 : 1);
+    progress.update(iteration + 2);
   }
   // B = Yᵀ A (width x n), stored as its transpose Aᵀ Y (n x width).
   const bt = sparseTransposeTimesDense(matrix, y, width);
@@ -96,6 +102,7 @@ export function randomizedSvd(matrix: SparseMatrix, options: RandomizedSvdOption
       v[r * rank + c] = sum * scale;
     }
   }
+  progress.end(iterations + 2);
   return { u, singularValues, v, rank };
 }
 

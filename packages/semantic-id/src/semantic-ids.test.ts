@@ -1,13 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMatrix, GenrecError, Rng, type Matrix } from '@genrec/core';
+import { createMatrix, createTensor, encodeNpy, GenrecError, Rng, type Matrix } from '@genrec/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addCollisionLevel } from './collision-level.js';
 import { semanticIdHealth } from './health.js';
 import { fitResidualKMeans } from './residual-quantizer.js';
 import { SemanticIds } from './semantic-ids.js';
-import { gaussianMatrix, plantedResidualData, samePartition } from './test-helpers.js';
+import { gaussianMatrix, plantedResidualData, readArtifactFile, rewriteArtifactFile, samePartition } from './test-helpers.js';
 
 const isGenrecError = (code: string) => (error: unknown) => GenrecError.isInstance(error) && error.code === code;
 const scratch = mkdtempSync(join(tmpdir(), 'genrec-semantic-id-'));
@@ -153,7 +153,7 @@ describe('SemanticIds', () => {
     const { ids: semanticIds } = await SemanticIds.fit(ids, vectors, { levels: 2, codebookSize: 8, seed: 4, backend: 'js' });
     const directory = join(scratch, 'ids');
     await semanticIds.save(directory);
-    const loaded = SemanticIds.load(directory);
+    const loaded = await SemanticIds.load(directory);
     expect(Array.from(loaded.encode(ids))).toEqual(Array.from(semanticIds.encode(ids)));
     const codes = semanticIds.encode(ids);
     expect(Array.from(loaded.decode(codes))).toEqual(Array.from(ids));
@@ -162,15 +162,40 @@ describe('SemanticIds', () => {
     expect(Array.from(await loaded.encodeVectors(fresh, { backend: 'js' }))).toEqual(Array.from(await semanticIds.encodeVectors(fresh, { backend: 'js' })));
     expect(semanticIdHealth(loaded, vectors)).toEqual(semanticIdHealth(semanticIds, vectors));
 
-    const manifestPath = join(directory, 'manifest.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
-    writeFileSync(manifestPath, JSON.stringify({ ...manifest, formatVersion: 99 }));
-    expect(() => SemanticIds.load(directory)).toThrow(expect.objectContaining({ code: 'FORMAT_VERSION' }));
-    writeFileSync(manifestPath, JSON.stringify({ ...manifest, kind: 'genrec.flat-index' }));
-    expect(() => SemanticIds.load(directory)).toThrow(expect.objectContaining({ code: 'FORMAT_VERSION' }));
-    writeFileSync(manifestPath, JSON.stringify({ ...manifest, itemCount: 3 }));
-    expect(() => SemanticIds.load(directory)).toThrow(expect.objectContaining({ code: 'CORRUPT_ARTIFACT' }));
-    expect(() => SemanticIds.load(join(scratch, 'missing'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    const manifest = JSON.parse(new TextDecoder().decode(readArtifactFile(directory, 'manifest.json'))) as Record<string, unknown>;
+    // edited without a new checksum: the folder's checksum list catches it
+    rewriteArtifactFile(directory, 'manifest.json', JSON.stringify({ ...manifest, dimension: 7 }), false);
+    await expect(SemanticIds.load(directory)).rejects.toSatisfy(isGenrecError('CORRUPT_ARTIFACT'));
+    // edited with a consistent checksum: the loader's own checks
+    rewriteArtifactFile(directory, 'manifest.json', JSON.stringify({ ...manifest, formatVersion: 99 }));
+    await expect(SemanticIds.load(directory)).rejects.toSatisfy(isGenrecError('FORMAT_VERSION'));
+    rewriteArtifactFile(directory, 'manifest.json', JSON.stringify({ ...manifest, kind: 'genrec.flat-index' }));
+    await expect(SemanticIds.load(directory)).rejects.toSatisfy(isGenrecError('FORMAT_VERSION'));
+    for (const patch of [{ itemCount: 3 }, { itemCount: -1 }, { itemCount: '10' }, { levels: 2 }, { codebookSizes: [8, 0, 5] }, { hasCollisionLevel: 'yes' }, { dimension: 1e300 }]) {
+      rewriteArtifactFile(directory, 'manifest.json', JSON.stringify({ ...manifest, ...patch }));
+      await expect(SemanticIds.load(directory)).rejects.toSatisfy(isGenrecError('CORRUPT_ARTIFACT'));
+    }
+    await expect(SemanticIds.load(join(scratch, 'missing'))).rejects.toSatisfy(isGenrecError('NOT_FOUND'));
+  });
+
+  it('NaN or Infinity in a codebook, or a negative item id, never loads (issue 11)', async () => {
+    const { ids, vectors } = duplicatedData();
+    const { ids: semanticIds } = await SemanticIds.fit(ids, vectors, { levels: 2, codebookSize: 8, seed: 4, backend: 'js' });
+    const directory = join(scratch, 'non-finite');
+    await semanticIds.save(directory);
+    const codebook = semanticIds.quantizer.codebooks[1]!;
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      const data = codebook.data.slice();
+      data[5] = value;
+      rewriteArtifactFile(directory, 'codebook-1.npy', encodeNpy(createTensor(data, [codebook.rows, codebook.cols])));
+      await expect(SemanticIds.load(directory)).rejects.toSatisfy(isGenrecError('CORRUPT_ARTIFACT'));
+    }
+    rewriteArtifactFile(directory, 'codebook-1.npy', encodeNpy(createTensor(codebook.data, [codebook.rows, codebook.cols])));
+    expect((await SemanticIds.load(directory)).table.itemCount).toBe(ids.length);
+    const negative = Int32Array.from(ids);
+    negative[2] = -5;
+    rewriteArtifactFile(directory, 'item-ids.npy', encodeNpy(createTensor(negative, [negative.length])));
+    await expect(SemanticIds.load(directory)).rejects.toSatisfy(isGenrecError('CORRUPT_ARTIFACT'));
   });
 
   it('balanced assignment lowers the largest collision group on a skewed set', async () => {

@@ -14,7 +14,7 @@ import {
   type Tensor,
   type TokenLayout,
 } from '@genrec/core';
-import { openArtifactFolder, readCheckedArray } from './artifact-folder.js';
+import { checkLoadedValues, manifestBoolean, manifestInteger, manifestIntegers, openArtifactFolder, readCheckedArray } from './artifact-folder.js';
 import { addCollisionLevel, tupleKey } from './collision-level.js';
 import { fitResidualKMeans, ResidualQuantizer, type ResidualKMeansFit, type ResidualKMeansOptions } from './residual-quantizer.js';
 import type { KernelBackend } from './kernels.js';
@@ -57,6 +57,7 @@ interface SemanticIdsManifest extends ArtifactManifest {
  * const tokens = ids.encodeTokens([42], layout);   // 4 tokens of item 42
  * ids.decodeTokens(tokens, layout);                // Int32Array [42]
  * await ids.save('artifacts/toys-semantic-ids');
+ * const again = await SemanticIds.load('artifacts/toys-semantic-ids');
  * ```
  */
 export class SemanticIds {
@@ -263,31 +264,54 @@ export class SemanticIds {
   }
 
   /**
-   * Loads a folder written by {@link SemanticIds.save}.
+   * Loads a folder written by {@link SemanticIds.save}. Every file is covered by the folder's
+   * checksum list; the manifest's fields, the arrays' dtypes and shapes, the codebooks (finite
+   * values only: NaN or ±Infinity never load), the item ids (non-negative, unique) and the codes
+   * (inside their levels, one item per tuple) are all checked before the object is built.
+   *
+   * Asynchronous since 1.0, like `@genrec/ann`'s loaders.
    *
    * @throws GenrecError `NOT_FOUND` without a manifest, `FORMAT_VERSION` for another kind or
-   * version, `CORRUPT_ARTIFACT` when the arrays disagree with the manifest.
+   * version, `CORRUPT_ARTIFACT` when a file was changed after the save, a field is malformed, the
+   * arrays disagree with the manifest, or a value is not finite.
+   * @example
+   * ```ts
+   * const ids = await SemanticIds.load('artifacts/toys-semantic-ids');
+   * ```
    */
-  static load(directory: string): SemanticIds {
-    const { manifest, artifact } = openArtifactFolder<SemanticIdsManifest>(directory, 'semantic-id', SEMANTIC_IDS_KIND, SEMANTIC_IDS_FORMAT_VERSION);
-    const { itemCount, dimension, quantizerLevels, levels, codebookSizes, hasCollisionLevel } = manifest;
-    const corrupt = (file: string, message: string): GenrecError => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file: join(directory, file) } });
-    if (!Array.isArray(codebookSizes) || codebookSizes.length !== levels || levels !== quantizerLevels + (hasCollisionLevel ? 1 : 0)) {
-      throw corrupt('manifest.json', `inconsistent levels: ${quantizerLevels} quantiser levels, ${levels} levels, codebook sizes [${String(codebookSizes)}]`);
+  static async load(directory: string): Promise<SemanticIds> {
+    const { manifest, manifestPath, artifact } = openArtifactFolder<SemanticIdsManifest>(directory, 'semantic-id', SEMANTIC_IDS_KIND, SEMANTIC_IDS_FORMAT_VERSION);
+    const fields = manifest as unknown as Record<string, unknown>;
+    const itemCount = manifestInteger(fields, 'itemCount', manifestPath, 0);
+    const dimension = manifestInteger(fields, 'dimension', manifestPath, 1);
+    const quantizerLevels = manifestInteger(fields, 'quantizerLevels', manifestPath, 1, 255);
+    const levels = manifestInteger(fields, 'levels', manifestPath, 1, 256);
+    const hasCollisionLevel = manifestBoolean(fields, 'hasCollisionLevel', manifestPath);
+    // a collision level may be empty (no item collides); a quantiser level never is
+    const codebookSizes = manifestIntegers(fields, 'codebookSizes', manifestPath, levels, 0);
+    const where = (file: string): string => join(artifact.directory, file);
+    const corrupt = (file: string, message: string, cause?: unknown): GenrecError =>
+      new GenrecError('CORRUPT_ARTIFACT', message, cause === undefined ? { details: { file: where(file) } } : { cause, details: { file: where(file) } });
+    if (levels !== quantizerLevels + (hasCollisionLevel ? 1 : 0)) {
+      throw corrupt('manifest.json', `inconsistent levels: ${quantizerLevels} quantiser levels, ${levels} levels, collision level ${hasCollisionLevel}`);
     }
+    if (codebookSizes.slice(0, quantizerLevels).some((size) => size < 1)) throw corrupt('manifest.json', `a quantiser level has an empty codebook: [${codebookSizes.join(', ')}]`);
     const expect = <D extends Tensor['dtype']>(file: string, dtype: D, shape: number[]): Tensor<D> => readCheckedArray(artifact, file, dtype, shape);
     const codebooks: Matrix[] = [];
     for (let level = 0; level < quantizerLevels; level++) {
-      const tensor = expect(`codebook-${level}.npy`, 'float32', [codebookSizes[level]!, dimension]);
+      const file = `codebook-${level}.npy`;
+      const tensor = expect(file, 'float32', [codebookSizes[level]!, dimension]);
+      checkLoadedValues(tensor.data, where(file), 'finite');
       codebooks.push(createMatrix(codebookSizes[level]!, dimension, tensor.data));
     }
     const itemIds = expect('item-ids.npy', 'int32', [itemCount]).data;
+    checkLoadedValues(itemIds, where('item-ids.npy'), 'item-ids');
     const codes = expect('codes.npy', 'int32', [itemCount, levels]).data;
     let table: SemanticIdTable;
     try {
       table = createSemanticIdTable({ itemIds, codes, levels, codebookSizes, hasCollisionLevel });
     } catch (error) {
-      throw new GenrecError('CORRUPT_ARTIFACT', `the saved table is invalid: ${(error as Error).message}`, { cause: error, details: { file: join(directory, 'codes.npy') } });
+      throw corrupt('codes.npy', `the saved table is invalid: ${(error as Error).message}`, error);
     }
     return new SemanticIds(new ResidualQuantizer(codebooks), table);
   }

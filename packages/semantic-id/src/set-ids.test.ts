@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMatrix, GenrecError, matrixFromArrays, Rng, type Matrix } from '@genrec/core';
+import { createMatrix, createTensor, decodeNpy, encodeNpy, GenrecError, matrixFromArrays, Rng, type Matrix, type ProgressEvent } from '@genrec/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitProductQuantizer, procrustes } from './product-quantizer.js';
 import { SetIds } from './set-ids.js';
-import { gaussianMatrix } from './test-helpers.js';
+import { gaussianMatrix, readArtifactFile, rewriteArtifactFile } from './test-helpers.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'genrec-set-ids-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -119,20 +119,75 @@ describe('SetIds', () => {
 
     const directory = join(scratch, 'discrete');
     await table.save(directory);
-    const loaded = SetIds.load(directory);
+    const loaded = await SetIds.load(directory);
     expect(Array.from(loaded.encode(ids))).toEqual(Array.from(codes));
     expect(Array.from(loaded.flatten().data)).toEqual(Array.from(table.flatten().data));
     expect(Array.from(await loaded.encodeVectors(semantic, cf, { backend: 'js' }))).toEqual(Array.from(codes));
-    const manifestPath = join(directory, 'manifest.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
-    writeFileSync(manifestPath, JSON.stringify({ ...manifest, formatVersion: 2 }));
-    expect(() => SetIds.load(directory)).toThrow(expect.objectContaining({ code: 'FORMAT_VERSION' }));
+    const manifest = JSON.parse(new TextDecoder().decode(readArtifactFile(directory, 'manifest.json'))) as Record<string, unknown>;
+    rewriteArtifactFile(directory, 'manifest.json', JSON.stringify({ ...manifest, itemCount: 199 }), false);
+    await expect(SetIds.load(directory)).rejects.toThrow(expect.objectContaining({ code: 'CORRUPT_ARTIFACT' }));
+    rewriteArtifactFile(directory, 'manifest.json', JSON.stringify({ ...manifest, formatVersion: 2 }));
+    await expect(SetIds.load(directory)).rejects.toThrow(expect.objectContaining({ code: 'FORMAT_VERSION' }));
+    for (const patch of [{ variant: 'other' }, { slotCount: 0 }, { slotDimensions: [2, 3] }, { subspaceOffsets: [0, 4, 6] }, { codebookSizes: [8, 8, -1] }, { hasRotation: 1 }]) {
+      rewriteArtifactFile(directory, 'manifest.json', JSON.stringify({ ...manifest, ...patch }));
+      await expect(SetIds.load(directory)).rejects.toThrow(expect.objectContaining({ code: 'CORRUPT_ARTIFACT' }));
+    }
+  });
+
+  it('NaN or Infinity never loads into slot weights, slot vectors or codebooks (issue 11)', async () => {
+    const continuous = SetIds.continuous([1, 2, 3], [gaussianMatrix(3, 4, 1), gaussianMatrix(3, 2, 2)], [1, 0.5]);
+    const path = join(scratch, 'non-finite-continuous');
+    await continuous.save(path);
+    const slot = continuous.slotVectors(1);
+    for (const [file, bytes] of [
+      ['slot-weights.npy', encodeNpy(createTensor(Float32Array.from([1, Number.NaN]), [2]))],
+      ['slot-1.npy', encodeNpy(createTensor(slot.data.map((v, i) => (i === 3 ? Number.POSITIVE_INFINITY : v)), [3, 2]))],
+    ] as const) {
+      const original = readArtifactFile(path, file);
+      rewriteArtifactFile(path, file, bytes);
+      await expect(SetIds.load(path)).rejects.toThrow(expect.objectContaining({ code: 'CORRUPT_ARTIFACT' }));
+      rewriteArtifactFile(path, file, original);
+    }
+    expect((await SetIds.load(path)).itemCount).toBe(3);
+    const { vectors: semantic } = plantedProductData(40, 2, 3, 4, 5);
+    const { vectors: cf } = plantedProductData(40, 1, 2, 4, 6);
+    const discrete = await SetIds.fitDiscrete(Int32Array.from({ length: 40 }, (_, i) => i + 1), semantic, cf, { semanticSlots: 2, codebookSize: 4, backend: 'js' });
+    const discretePath = join(scratch, 'non-finite-discrete');
+    await discrete.save(discretePath);
+    const codebook = decodeNpy(readArtifactFile(discretePath, 'codebook-2.npy'));
+    expect(codebook.shape).toEqual([4, 3]);
+    const poisoned = (codebook.data as Float32Array).slice();
+    poisoned[7] = Number.NEGATIVE_INFINITY;
+    rewriteArtifactFile(discretePath, 'codebook-2.npy', encodeNpy(createTensor(poisoned, [4, 3])));
+    await expect(SetIds.load(discretePath)).rejects.toThrow(expect.objectContaining({ code: 'CORRUPT_ARTIFACT' }));
+  });
+
+  it('fitDiscrete reports progress: 2 stages, one step per subspace k-means, the k-means iterations; same table with or without (issue 11)', async () => {
+    const { vectors: semantic } = plantedProductData(120, 2, 3, 6, 8);
+    const { vectors: cf } = plantedProductData(120, 1, 2, 6, 9);
+    const ids = Int32Array.from({ length: 120 }, (_, i) => i + 1);
+    const options = { semanticSlots: 2, codebookSize: 6, rotation: 'opq' as const, backend: 'js' as const, seed: 3 };
+    const events: ProgressEvent[] = [];
+    const observed = await SetIds.fitDiscrete(ids, semantic, cf, { ...options, onProgress: (event) => events.push(event) });
+    const silent = await SetIds.fitDiscrete(ids, semantic, cf, options);
+    expect(Array.from(observed.encode(ids))).toEqual(Array.from(silent.encode(ids)));
+    const of = (task: string) => events.filter((event) => 'task' in event && event.task === task);
+    expect(of('set-ids-discrete').map((event) => `${event.type}:${'done' in event ? event.done : ''}`)).toEqual(['task-start:0', 'task-progress:1', 'task-end:2']);
+    // OPQ: 1 + 5 alternations of 2 subspace fits each
+    const pq = of('product-quantizer');
+    expect(pq.filter((event) => event.type === 'task-progress').map((event) => ('done' in event ? event.done : -1))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(pq.at(-1)).toMatchObject({ type: 'task-end', done: 12, total: 12 });
+    expect(of('pq-kmeans').filter((event) => event.type === 'task-start')).toHaveLength(12);
+    expect(of('set-ids-cf-kmeans').filter((event) => event.type === 'task-end')).toHaveLength(1);
+    // the outer task starts first and ends last
+    expect(events[0]).toMatchObject({ type: 'task-start', task: 'set-ids-discrete' });
+    expect(events.at(-1)).toMatchObject({ type: 'task-end', task: 'set-ids-discrete' });
   });
 
   it('continuous tables save and load', async () => {
     const table = SetIds.continuous([1, 2, 3], [gaussianMatrix(3, 4, 1), gaussianMatrix(3, 2, 2)], [1, 0.5]);
     await table.save(join(scratch, 'continuous'));
-    const loaded = SetIds.load(join(scratch, 'continuous'));
+    const loaded = await SetIds.load(join(scratch, 'continuous'));
     expect(loaded.variant).toBe('continuous');
     expect(Array.from(loaded.flatten().data)).toEqual(Array.from(table.flatten().data));
     expect(Array.from(loaded.itemIds)).toEqual([1, 2, 3]);

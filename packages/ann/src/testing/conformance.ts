@@ -396,8 +396,10 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
         await expectGenrecErrorAsync(() => index.search(new Float32Array(DIMENSION + 1), 3), 'SHAPE_MISMATCH');
         await expectGenrecErrorAsync(() => index.search(infinite, 3), 'INVALID_INPUT');
         await expectGenrecErrorAsync(() => index.search(nan, 3), 'INVALID_INPUT');
-        await expectGenrecErrorAsync(() => index.search(data.queries, 0), 'INVALID_INPUT');
-        await expectGenrecErrorAsync(() => index.search(data.queries, 2.5), 'INVALID_INPUT');
+        // k follows core's checkResultSize: INVALID_OPTION, checked before the result is allocated
+        await expectGenrecErrorAsync(() => index.search(data.queries, 0), 'INVALID_OPTION');
+        await expectGenrecErrorAsync(() => index.search(data.queries, 2.5), 'INVALID_OPTION');
+        await expectGenrecErrorAsync(() => index.search(data.queries, 2 ** 31 - 1), 'INVALID_OPTION');
         await expectGenrecErrorAsync(() => index.search(data.queries, 3, { exclude: [undefined] }), 'SHAPE_MISMATCH');
         await expectGenrecErrorAsync(() => options.load(join(temporary(), 'missing')), 'NOT_FOUND');
       });

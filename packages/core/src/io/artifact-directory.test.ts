@@ -85,6 +85,19 @@ describe('artifact folders', () => {
     expect(codeOf(() => openArtifactDirectory(join(path, 'nope')))).toBe('NOT_FOUND');
   });
 
+  it('never deletes a complete version because the pointer names a missing folder', async () => {
+    const path = join(temp(), 'artifact');
+    await saveVersion(path, 'one');
+    const { directory } = openArtifactDirectory(path);
+    // a dead writer's name, so the real version would look like a leftover to a careless cleanup
+    writeFileSync(join(path, ARTIFACT_POINTER_FILE), 'vzzz-4194300-1\n');
+    expect(codeOf(() => openArtifactDirectory(path))).toBe('CORRUPT_ARTIFACT');
+    expect(existsSync(directory)).toBe(true);
+    writeFileSync(join(path, ARTIFACT_POINTER_FILE), 'garbage\n');
+    expect(codeOf(() => openArtifactDirectory(path))).toBe('CORRUPT_ARTIFACT');
+    expect(existsSync(directory)).toBe(true);
+  });
+
   it('reads a plain folder (no pointer) unverified, so hand-made folders load', () => {
     const path = temp();
     writeFileSync(join(path, 'manifest.json'), '{"kind":"genrec.test","formatVersion":1}');

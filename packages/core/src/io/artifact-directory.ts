@@ -83,8 +83,15 @@ function readPointer(path: string): string | undefined {
   return name;
 }
 
+/**
+ * Removes staging folders of dead writers, and version folders other than `current` of dead
+ * writers. Version folders are removed only when `current` names an existing folder: with a
+ * missing or damaged pointer nothing but staging folders is touched, so a complete version is never
+ * deleted on the word of a bad pointer.
+ */
 function cleanLeftovers(path: string, current: string | undefined): void {
   removeLeftovers(path, STAGING_PATTERN);
+  if (current === undefined || !existsSync(join(path, current))) return;
   removeLeftovers(path, VERSION_PATTERN, (name) => name === current);
 }
 
@@ -204,9 +211,15 @@ export function openArtifactDirectory(path: string): ArtifactDirectory {
   if (!existsSync(path)) throw new GenrecError('NOT_FOUND', `no artifact at ${path}`, { details: { file: path } });
   if (!statSync(path).isDirectory()) throw new GenrecError('INVALID_INPUT', `${path} is not a folder`, { details: { file: path } });
   const current = readPointer(path);
-  cleanLeftovers(path, current);
-  if (current === undefined) return plainDirectory(path);
+  if (current === undefined) {
+    cleanLeftovers(path, undefined);
+    return plainDirectory(path);
+  }
   const directory = join(path, current);
+  if (!existsSync(directory)) {
+    throw new GenrecError('CORRUPT_ARTIFACT', `${ARTIFACT_POINTER_FILE} names ${current}, which does not exist`, { details: { file: join(path, ARTIFACT_POINTER_FILE) } });
+  }
+  cleanLeftovers(path, current);
   const checksumPath = join(directory, ARTIFACT_CHECKSUM_FILE);
   if (!existsSync(checksumPath)) {
     throw new GenrecError('CORRUPT_ARTIFACT', `${ARTIFACT_POINTER_FILE} names ${current}, which has no ${ARTIFACT_CHECKSUM_FILE}`, { details: { file: checksumPath } });

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { runScript, sourcePath } from './test-helpers.js';
+
+// Crash-class checks of issue 11. Each runs in a child process: before the fixes these inputs
+// aborted (exit 134), segfaulted (exit 139) or exhausted memory, which would have killed the test
+// runner instead of failing a test.
+
+const INDEX = JSON.stringify(sourcePath('index.ts'));
+const HELPERS = JSON.stringify(sourcePath('test-helpers.ts'));
+
+function expectCleanExit(run: ReturnType<typeof runScript>): string[] {
+  expect({ status: run.status, signal: run.signal, stderr: run.stderr.slice(-2000) }).toMatchObject({ status: 0, signal: null });
+  return run.stdout.trim().split('\n');
+}
+
+describe('issue 11: inputs that crashed the process', () => {
+  it('a filter callback that throws inside HnswIndex.search reaches the caller as an error; the index keeps working', () => {
+    const run = runScript(`
+import { HnswIndex } from ${INDEX};
+const index = new HnswIndex({ dimension: 4, m: 4, efConstruction: 20 });
+const vectors = new Float32Array(80).map((_, i) => Math.sin(i * 1.7));
+index.add(Array.from({ length: 20 }, (_, i) => i + 1), vectors);
+const query = vectors.slice(12, 16);
+const boom = new Error('boom');
+let calls = 0;
+for (const options of [{ filter: () => { calls++; throw boom; } }, { filter: (id: number) => { if (id > 3) throw boom; return true; }, exclude: [[2]] }]) {
+  try {
+    await index.search(query, 3, options);
+    console.log('no error');
+  } catch (error) {
+    console.log(error === boom ? 'caught boom' : 'caught another error: ' + String(error));
+  }
+}
+console.log('calls ' + calls);
+const after = await index.search(query, 1, { filter: (id) => id % 2 === 0 });
+console.log('after ' + (after.ids[0]! % 2 === 0));
+`);
+    expect(expectCleanExit(run)).toEqual(['caught boom', 'caught boom', 'calls 1', 'after true']);
+  });
+
+  it('search(q, 2**31 - 1) on a 20-vector index is INVALID_OPTION before anything is allocated (flat and HNSW)', () => {
+    const run = runScript(`
+import { FlatIndex, HnswIndex } from ${INDEX};
+for (const index of [new FlatIndex({ dimension: 4 }), new HnswIndex({ dimension: 4 })]) {
+  index.add(Array.from({ length: 20 }, (_, i) => i), new Float32Array(80).map((_, i) => Math.cos(i)));
+  for (const k of [2 ** 31 - 1, 1025, 0, 2.5, Number.NaN]) {
+    try {
+      await index.search(new Float32Array(4).fill(1), k);
+      console.log(index.kind + ' ' + k + ' ok');
+    } catch (error) {
+      console.log(index.kind + ' ' + k + ' ' + (error as { code?: string }).code);
+    }
+  }
+  // up to max(size, 1024) is allowed: rows padded with -1, as the VectorIndex contract says
+  const padded = await index.search(new Float32Array(4).fill(1), 1024);
+  console.log(index.kind + ' 1024 ' + padded.ids.filter((id) => id >= 0).length + ' ' + index.maxK);
+}
+console.log('rss below 1 GiB ' + (process.memoryUsage().rss < 2 ** 30));
+`);
+    const lines = expectCleanExit(run);
+    for (const kind of ['flat', 'hnsw']) {
+      expect(lines).toContain(`${kind} 2147483647 INVALID_OPTION`);
+      expect(lines).toContain(`${kind} 1025 INVALID_OPTION`);
+      expect(lines).toContain(`${kind} 0 INVALID_OPTION`);
+      expect(lines).toContain(`${kind} 2.5 INVALID_OPTION`);
+      expect(lines).toContain(`${kind} NaN INVALID_OPTION`);
+      expect(lines).toContain(`${kind} 1024 20 1024`);
+    }
+    expect(lines).toContain('rss below 1 GiB true');
+  });
+
+  it('a corrupted index.hnsw with consistent checksums fails with CORRUPT_ARTIFACT and never reaches hnswlib (no segfault)', () => {
+    const run = runScript(`
+import { HnswIndex, loadHnswIndex } from ${INDEX};
+import { hnswLayout, readArtifactFile, replaceIndexData } from ${HELPERS};
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const index = new HnswIndex({ dimension: 4, m: 2, efConstruction: 20, initialCapacity: 64, seed: 5 });
+index.add(Array.from({ length: 60 }, (_, i) => i + 1), new Float32Array(240).map((_, i) => Math.sin(i * 1.3)));
+index.remove([7]);
+const path = join(mkdtempSync(join(tmpdir(), 'genrec-hnsw-corrupt-')), 'index');
+await index.save(path);
+const original = readArtifactFile(path, 'index.hnsw');
+const layout = hnswLayout(original);
+const high = layout.levels.findIndex((level) => level >= 1);
+const low = layout.levels.findIndex((level) => level === 0);
+const corruptions: Record<string, (view: DataView) => void> = {
+  'level-0 link outside the graph': (view) => view.setUint32(layout.level0[0]! + 4, 1_000_000, true),
+  'level-0 link count above maxM0': (view) => view.setUint16(layout.level0[0]!, 60_000, true),
+  'element count above the file': (view) => view.setBigUint64(16, 65n, true),
+  'element count below the file': (view) => view.setBigUint64(16, 59n, true),
+  'entry point outside the graph': (view) => view.setUint32(52, 5_000_000, true),
+  'max level above every element': (view) => view.setInt32(48, 7, true),
+  'record size of another dimension': (view) => view.setBigUint64(24, view.getBigUint64(24, true) + 4n, true),
+  'upper-level link to an element below that level': (view) => { view.setUint16(layout.upper[high]!, 1, true); view.setUint32(layout.upper[high]! + 4, low, true); },
+  'upper-level list size not a whole level': (view) => view.setUint32(layout.upper[high]! - 4, layout.upperListBytes + 1, true),
+  'deleted mark cleared': (view) => view.setUint8(layout.level0[6]! + 2, 0),
+  'label outside the id map': (view) => view.setBigUint64(layout.level0[3]! + layout.perElement - 8, 999n, true),
+  'NaN in a vector': (view) => view.setFloat32(layout.level0[2]! + 4 + 4 * 4, Number.NaN, true),
+  'capacity of 2^31 elements': (view) => view.setBigUint64(8, 2n ** 31n - 1n, true),
+  'truncated': () => {},
+};
+for (const [name, corrupt] of Object.entries(corruptions)) {
+  const bytes = name === 'truncated' ? original.slice(0, original.length - 7) : original.slice();
+  corrupt(new DataView(bytes.buffer));
+  replaceIndexData(path, 'index.hnsw', bytes);
+  try {
+    const loaded = await loadHnswIndex(path);
+    await loaded.search(new Float32Array([1, 0, 0, 0]), 10);
+    console.log(name + ': loaded');
+  } catch (error) {
+    console.log(name + ': ' + (error as { code?: string }).code);
+  }
+}
+replaceIndexData(path, 'index.hnsw', original);
+const again = await loadHnswIndex(path);
+console.log('restored ' + again.size + ' ' + (await again.search(new Float32Array([1, 0, 0, 0]), 3)).ids.length);
+`);
+    const lines = expectCleanExit(run);
+    expect(lines.at(-1)).toBe('restored 59 3');
+    const results = lines.slice(0, -1);
+    expect(results).toHaveLength(14);
+    for (const line of results) expect(line).toMatch(/: CORRUPT_ARTIFACT$/);
+  });
+});

@@ -1,0 +1,71 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killDuringSaves } from '@genrec/core/testing';
+import { describe, expect, it } from 'vitest';
+import { loadFlatIndex } from './flat-index.js';
+import { loadHnswIndex } from './hnsw-index.js';
+import { loadVectorIndex } from './load-vector-index.js';
+import { LONG_RUN, sourcePath } from './test-helpers.js';
+
+const KILLS = LONG_RUN ? 200 : 20;
+const ITEMS = 4000;
+const DIMENSION = 8;
+
+/**
+ * A module for the kill harness: builds the index once, then every round stores the round in the
+ * marker vector of id 0 (`[round % 997 + 100, 0, ...]`) and saves. A loaded version is consistent
+ * when it holds every item and the marker's score for the query e1 is an integer of 100..1096.
+ */
+function saveModule(kind: 'flat' | 'hnsw'): string {
+  const module = join(mkdtempSync(join(tmpdir(), 'genrec-ann-kill-module-')), 'save-module.ts');
+  const create = kind === 'flat' ? `new FlatIndex({ dimension: ${DIMENSION} })` : `new HnswIndex({ dimension: ${DIMENSION}, m: 6, efConstruction: 20 })`;
+  writeFileSync(
+    module,
+    `import { FlatIndex, HnswIndex } from ${JSON.stringify(sourcePath('index.ts'))};
+const index = ${create};
+const vectors = new Float32Array(${ITEMS * DIMENSION});
+for (let i = 0; i < vectors.length; i++) vectors[i] = Math.sin(i * 0.37) * 3;
+index.add(Int32Array.from({ length: ${ITEMS} }, (_, i) => i), vectors);
+export async function save(path: string, round: number): Promise<void> {
+  const marker = new Float32Array(${DIMENSION});
+  marker[0] = (round % 997) + 100;
+  index.add([0], marker, { replace: true });
+  await index.save(path);
+}
+`,
+  );
+  return module;
+}
+
+async function survivesKills(kind: 'flat' | 'hnsw'): Promise<void> {
+  const path = join(mkdtempSync(join(tmpdir(), `genrec-ann-kill-${kind}-`)), 'index');
+  const query = new Float32Array(DIMENSION);
+  query[0] = 1;
+  const { completedSaves } = await killDuringSaves({
+    module: saveModule(kind),
+    path,
+    kills: KILLS,
+    seed: kind === 'flat' ? 3 : 4,
+    delayMs: [0, 50],
+    async verify(target) {
+      const index = kind === 'flat' ? await loadFlatIndex(target) : await loadHnswIndex(target);
+      expect(index.size).toBe(ITEMS);
+      const { ids, scores } = await index.search(query, 1, kind === 'hnsw' ? { ef: 200 } : {});
+      expect(ids[0]).toBe(0);
+      expect(Number.isInteger(scores[0]) && scores[0]! >= 100 && scores[0]! <= 1096).toBe(true);
+      expect(await loadVectorIndex(target)).toBeDefined();
+    },
+  });
+  expect(completedSaves).toBeGreaterThan(0);
+  // the next save removes what the killed writers left behind: the pointer and one version remain
+  const index = kind === 'flat' ? await loadFlatIndex(path) : await loadHnswIndex(path);
+  await index.save(path);
+  expect(readdirSync(path).sort()).toHaveLength(2);
+  expect(readdirSync(path)).toContain('CURRENT');
+}
+
+describe(`kill-mid-save (${KILLS} kills per kind${LONG_RUN ? ', long run' : ''})`, () => {
+  it('FlatIndex: the final name always loads a complete version, old or new', () => survivesKills('flat'), 600_000);
+  it('HnswIndex: the final name always loads a complete version, old or new', () => survivesKills('hnsw'), 600_000);
+});
