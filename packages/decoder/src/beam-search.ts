@@ -1,5 +1,6 @@
-import { GenrecError, type StepModel, type StepModelInput } from '@genrec/core';
+import { checkResultSize, GenrecError, type StepModel, type StepModelInput } from '@genrec/core';
 import { BeamState } from './beam-state.js';
+import { ExclusionPruner } from './exclusion-pruning.js';
 import { logSumExpRow } from './log-sum-exp.js';
 import { composeLogitsProcessors, type LogitsProcessor } from './logits-processors.js';
 import type { PrefixTrie } from './prefix-trie.js';
@@ -48,9 +49,13 @@ export interface BeamSearchOptions {
    * @defaultValue true when `trie` is given
    */
   constrain?: boolean;
-  /** Hypotheses kept per user after each step (except the last). @defaultValue 10 */
+  /**
+   * Hypotheses kept per user after each step (except the last): an integer from 1 to
+   * {@link maxBeamsFor}`(batchSize, vocabularySize)` (a step's logits stay within 2^28 values);
+   * above it `INVALID_OPTION`, never clamped. @defaultValue 10
+   */
   beamWidth?: number;
-  /** Results per user (hypotheses kept at the last step). @defaultValue `beamWidth` */
+  /** Results per user (hypotheses kept at the last step); bounded like `beamWidth`. @defaultValue `beamWidth` */
   resultCount?: number;
   /** Tokens to generate. @defaultValue `trie.levels` (required without a trie) */
   steps?: number;
@@ -70,8 +75,11 @@ export interface BeamSearchOptions {
    */
   renormalize?: boolean;
   /**
-   * Per user, items never to return (the user's history): masked at the leaves, before the last
-   * selection, so the results are the best ids among the others. Needs a constraining trie.
+   * Per user, items never to return (the user's history). Pruned at every level: a hypothesis is
+   * never extended into a trie node whose leaves are all excluded for that user (see
+   * {@link ExclusionPruner}), so excluded items use up no beam; the results are the best ids among
+   * the others, and with `beamWidth >= resultCount` every user gets `min(resultCount, items not
+   * excluded)` results. Needs a constraining trie.
    */
   exclude?: ExcludedItems;
   /** Applied in order to the raw logits of every step, before the log-softmax. @defaultValue [] */
@@ -176,6 +184,29 @@ interface SearchConfig {
   diversityPenalty: number;
 }
 
+/**
+ * Most logits one search step may ask of the model (`batchSize x beams x vocabularySize`): 2^28
+ * float32 values, 1 GiB. It bounds `beamWidth` and `resultCount` (and `samplesPerUser`).
+ */
+export const MAX_STEP_LOGITS = 2 ** 28;
+
+/**
+ * The largest beam count (`beamWidth`, `resultCount`, `samplesPerUser`) a batch supports: what
+ * keeps `batchSize x beams x vocabularySize` logits within {@link MAX_STEP_LOGITS}.
+ */
+export function maxBeamsFor(batchSize: number, vocabularySize: number): number {
+  return Math.max(1, Math.floor(MAX_STEP_LOGITS / (Math.max(1, batchSize) * Math.max(1, vocabularySize))));
+}
+
+/**
+ * Checks a beam count with core's one rule for result sizes (`checkResultSize`): an integer in
+ * `[1, maxBeamsFor(batchSize, vocabularySize)]`, anything else `INVALID_OPTION`, never clamped.
+ */
+export function checkBeamCount(value: unknown, field: string, batchSize: number, vocabularySize: number): number {
+  const maximum = maxBeamsFor(batchSize, vocabularySize);
+  return checkResultSize(value, field, maximum, `${batchSize} users x ${field} x ${vocabularySize} tokens of logits must stay within 2^28 per step; decode in smaller batches`);
+}
+
 function positiveInteger(value: number, field: string): number {
   if (!Number.isInteger(value) || value <= 0) throw new GenrecError('INVALID_OPTION', `${field} must be a positive integer, got ${value}`, { details: { field } });
   return value;
@@ -184,8 +215,14 @@ function positiveInteger(value: number, field: string): number {
 function validate(model: StepModel, inputs: StepModelInput, options: BeamSearchOptions, groups: number, diversityPenalty: number): SearchConfig {
   const trie = options.trie;
   const constrain = trie !== undefined && options.constrain !== false;
-  const beamWidth = positiveInteger(options.beamWidth ?? 10, 'beamWidth');
-  const resultCount = positiveInteger(options.resultCount ?? beamWidth, 'resultCount');
+  const vocabularySize = model.vocabularySize;
+  const { batchSize, length, tokens } = inputs;
+  if (!Number.isInteger(batchSize) || batchSize <= 0 || !Number.isInteger(length) || length < 0 || tokens.length !== batchSize * length) {
+    throw new GenrecError('SHAPE_MISMATCH', `inputs.tokens has ${tokens.length} values, expected batchSize x length = ${batchSize} x ${length}`, { details: { field: 'inputs' } });
+  }
+  // checked before anything is allocated: the rows of a step are batchSize x beams
+  const beamWidth = checkBeamCount(options.beamWidth ?? 10, 'beamWidth', batchSize, vocabularySize);
+  const resultCount = checkBeamCount(options.resultCount ?? beamWidth, 'resultCount', batchSize, vocabularySize);
   positiveInteger(groups, 'groups');
   if (beamWidth % groups !== 0) throw new GenrecError('INVALID_OPTION', `beamWidth ${beamWidth} is not a multiple of groups ${groups}`, { details: { field: 'groups' } });
   if (groups > 1 && resultCount > beamWidth) {
@@ -194,7 +231,6 @@ function validate(model: StepModel, inputs: StepModelInput, options: BeamSearchO
   if (!(diversityPenalty >= 0) || !Number.isFinite(diversityPenalty)) {
     throw new GenrecError('INVALID_OPTION', `diversityPenalty must be a finite number >= 0, got ${diversityPenalty}`, { details: { field: 'diversityPenalty' } });
   }
-  const vocabularySize = model.vocabularySize;
   if (trie) {
     if (vocabularySize < trie.vocabularySize) {
       throw new GenrecError('SHAPE_MISMATCH', `the model's vocabulary has ${vocabularySize} tokens, fewer than the trie's token layout (${trie.vocabularySize})`, {
@@ -213,10 +249,6 @@ function validate(model: StepModel, inputs: StepModelInput, options: BeamSearchO
   }
   const lengthPenalty = options.lengthPenalty ?? 0;
   if (!Number.isFinite(lengthPenalty)) throw new GenrecError('INVALID_OPTION', `lengthPenalty must be finite, got ${lengthPenalty}`, { details: { field: 'lengthPenalty' } });
-  const { batchSize, length, tokens } = inputs;
-  if (!Number.isInteger(batchSize) || batchSize <= 0 || !Number.isInteger(length) || length < 0 || tokens.length !== batchSize * length) {
-    throw new GenrecError('SHAPE_MISMATCH', `inputs.tokens has ${tokens.length} values, expected batchSize x length = ${batchSize} x ${length}`, { details: { field: 'inputs' } });
-  }
   let exclude: Array<ReadonlySet<number> | undefined> | undefined;
   if (options.exclude) {
     if (!constrain) throw new GenrecError('INVALID_OPTION', 'exclude needs a constraining trie (items are masked at the leaves)', { details: { field: 'exclude' } });
@@ -305,6 +337,8 @@ class SearchRun {
   readonly #rangeEnd: Int32Array;
   readonly #selector: TopKSelector;
   readonly #tokenUses: Int32Array | undefined;
+  /** Per-user pruning of fully excluded trie nodes (built from `config.exclude`). */
+  readonly #pruner: ExclusionPruner | undefined;
   readonly #context: { step: number; rows: number; vocabularySize: number; beamsPerUser: number; generated: Int32Array; generatedStride: number };
 
   constructor(vocabularySize: number, batchSize: number, config: SearchConfig) {
@@ -322,6 +356,7 @@ class SearchRun {
     this.#rangeEnd = new Int32Array(rows);
     this.#selector = new TopKSelector(Math.max(this.#beamsPerGroup, this.#finalPerGroup));
     this.#tokenUses = config.groups > 1 && config.diversityPenalty > 0 ? new Int32Array(vocabularySize) : undefined;
+    this.#pruner = config.exclude && config.constrain && config.trie ? new ExclusionPruner(config.trie, config.exclude) : undefined;
     const state = this.state;
     state.scores.fill(0, 0, batchSize);
     state.logProbs.fill(0, 0, batchSize);
@@ -367,7 +402,7 @@ class SearchRun {
     const last = step === config.steps - 1;
     const keepPerGroup = last ? this.#finalPerGroup : this.#beamsPerGroup;
     const newBeams = config.groups * keepPerGroup;
-    for (let user = 0; user < this.#batchSize; user++) this.#selectForUser(logits, user, keepPerGroup, newBeams, last);
+    for (let user = 0; user < this.#batchSize; user++) this.#selectForUser(logits, user, keepPerGroup, newBeams);
     // Trie, part 2: advance every new row to its child node.
     if (constrain && trie) {
       const started = stats ? performance.now() : 0;
@@ -420,7 +455,7 @@ class SearchRun {
     }
   }
 
-  #selectForUser(logits: Float32Array, user: number, keepPerGroup: number, newBeams: number, last: boolean): void {
+  #selectForUser(logits: Float32Array, user: number, keepPerGroup: number, newBeams: number): void {
     const config = this.#config;
     const state = this.state;
     const vocabularySize = this.#vocabularySize;
@@ -433,9 +468,8 @@ class SearchRun {
     const logSumExp = this.#logSumExp;
     const constrained = config.constrain && config.trie !== undefined;
     const tokenPool = constrained ? config.trie!.childTokenPool : undefined;
-    const itemPool = constrained && last && config.exclude ? config.trie!.itemOfNodeArray : undefined;
-    const nodePool = itemPool ? config.trie!.childNodePool : undefined;
-    const excluded = itemPool ? config.exclude?.[user] : undefined;
+    const pruner = constrained ? this.#pruner : undefined;
+    const nodePool = pruner ? config.trie!.childNodePool : undefined;
     const uses = this.#tokenUses;
     const penalty = config.diversityPenalty;
     const firstRow = user * beams;
@@ -460,7 +494,7 @@ class SearchRun {
             let candidate = base + logProb;
             if (uses !== undefined && group > 0) candidate -= penalty * uses[token]!;
             if (candidate < selector.threshold || candidate === Number.NEGATIVE_INFINITY) continue;
-            if (excluded !== undefined && excluded.has(itemPool![nodePool![index]!]!)) continue;
+            if (pruner !== undefined && pruner.isBlocked(user, nodePool![index]!)) continue;
             selector.offer(candidate, flatBase + token, index, baseLogProb + logProb);
           }
         } else {

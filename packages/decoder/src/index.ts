@@ -11,10 +11,13 @@ export const version = '0.0.0';
 export { PrefixTrie, type PrefixTrieOptions } from './prefix-trie.js';
 export { TopKSelector } from './top-k-selector.js';
 export { BeamState } from './beam-state.js';
+export { ExclusionPruner } from './exclusion-pruning.js';
 export {
   beamSearch,
   createBeamSearchStats,
   diverseBeamSearch,
+  maxBeamsFor,
+  MAX_STEP_LOGITS,
   type BeamSearchOptions,
   type BeamSearchResult,
   type BeamSearchStats,
@@ -43,4 +46,13 @@ export {
   type ResolvedTransformerSpec,
   type TransformerSpec,
   type TransformerWeights,
+  type WeightShape,
 } from './transformer/spec.js';
+export { CausalTransformerStepModel, type CausalTransformerStepModelOptions } from './transformer/causal-transformer-step-model.js';
+export {
+  checkCausalTransformerWeights,
+  causalTransformerWeightShapes,
+  resolveCausalTransformerSpec,
+  type CausalTransformerSpec,
+  type ResolvedCausalTransformerSpec,
+} from './transformer/causal-spec.js';

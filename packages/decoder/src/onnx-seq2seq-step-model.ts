@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { GenrecError, type StepModel, type StepModelInput, type StepSession } from '@genrec/core';
 import * as ort from 'onnxruntime-node';
-import { writeInt64 } from './int64.js';
+import { checkTokenIds, writeInt64 } from './int64.js';
 
 /**
  * Which tensor of the two ONNX files plays which part. Defaults are the names of the TIGER peer's
@@ -173,13 +173,16 @@ export class OnnxSeq2SeqStepModel implements StepModel {
   /**
    * Runs the encoder once for the batch.
    *
-   * @throws GenrecError `SHAPE_MISMATCH` for a wrong token count, `RUNTIME_ERROR` when onnxruntime fails.
+   * @throws GenrecError `SHAPE_MISMATCH` for a wrong token count, `INVALID_INPUT` for a negative
+   *   token (it would wrap around in the model's embedding lookup), `RUNTIME_ERROR` when
+   *   onnxruntime fails.
    */
   async encode(input: StepModelInput): Promise<StepSession> {
     const { batchSize, length, tokens } = input;
     if (!Number.isInteger(batchSize) || batchSize <= 0 || !Number.isInteger(length) || length <= 0 || tokens.length !== batchSize * length) {
       throw new GenrecError('SHAPE_MISMATCH', `encoder input has ${tokens.length} tokens, expected batchSize x length = ${batchSize} x ${length}`, { details: { field: 'inputs' } });
     }
+    checkTokenIds(tokens, 'inputs.tokens');
     const source = new BigInt64Array(batchSize * length);
     writeInt64(tokens, source, tokens.length);
     const outputs = await runSession(this.#encoder, { [this.names.encoderInput]: new ort.Tensor('int64', source, [batchSize, length]) }, this.#encoderOutputs, 'encoder');
@@ -247,6 +250,7 @@ class OnnxSeq2SeqSession implements StepSession {
     if (!Number.isInteger(beamsPerUser) || beamsPerUser <= 0) throw new GenrecError('INVALID_INPUT', `beamsPerUser must be a positive integer, got ${beamsPerUser}`);
     const rows = this.batchSize * beamsPerUser;
     if (tokens.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${tokens.length} tokens, expected batchSize x beamsPerUser = ${rows}`);
+    checkTokenIds(tokens, 'tokens', model.vocabularySize);
     if (parents === null) {
       this.#pastLength = 0;
       this.#present = undefined;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { GenrecError, type StepModel, type StepModelInput, type StepSession } from '@genrec/core';
+import { checkTokenIds } from './int64.js';
 import { WorkerRpc, type WorkerReply } from './worker-rpc.js';
 import { OnnxSeq2SeqStepModel, type OnnxSeq2SeqStepModelOptions, type Seq2SeqTensorNames } from './onnx-seq2seq-step-model.js';
 
@@ -180,13 +181,15 @@ export class ParallelOnnxStepModel implements StepModel {
   /**
    * Splits the batch's users into contiguous parts (one per worker) and runs their encoders concurrently.
    *
-   * @throws GenrecError `SHAPE_MISMATCH` for a wrong token count, `RUNTIME_ERROR` when onnxruntime fails.
+   * @throws GenrecError `SHAPE_MISMATCH` for a wrong token count, `INVALID_INPUT` for a negative
+   *   token, `RUNTIME_ERROR` when onnxruntime fails.
    */
   async encode(input: StepModelInput): Promise<StepSession> {
     const { batchSize, length, tokens } = input;
     if (!Number.isInteger(batchSize) || batchSize <= 0 || !Number.isInteger(length) || length <= 0 || tokens.length !== batchSize * length) {
       throw new GenrecError('SHAPE_MISMATCH', `encoder input has ${tokens.length} tokens, expected batchSize x length = ${batchSize} x ${length}`, { details: { field: 'inputs' } });
     }
+    checkTokenIds(tokens, 'inputs.tokens');
     const parts = Math.min(this.#workers.length, batchSize);
     const firstUser = new Int32Array(parts + 1);
     for (let part = 0; part <= parts; part++) firstUser[part] = Math.round((part * batchSize) / parts);
@@ -234,6 +237,7 @@ class ParallelOnnxSession implements StepSession {
     if (!Number.isInteger(beamsPerUser) || beamsPerUser <= 0) throw new GenrecError('INVALID_INPUT', `beamsPerUser must be a positive integer, got ${beamsPerUser}`);
     const rows = this.batchSize * beamsPerUser;
     if (tokens.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${tokens.length} tokens, expected batchSize x beamsPerUser = ${rows}`);
+    checkTokenIds(tokens, 'tokens', this.#vocabularySize);
     if (parents !== null) {
       if (parents.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${parents.length} parents, expected ${rows}`);
       if (this.#previousBeams === 0) throw new GenrecError('INVALID_INPUT', 'parents given at the first step of a session (pass null)');

@@ -101,12 +101,23 @@ export class PrefixTrie {
   /**
    * Builds the trie of every item of `table`, children sorted by token.
    *
-   * @param table - The catalogue's semantic ids; an empty table gives a trie with only the root.
+   * @param source - The catalogue's semantic ids: a {@link SemanticIdTable}, or any object holding
+   *   one as `.table` (such as `@genrec/semantic-id`'s `SemanticIds`, so `fromTable(semanticIds, …)`
+   *   and `fromTable(semanticIds.table, …)` both work). An empty table gives a trie with only the root.
    * @param layout - Maps level codes to tokens; must have `table.levels` levels, each at least as
    *   large as the table's codebook.
-   * @throws GenrecError `SHAPE_MISMATCH` when the table's levels do not fit the layout.
+   * @throws GenrecError `INVALID_INPUT` when `source` is neither a table nor holds one,
+   *   `SHAPE_MISMATCH` when the table's levels do not fit the layout.
+   * @example
+   * ```ts
+   * const trie = PrefixTrie.fromTable(semanticIds, semanticIds.tokenLayout());
+   * ```
    */
-  static fromTable(table: SemanticIdTable, layout: TokenLayout, options: PrefixTrieOptions = {}): PrefixTrie {
+  static fromTable(source: SemanticIdTable | { readonly table: SemanticIdTable }, layout: TokenLayout, options: PrefixTrieOptions = {}): PrefixTrie {
+    const table = semanticIdTableOf(source);
+    if (typeof layout !== 'object' || layout === null || !Array.isArray(layout.levelSizes)) {
+      throw new GenrecError('INVALID_INPUT', 'PrefixTrie.fromTable needs a token layout (e.g. semanticIds.tokenLayout()) as its second argument', { details: { field: 'layout' } });
+    }
     if (table.levels !== layout.levelSizes.length) {
       throw new GenrecError('SHAPE_MISMATCH', `the semantic id table has ${table.levels} levels but the token layout has ${layout.levelSizes.length}`);
     }
@@ -497,4 +508,31 @@ export class PrefixTrie {
     this.#poolUsed = used;
     this.#poolGarbage = 0;
   }
+}
+
+/** Checks the shape of a semantic-id table. */
+function isSemanticIdTable(value: unknown): value is SemanticIdTable {
+  if (typeof value !== 'object' || value === null) return false;
+  const table = value as Partial<SemanticIdTable>;
+  return (
+    typeof table.levels === 'number' &&
+    typeof table.itemCount === 'number' &&
+    Array.isArray(table.codebookSizes) &&
+    table.itemIds instanceof Int32Array &&
+    table.codes instanceof Int32Array &&
+    table.itemIds.length === table.itemCount &&
+    table.codes.length === table.itemCount * table.levels
+  );
+}
+
+/** The table of `source`: the table itself, or the `.table` of an object holding one (duck-typed). */
+function semanticIdTableOf(source: unknown): SemanticIdTable {
+  if (isSemanticIdTable(source)) return source;
+  const held = typeof source === 'object' && source !== null ? (source as { table?: unknown }).table : undefined;
+  if (isSemanticIdTable(held)) return held;
+  throw new GenrecError(
+    'INVALID_INPUT',
+    'PrefixTrie.fromTable needs a semantic-id table ({ levels, codebookSizes, itemCount, itemIds, codes }) or an object holding one as .table (e.g. SemanticIds)',
+    { details: { field: 'table' } },
+  );
 }

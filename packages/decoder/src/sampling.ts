@@ -1,5 +1,5 @@
 import { GenrecError, Rng, type Seed, type StepModel, type StepModelInput } from '@genrec/core';
-import type { BeamSearchResult, ExcludedItems } from './beam-search.js';
+import { checkBeamCount, type BeamSearchResult, type ExcludedItems } from './beam-search.js';
 import {
   composeLogitsProcessors,
   temperatureProcessor,
@@ -60,7 +60,11 @@ export async function sampleSequences(model: StepModel, inputs: StepModelInput, 
   const trie = options.trie;
   const vocabularySize = model.vocabularySize;
   const samples = options.samplesPerUser;
-  if (!Number.isInteger(samples) || samples <= 0) throw new GenrecError('INVALID_OPTION', `samplesPerUser must be a positive integer, got ${samples}`, { details: { field: 'samplesPerUser' } });
+  if (!Number.isInteger(inputs.batchSize) || inputs.batchSize <= 0) {
+    throw new GenrecError('SHAPE_MISMATCH', `inputs.batchSize must be a positive integer, got ${inputs.batchSize}`, { details: { field: 'inputs' } });
+  }
+  // checked before anything is allocated: every step holds batchSize x samplesPerUser rows of logits
+  checkBeamCount(samples, 'samplesPerUser', inputs.batchSize, vocabularySize);
   if (trie) {
     if (vocabularySize < trie.vocabularySize) {
       throw new GenrecError('SHAPE_MISMATCH', `the model's vocabulary has ${vocabularySize} tokens, fewer than the trie's token layout (${trie.vocabularySize})`);

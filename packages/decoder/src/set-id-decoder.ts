@@ -1,11 +1,27 @@
-import { GenrecError, createMatrix, type Matrix, type SetIdTable, type VectorIndex } from '@genrec/core';
+import { GenrecError, checkResultSize, createMatrix, type Matrix, type SetIdTable, type VectorIndex } from '@genrec/core';
 import { matMulTopK } from '@genrec/nn';
 import type { ExcludedItems } from './beam-search.js';
 import { TopKSelector } from './top-k-selector.js';
 
+/**
+ * The `k` every set-id decoder accepts even when the catalogue is smaller (rows padded with -1):
+ * the one rule of result sizes allows `k` up to `max(itemCount, 1024)`.
+ */
+const PADDED_K_LIMIT = 1024;
+/** Most result entries (users x k) one call may return: 2^27 ids + scores. */
+const MAX_RESULT_ENTRIES = 2 ** 27;
+
+function checkK(k: unknown, itemCount: number, users: number): number {
+  checkResultSize(k, 'k', Math.max(itemCount, PADDED_K_LIMIT), `the catalogue holds ${itemCount} items; k may be up to max(items, ${PADDED_K_LIMIT}), rows padded with -1`);
+  if (users * (k as number) > MAX_RESULT_ENTRIES) {
+    throw new GenrecError('INVALID_OPTION', `${users} users x k ${String(k)} results exceed ${MAX_RESULT_ENTRIES}; decode in smaller batches`, { details: { field: 'k' } });
+  }
+  return k as number;
+}
+
 /** Options of {@link SetIdDecoder.decode}. */
 export interface SetIdDecodeOptions {
-  /** Items per user. */
+  /** Items per user: 1 to `max(itemCount, 1024)` (rows padded with -1 beyond the catalogue); above it `INVALID_OPTION`. */
   k: number;
   /** Per user, item ids never to return (the user's history). */
   exclude?: ExcludedItems;
@@ -123,8 +139,7 @@ export class SetIdDecoder {
    *   without an index.
    */
   async decode(queries: Matrix, options: SetIdDecodeOptions): Promise<SetIdDecodeResult> {
-    const { k } = options;
-    if (!Number.isInteger(k) || k <= 0) throw new GenrecError('INVALID_OPTION', `k must be a positive integer, got ${k}`, { details: { field: 'k' } });
+    const k = checkK(options.k, this.table.itemCount, queries.rows);
     if (queries.cols !== this.dimension || queries.data.length !== queries.rows * queries.cols) {
       throw new GenrecError('SHAPE_MISMATCH', `queries are ${queries.rows} x ${queries.cols}, expected users x ${this.dimension} (concatenated slots)`, { details: { field: 'queries' } });
     }
@@ -165,8 +180,7 @@ export class SetIdDecoder {
    */
   decodeCodeDistributions(slotScores: readonly Matrix[], options: Pick<SetIdDecodeOptions, 'k' | 'exclude'>): SetIdDecodeResult {
     const table = this.table;
-    const { k } = options;
-    if (!Number.isInteger(k) || k <= 0) throw new GenrecError('INVALID_OPTION', `k must be a positive integer, got ${k}`, { details: { field: 'k' } });
+    const k = checkK(options.k, table.itemCount, slotScores[0]?.rows ?? 0);
     if (table.variant !== 'discrete' || !table.slotCodes || !table.codebookSizes) {
       throw new GenrecError('UNSUPPORTED', 'code distributions need a discrete set table (slot codes and codebook sizes)', { details: { field: 'table' } });
     }

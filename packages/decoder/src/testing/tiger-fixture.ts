@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createSemanticIdTable, createTokenLayout, type StepModelInput } from '@genrec/core';
 import { readOnnxModel, type OnnxModelContents } from '@genrec/nn';
 import { PrefixTrie } from '../prefix-trie.js';
-import type { TransformerSpec } from '../transformer/spec.js';
+import type { TransformerSpec, TransformerWeights } from '../transformer/spec.js';
 
 /** The TIGER peer's ONNX fixture (`shared/peers/fixtures/tiger_onnx`), parsed. */
 export interface TigerFixture {
@@ -45,9 +45,12 @@ export function fixtureBatch(fixture: TigerFixture, first: number, count: number
 }
 
 /**
- * The fixture's weights under {@link TransformerWeights} names, read from the two ONNX files (the
- * LayerNorm parameters through the files' LayerNormalization nodes, in graph order), and its
- * architecture from manifest.json.
+ * The fixture's weights under the canonical names of {@link TransformerWeights} (`@genrec/nn`'s
+ * parameter names, projections `[out, in]`), read from the two ONNX files, and its architecture
+ * from manifest.json. The peer stores its projections as `x W` (`[in, out]`): they are transposed
+ * here, at the fixture boundary. Its LayerNorm parameters are found through the files'
+ * LayerNormalization nodes, in graph order (PyTorch's exporter deduplicated some of them into
+ * `Identity` aliases).
  */
 export function loadTigerFixtureTransformer(fixture: TigerFixture): { spec: TransformerSpec; weights: Map<string, Float32Array> } {
   const manifest = JSON.parse(readFileSync(join(fixture.directory, 'manifest.json'), 'utf8')) as {
@@ -68,26 +71,37 @@ export function loadTigerFixtureTransformer(fixture: TigerFixture): { spec: Tran
   const weights = new Map<string, Float32Array>();
   const encoder = readOnnxModel(fixture.encoderPath);
   const decoder = readOnnxModel(fixture.decoderPath);
-  const take = (model: OnnxModelContents, from: string, to: string): void => {
-    const tensor = model.tensors.get(from);
-    if (!tensor || tensor.dtype !== 'float32') throw new Error(`fixture tensor ${from} missing`);
-    weights.set(to, tensor.data as Float32Array);
+  const tensor = (model: OnnxModelContents, from: string): { data: Float32Array; shape: readonly number[] } => {
+    const found = model.tensors.get(from);
+    if (!found || found.dtype !== 'float32') throw new Error(`fixture tensor ${from} missing`);
+    return { data: found.data as Float32Array, shape: found.shape };
   };
-  take(encoder, 'p.tok_emb', 'embedding');
-  take(encoder, 'p.enc_pos', 'encoder.position');
-  take(decoder, 'p.dec_pos', 'decoder.position');
-  const attention = { wq: 'query', wk: 'key', wv: 'value', wo: 'output' } as const;
-  const cross = { cq: 'query', ck: 'key', cv: 'value', co: 'output' } as const;
+  const take = (model: OnnxModelContents, from: string, to: string): void => {
+    weights.set(to, tensor(model, from).data);
+  };
+  /** A peer projection `[in, out]` as the canonical `[out, in]`. */
+  const takeTransposed = (model: OnnxModelContents, from: string, to: string): void => {
+    const { data, shape } = tensor(model, from);
+    const [rows, columns] = shape as [number, number];
+    const transposed = new Float32Array(data.length);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) transposed[c * rows + r] = data[r * columns + c]!;
+    weights.set(to, transposed);
+  };
+  take(encoder, 'p.tok_emb', 'embedding.weight');
+  take(encoder, 'p.enc_pos', 'encoder.position.weight');
+  take(decoder, 'p.dec_pos', 'decoder.position.weight');
+  const attention = { wq: 'q', wk: 'k', wv: 'v', wo: 'out' } as const;
+  const cross = { cq: 'q', ck: 'k', cv: 'v', co: 'out' } as const;
   for (let i = 0; i < m.encoder_layers; i++) {
-    for (const [from, to] of Object.entries(attention)) take(encoder, `p.enc${i}_${from}`, `encoder.layers.${i}.attention.${to}.weight`);
-    take(encoder, `p.enc${i}_w1`, `encoder.layers.${i}.feedForward.in.weight`);
-    take(encoder, `p.enc${i}_w2`, `encoder.layers.${i}.feedForward.out.weight`);
+    for (const [from, to] of Object.entries(attention)) takeTransposed(encoder, `p.enc${i}_${from}`, `encoder.layers.${i}.self_attn.${to}.weight`);
+    takeTransposed(encoder, `p.enc${i}_w1`, `encoder.layers.${i}.ffn.fc1.weight`);
+    takeTransposed(encoder, `p.enc${i}_w2`, `encoder.layers.${i}.ffn.fc2.weight`);
   }
   for (let i = 0; i < m.decoder_layers; i++) {
-    for (const [from, to] of Object.entries(attention)) take(decoder, `p.dec${i}_${from}`, `decoder.layers.${i}.selfAttention.${to}.weight`);
-    for (const [from, to] of Object.entries(cross)) take(from === 'ck' || from === 'cv' ? encoder : decoder, `p.dec${i}_${from}`, `decoder.layers.${i}.crossAttention.${to}.weight`);
-    take(decoder, `p.dec${i}_w1`, `decoder.layers.${i}.feedForward.in.weight`);
-    take(decoder, `p.dec${i}_w2`, `decoder.layers.${i}.feedForward.out.weight`);
+    for (const [from, to] of Object.entries(attention)) takeTransposed(decoder, `p.dec${i}_${from}`, `decoder.layers.${i}.self_attn.${to}.weight`);
+    for (const [from, to] of Object.entries(cross)) takeTransposed(from === 'ck' || from === 'cv' ? encoder : decoder, `p.dec${i}_${from}`, `decoder.layers.${i}.cross_attn.${to}.weight`);
+    takeTransposed(decoder, `p.dec${i}_w1`, `decoder.layers.${i}.ffn.fc1.weight`);
+    takeTransposed(decoder, `p.dec${i}_w2`, `decoder.layers.${i}.ffn.fc2.weight`);
   }
   const norms = (model: OnnxModelContents, names: string[]): void => {
     const nodes = model.nodes.filter((node) => node.opType === 'LayerNormalization');

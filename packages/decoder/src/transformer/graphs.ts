@@ -1,6 +1,6 @@
 import { attr } from '@genrec/nn';
 import { GraphWriter } from './graph-writer.js';
-import type { ResolvedTransformerSpec, TransformerWeights } from './spec.js';
+import type { ResolvedTransformerSpec } from './spec.js';
 
 /*
  * The inference graphs of {@link TransformerStepModel}. Both avoid work the generic export does:
@@ -20,19 +20,34 @@ import type { ResolvedTransformerSpec, TransformerWeights } from './spec.js';
  * position are a table over the vocabulary (constant-folded by onnxruntime).
  */
 
-function weightOf(weights: TransformerWeights, name: string): Float32Array {
+/** Weights as the graphs read them (see `graphWeights`): canonical names, projections `[in, out]`. */
+export type GraphWeights = ReadonlyMap<string, Float32Array>;
+
+/** The dimensions the shared graph pieces need. */
+export interface GraphDimensions {
+  modelDimension: number;
+  heads: number;
+  headDimension: number;
+  feedForwardDimension: number;
+  activation: 'relu' | 'gelu';
+  layerNormEpsilon: number;
+}
+
+/** @internal A weight that validation guarantees. */
+export function weightOf(weights: GraphWeights, name: string): Float32Array {
   const value = weights.get(name);
   if (value === undefined) throw new Error(`internal: weight ${name} missing after validation`);
   return value;
 }
 
-class TransformerGraph {
+/** @internal A graph under construction with the shared Transformer pieces. */
+export class TransformerGraph {
   readonly g = new GraphWriter();
   readonly inner: number;
 
   constructor(
-    readonly spec: ResolvedTransformerSpec,
-    readonly weights: TransformerWeights,
+    readonly spec: GraphDimensions,
+    readonly weights: GraphWeights,
   ) {
     this.inner = spec.heads * spec.headDimension;
   }
@@ -54,7 +69,7 @@ class TransformerGraph {
 
   feedForward(x: string, name: string): string {
     const { modelDimension: d, feedForwardDimension: f } = this.spec;
-    const hidden = this.linear(x, `${name}.in`, d, f);
+    const hidden = this.linear(x, `${name}.fc1`, d, f);
     let active: string;
     if (this.spec.activation === 'relu') active = this.g.op('Relu', [hidden]);
     else {
@@ -62,13 +77,25 @@ class TransformerGraph {
       const erf = this.g.op('Erf', [this.g.op('Mul', [hidden, this.g.scalar(Math.SQRT1_2)])]);
       active = this.g.op('Mul', [this.g.op('Mul', [hidden, this.g.scalar(0.5)]), this.g.op('Add', [erf, this.g.scalar(1)])]);
     }
-    return this.linear(active, `${name}.out`, f, d);
+    return this.linear(active, `${name}.fc2`, f, d);
   }
 
   /** Softmax attention of `q` `[.., Lq, k]` over keys `[.., L, k]` with an additive bias. */
   attend(q: string, k: string, v: string, bias: string): string {
     const scores = this.g.op('Mul', [this.g.op('MatMul', [q, this.g.transpose(k, [0, 1, 3, 2])]), this.g.scalar(1 / Math.sqrt(this.spec.headDimension))]);
     return this.g.op('MatMul', [this.g.op('Softmax', [this.g.op('Add', [scores, bias])], { axis: attr.int(-1) }), v]);
+  }
+
+  /** Logits of `x` `[rows, d]`: `output.weight` (stored `[d, V]`) or the tied embedding, plus `output.bias`. */
+  logits(x: string, vocabularySize: number): string {
+    const d = this.spec.modelDimension;
+    if (this.weights.has('output.weight')) return this.linear(x, 'output', d, vocabularySize);
+    const embedding = weightOf(this.weights, 'embedding.weight');
+    const transposed = new Float32Array(d * vocabularySize);
+    for (let token = 0; token < vocabularySize; token++) for (let c = 0; c < d; c++) transposed[c * vocabularySize + token] = embedding[token * d + c]!;
+    const logits = this.g.op('MatMul', [x, this.g.weight('embedding.transposed', transposed, [d, vocabularySize])]);
+    const bias = this.weights.get('output.bias');
+    return bias ? this.g.op('Add', [logits, this.g.weight('output.bias', bias, [vocabularySize])]) : logits;
   }
 
   /** `key_bias [users, slots]` as `[users, 1, 1, slots]`. */
@@ -78,33 +105,33 @@ class TransformerGraph {
 }
 
 /** The packed encoder (see the comment at the top of this file). */
-export function buildEncoderGraph(spec: ResolvedTransformerSpec, weights: TransformerWeights): Uint8Array {
+export function buildEncoderGraph(spec: ResolvedTransformerSpec, weights: GraphWeights): Uint8Array {
   const t = new TransformerGraph(spec, weights);
   const { g, inner } = t;
   const { modelDimension: d, headDimension: k, heads: H } = spec;
-  const embedding = g.weight('embedding', weightOf(weights, 'embedding'), [spec.vocabularySize, d]);
-  const position = g.weight('encoder.position', weightOf(weights, 'encoder.position'), [spec.maxSourceLength, d]);
+  const embedding = g.weight('embedding.weight', weightOf(weights, 'embedding.weight'), [spec.vocabularySize, d]);
+  const position = g.weight('encoder.position.weight', weightOf(weights, 'encoder.position.weight'), [spec.maxSourceLength, d]);
   let x = g.op('Add', [g.op('Gather', [embedding, 'tokens']), g.op('Gather', [position, 'positions'])]);
   const bias = t.keyBias();
   const toSlots = (packed: string): string => g.op('Gather', [g.reshape(packed, [-1, k]), 'attention_index']);
   for (let i = 0; i < spec.encoderLayers; i++) {
     const p = `encoder.layers.${i}`;
     const h = t.norm(x, `${p}.norm1`);
-    const q = toSlots(t.linear(h, `${p}.attention.query`, d, inner));
-    const key = toSlots(t.linear(h, `${p}.attention.key`, d, inner));
-    const value = toSlots(t.linear(h, `${p}.attention.value`, d, inner));
+    const q = toSlots(t.linear(h, `${p}.self_attn.q`, d, inner));
+    const key = toSlots(t.linear(h, `${p}.self_attn.k`, d, inner));
+    const value = toSlots(t.linear(h, `${p}.self_attn.v`, d, inner));
     const attended = t.attend(q, key, value, bias);
     const back = g.reshape(g.op('Gather', [g.reshape(attended, [-1, k]), 'output_index']), [-1, inner]);
-    x = g.op('Add', [x, t.linear(back, `${p}.attention.output`, inner, d)]);
-    x = g.op('Add', [x, t.feedForward(t.norm(x, `${p}.norm2`), `${p}.feedForward`)]);
+    x = g.op('Add', [x, t.linear(back, `${p}.self_attn.out`, inner, d)]);
+    x = g.op('Add', [x, t.feedForward(t.norm(x, `${p}.norm2`), `${p}.ffn`)]);
   }
   const memory = t.norm(x, 'encoder.norm');
   const outputs: Array<{ value: string; name: string; dtype: 'float32'; shape: (string | number)[] }> = [];
   for (let i = 0; i < spec.decoderLayers; i++) {
-    const p = `decoder.layers.${i}.crossAttention`;
+    const p = `decoder.layers.${i}.cross_attn`;
     const shape = ['users', H, 'slots', k];
-    outputs.push({ value: toSlots(t.linear(memory, `${p}.key`, d, inner)), name: `cross_key_${i}`, dtype: 'float32', shape });
-    outputs.push({ value: toSlots(t.linear(memory, `${p}.value`, d, inner)), name: `cross_value_${i}`, dtype: 'float32', shape });
+    outputs.push({ value: toSlots(t.linear(memory, `${p}.k`, d, inner)), name: `cross_key_${i}`, dtype: 'float32', shape });
+    outputs.push({ value: toSlots(t.linear(memory, `${p}.v`, d, inner)), name: `cross_value_${i}`, dtype: 'float32', shape });
   }
   return g.encode(
     'genrec_transformer_encoder',
@@ -125,13 +152,13 @@ export function buildEncoderGraph(spec: ResolvedTransformerSpec, weights: Transf
  * `[rows, heads, headDim]`); the session keeps them for the later positions (or does not fetch them
  * at the final step).
  */
-export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: TransformerWeights, step: number): Uint8Array {
+export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: GraphWeights, step: number): Uint8Array {
   const t = new TransformerGraph(spec, weights);
   const { g, inner } = t;
   const { modelDimension: d, headDimension: k, heads: H, vocabularySize: V } = spec;
   // input embedding + this position, and the first layer's projections of it, as tables over the vocabulary
-  const embedding = weightOf(weights, 'embedding');
-  const position = weightOf(weights, 'decoder.position').subarray(step * d, (step + 1) * d);
+  const embedding = weightOf(weights, 'embedding.weight');
+  const position = weightOf(weights, 'decoder.position.weight').subarray(step * d, (step + 1) * d);
   const table = new Float32Array(V * d);
   for (let token = 0; token < V; token++) for (let c = 0; c < d; c++) table[token * d + c] = embedding[token * d + c]! + position[c]!;
   const inputTable = g.weight(`decoder.input.${step}`, table, [V, d]);
@@ -153,15 +180,15 @@ export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: Tr
     let value: string;
     if (i === 0) {
       const h0 = t.norm(inputTable, `${p}.norm1`);
-      const project = (name: string): string => g.op('Gather', [t.linear(h0, `${p}.selfAttention.${name}`, d, inner), 'tokens']);
-      q = project('query');
-      key = project('key');
-      value = project('value');
+      const project = (name: string): string => g.op('Gather', [t.linear(h0, `${p}.self_attn.${name}`, d, inner), 'tokens']);
+      q = project('q');
+      key = project('k');
+      value = project('v');
     } else {
       const h = t.norm(x, `${p}.norm1`);
-      q = t.linear(h, `${p}.selfAttention.query`, d, inner);
-      key = t.linear(h, `${p}.selfAttention.key`, d, inner);
-      value = t.linear(h, `${p}.selfAttention.value`, d, inner);
+      q = t.linear(h, `${p}.self_attn.q`, d, inner);
+      key = t.linear(h, `${p}.self_attn.k`, d, inner);
+      value = t.linear(h, `${p}.self_attn.v`, d, inner);
     }
     // keys and values per head, [rows, heads, headDim]: kept by the runner for the later positions
     const keyHeads = g.reshape(key, [-1, H, k]);
@@ -190,27 +217,18 @@ export function buildDecoderStepGraph(spec: ResolvedTransformerSpec, weights: Tr
       const perPosition = g.ops('Split', [probabilities], step + 1, { axis: attr.int(2), num_outputs: attr.int(step + 1) });
       attended = g.op('Sum', values.map((value, j) => g.op('Mul', [perPosition[j]!, value])));
     }
-    x = g.op('Add', [x, t.linear(g.reshape(attended, [-1, inner]), `${p}.selfAttention.output`, inner, d)]);
+    x = g.op('Add', [x, t.linear(g.reshape(attended, [-1, inner]), `${p}.self_attn.out`, inner, d)]);
     // cross-attention: the hypotheses of a user are the query rows against that user's keys
-    const cq = g.transpose(g.op('Reshape', [t.linear(t.norm(x, `${p}.norm2`), `${p}.crossAttention.query`, d, inner), perUser]), [0, 2, 1, 3]);
+    const cq = g.transpose(g.op('Reshape', [t.linear(t.norm(x, `${p}.norm2`), `${p}.cross_attn.q`, d, inner), perUser]), [0, 2, 1, 3]);
     const crossKey = `cross_key_${i}`;
     const crossValue = `cross_value_${i}`;
     inputs.push({ name: crossKey, dtype: 'float32', shape: ['users', H, 'slots', k] }, { name: crossValue, dtype: 'float32', shape: ['users', H, 'slots', k] });
     const crossAttended = g.reshape(g.transpose(t.attend(cq, crossKey, crossValue, bias), [0, 2, 1, 3]), [-1, inner]);
-    x = g.op('Add', [x, t.linear(crossAttended, `${p}.crossAttention.output`, inner, d)]);
-    x = g.op('Add', [x, t.feedForward(t.norm(x, `${p}.norm3`), `${p}.feedForward`)]);
+    x = g.op('Add', [x, t.linear(crossAttended, `${p}.cross_attn.out`, inner, d)]);
+    x = g.op('Add', [x, t.feedForward(t.norm(x, `${p}.norm3`), `${p}.ffn`)]);
   }
   const final = t.norm(x, 'decoder.norm');
-  let logits: string;
-  const output = weights.get('output.weight');
-  if (output) logits = t.linear(final, 'output', d, V);
-  else {
-    const transposed = new Float32Array(d * V);
-    for (let token = 0; token < V; token++) for (let c = 0; c < d; c++) transposed[c * V + token] = embedding[token * d + c]!;
-    logits = g.op('MatMul', [final, g.weight('embedding.transposed', transposed, [d, V])]);
-    const outputBias = weights.get('output.bias');
-    if (outputBias) logits = g.op('Add', [logits, g.weight('output.bias', outputBias, [V])]);
-  }
+  const logits = t.logits(final, V);
   outputs.unshift({ value: logits, name: 'logits', dtype: 'float32', shape: ['rows', V] });
   for (const name of ancestors) inputs.push({ name, dtype: 'int64', shape: ['rows'] });
   return g.encode(`genrec_transformer_decoder_step_${step}`, inputs, outputs);

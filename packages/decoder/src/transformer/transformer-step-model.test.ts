@@ -150,10 +150,10 @@ describe('TransformerStepModel', () => {
     missing.delete('decoder.layers.1.norm3.bias');
     expect(await rejectionCode(TransformerStepModel.create({ spec, weights: missing }))).toBe('INVALID_INPUT');
     expect(await rejectionCode(TransformerStepModel.create({ spec, weights: new Map([...weights, ['encoder.extra', new Float32Array(1)]]) }))).toBe('INVALID_INPUT');
-    expect(await rejectionCode(TransformerStepModel.create({ spec, weights: new Map([...weights, ['embedding', new Float32Array(5)]]) }))).toBe('SHAPE_MISMATCH');
-    const nan = new Float32Array(weights.get('encoder.position')!);
+    expect(await rejectionCode(TransformerStepModel.create({ spec, weights: new Map([...weights, ['embedding.weight', new Float32Array(5)]]) }))).toBe('SHAPE_MISMATCH');
+    const nan = new Float32Array(weights.get('encoder.position.weight')!);
     nan[3] = Number.NaN;
-    expect(await rejectionCode(TransformerStepModel.create({ spec, weights: new Map([...weights, ['encoder.position', nan]]) }))).toBe('INVALID_INPUT');
+    expect(await rejectionCode(TransformerStepModel.create({ spec, weights: new Map([...weights, ['encoder.position.weight', nan]]) }))).toBe('INVALID_INPUT');
     expect(await rejectionCode(TransformerStepModel.create({ spec, weights, workers: -1 }))).toBe('INVALID_OPTION');
     const model = await TransformerStepModel.create({ spec, weights, workers: 0 });
     try {

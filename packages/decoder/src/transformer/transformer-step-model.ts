@@ -1,15 +1,20 @@
-import { availableParallelism } from 'node:os';
 import { GenrecError, type StepModel, type StepModelInput, type StepSession } from '@genrec/core';
 import { toInt64 } from '../int64.js';
-import { LocalGraphRunner, WorkerGraphRunner, type FeedValue, type GraphRunner } from './graph-runner.js';
+import type { FeedValue } from './graph-runner.js';
 import { buildDecoderStepGraph, buildEncoderGraph } from './graphs.js';
-import { checkTransformerWeights, resolveTransformerSpec, type ResolvedTransformerSpec, type TransformerSpec, type TransformerWeights } from './spec.js';
+import { packContexts, splitByContextLength } from './packing.js';
+import { checkRunnerPoolOptions, RunnerPool } from './runner-pool.js';
+import { checkWeights, graphWeights, resolveTransformerSpec, transformerWeightShapes, type ResolvedTransformerSpec, type TransformerSpec, type TransformerWeights } from './spec.js';
+import { StepTracker } from './step-tracker.js';
 
 /** Options of {@link TransformerStepModel.create}. */
 export interface TransformerStepModelOptions {
   /** The architecture. */
   spec: TransformerSpec;
-  /** The weights, by the names of {@link TransformerWeights}. */
+  /**
+   * The weights, by the names of {@link TransformerWeights} (`@genrec/nn`'s layout:
+   * `Trainer.parameterValues()` of `nn.encoderDecoderTransformer` as is). Copied at creation.
+   */
   weights: TransformerWeights;
   /**
    * Worker threads, each with its own onnxruntime sessions; a batch's users are split into this
@@ -64,90 +69,38 @@ export class TransformerStepModel implements StepModel {
   readonly vocabularySize: number;
   /** The architecture with defaults filled in. */
   readonly spec: ResolvedTransformerSpec;
-  readonly #weights: TransformerWeights;
-  readonly #runners: GraphRunner[];
-  readonly #graphs = new Map<string, Uint8Array>();
-  readonly #loaded: Array<Map<string, Promise<void>>>;
-  /** Estimated work of the sessions open on each runner (context tokens). */
-  readonly #load: Float64Array;
+  readonly #pool: RunnerPool;
   readonly #subBatchUsers: number;
   #nextSession = 0;
-  #disposed = false;
 
-  private constructor(spec: ResolvedTransformerSpec, weights: TransformerWeights, runners: GraphRunner[], subBatchUsers: number) {
+  private constructor(spec: ResolvedTransformerSpec, pool: RunnerPool, subBatchUsers: number) {
     this.spec = spec;
     this.vocabularySize = spec.vocabularySize;
-    this.#weights = weights;
-    this.#runners = runners;
-    this.#loaded = runners.map(() => new Map());
-    this.#load = new Float64Array(runners.length);
+    this.#pool = pool;
     this.#subBatchUsers = subBatchUsers;
   }
 
   /**
    * Checks the spec and weights, starts the runners and loads the encoder graph (decoder position
-   * graphs are built and loaded on first use).
+   * graphs are built and loaded on first use). The weights are copied (projections transposed to
+   * the graphs' `[in, out]` once).
    *
-   * @throws GenrecError `INVALID_OPTION` for a bad spec or option; as {@link checkTransformerWeights}
+   * @param options - spec, weights, workers and threads
+   * @returns the model (call `dispose()` when done)
+   * @throws GenrecError `INVALID_OPTION` for a bad spec or option; as `checkTransformerWeights`
    *   for the weights; `RUNTIME_ERROR` when onnxruntime cannot load a graph.
    */
   static async create(options: TransformerStepModelOptions): Promise<TransformerStepModel> {
     const spec = resolveTransformerSpec(options.spec);
-    checkTransformerWeights(spec, options.weights);
-    const cores = availableParallelism();
-    const workers = options.workers ?? cores;
-    if (!Number.isInteger(workers) || workers < 0) throw new GenrecError('INVALID_OPTION', `workers must be a non-negative integer, got ${workers}`, { details: { field: 'workers' } });
-    const threads = options.intraOpNumThreads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new GenrecError('INVALID_OPTION', `intraOpNumThreads must be a positive integer, got ${threads}`, { details: { field: 'intraOpNumThreads' } });
+    const shapes = transformerWeightShapes(spec);
+    checkWeights(shapes, options.weights);
+    checkRunnerPoolOptions(options);
     const subBatchUsers = options.subBatchUsers ?? 8;
     if (!(subBatchUsers >= 1)) throw new GenrecError('INVALID_OPTION', `subBatchUsers must be >= 1, got ${subBatchUsers}`, { details: { field: 'subBatchUsers' } });
-    const runnerOptions = { intraOpNumThreads: threads, allowSpinning: options.allowSpinning ?? true };
-    const runners: GraphRunner[] = workers === 0 ? [new LocalGraphRunner(runnerOptions)] : Array.from({ length: workers }, () => new WorkerGraphRunner(runnerOptions));
-    const model = new TransformerStepModel(spec, options.weights, runners, subBatchUsers);
-    try {
-      await Promise.all(runners.map((_, index) => model.#ensure(index, ENCODER)));
-    } catch (error) {
-      await Promise.allSettled(runners.map((runner) => runner.close()));
-      throw error;
-    }
-    return model;
-  }
-
-  /** Loads graph `name` into runner `index` once. */
-  #ensure(index: number, name: string): Promise<void> {
-    if (this.#disposed) return Promise.reject(new GenrecError('INVALID_INPUT', 'the model was disposed'));
-    const loaded = this.#loaded[index]!;
-    let pending = loaded.get(name);
-    if (pending === undefined) {
-      let bytes = this.#graphs.get(name);
-      if (bytes === undefined) {
-        bytes = name === ENCODER ? buildEncoderGraph(this.spec, this.#weights) : buildDecoderStepGraph(this.spec, this.#weights, Number(name.slice(5)));
-        this.#graphs.set(name, bytes);
-      }
-      pending = this.#runners[index]!.load(name, bytes);
-      pending.catch(() => loaded.delete(name));
-      loaded.set(name, pending);
-    }
-    return pending;
-  }
-
-  /** @internal Runs decoder position `step` on runner `index` (loading its graph on first use). */
-  async runStep(index: number, step: number, feeds: Record<string, FeedValue>, keep: Record<string, string>): Promise<Float32Array> {
-    await this.#ensure(index, `step_${step}`); // rejects once the model is disposed
-    return (await this.#runners[index]!.run({ graph: `step_${step}`, feeds, fetch: ['logits'], keep })).logits!;
-  }
-
-
-
-  /** @internal Drops kept values of a finished session and its share of the runner's load. */
-  endSession(index: number, keys: readonly string[], work: number): void {
-    this.releaseKept(index, keys);
-    this.#load[index]! -= work;
-  }
-
-  /** @internal Drops kept values in runner `index`. */
-  releaseKept(index: number, keys: readonly string[]): void {
-    if (keys.length > 0 && !this.#disposed) this.#runners[index]!.release(keys);
+    const weights = graphWeights(shapes, options.weights);
+    const build = (name: string): Uint8Array => (name === ENCODER ? buildEncoderGraph(spec, weights) : buildDecoderStepGraph(spec, weights, Number(name.slice(5))));
+    const pool = await RunnerPool.create(options, build, [ENCODER]);
+    return new TransformerStepModel(spec, pool, subBatchUsers);
   }
 
   /**
@@ -157,19 +110,7 @@ export class TransformerStepModel implements StepModel {
    * JavaScript the runner serves another, and shorter contexts are not padded to the longest.
    */
   splitBatch(input: StepModelInput): readonly Int32Array[] {
-    const { batchSize, length, tokens } = input;
-    const groups = Math.min(batchSize, Math.max(this.#runners.length, Math.ceil(batchSize / this.#subBatchUsers)));
-    if (groups <= 1 || tokens.length !== batchSize * length) return [Int32Array.from({ length: batchSize }, (_, user) => user)];
-    const lengths = new Int32Array(batchSize);
-    for (let user = 0; user < batchSize; user++) {
-      let count = 0;
-      for (let c = 0; c < length; c++) if (tokens[user * length + c] !== this.spec.padToken) count++;
-      lengths[user] = count;
-    }
-    const order = Array.from({ length: batchSize }, (_, user) => user).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
-    return Array.from({ length: groups }, (_, g) =>
-      Int32Array.from(order.slice(Math.round((g * batchSize) / groups), Math.round(((g + 1) * batchSize) / groups))).sort(),
-    );
+    return splitByContextLength(input.tokens, input.batchSize, input.length, this.spec.padToken, this.#pool.size, this.#subBatchUsers);
   }
 
   /**
@@ -180,7 +121,7 @@ export class TransformerStepModel implements StepModel {
    *   token but padding; `RUNTIME_ERROR` when onnxruntime fails.
    */
   async encode(input: StepModelInput): Promise<StepSession> {
-    if (this.#disposed) throw new GenrecError('INVALID_INPUT', 'encode() on a disposed model');
+    if (this.#pool.disposed) throw new GenrecError('INVALID_INPUT', 'encode() on a disposed model');
     const { batchSize, length, tokens } = input;
     if (!Number.isInteger(batchSize) || batchSize <= 0 || !Number.isInteger(length) || length <= 0 || tokens.length !== batchSize * length) {
       throw new GenrecError('SHAPE_MISMATCH', `encoder input has ${tokens.length} tokens, expected batchSize x length = ${batchSize} x ${length}`, { details: { field: 'inputs' } });
@@ -196,158 +137,31 @@ export class TransformerStepModel implements StepModel {
       cross[`cross_value_${i}`] = `${id}.cross_value_${i}`;
     }
     const work = packed.tokenCount + batchSize;
-    const index = this.#leastLoaded();
-    this.#load[index]! += work;
+    const index = this.#pool.assign(work);
     try {
-      await this.#ensure(index, ENCODER);
-      await this.#runners[index]!.run({ graph: ENCODER, feeds: packed.feeds, fetch: [], keep: cross });
+      await this.#pool.run(index, ENCODER, packed.feeds, [], cross);
     } catch (error) {
-      this.endSession(index, Object.values(cross), work);
+      this.#pool.endSession(index, Object.values(cross), work);
       throw error;
     }
-    return new TransformerSession(this, index, id, batchSize, packed.keyBias, cross, work);
+    return new TransformerSession(this.#pool, this.spec, index, id, batchSize, packed.keyBias, cross, work);
   }
 
-  #leastLoaded(): number {
-    let index = 0;
-    for (let r = 1; r < this.#runners.length; r++) if (this.#load[r]! < this.#load[index]!) index = r;
-    return index;
-  }
-
-  /** Stops the workers and releases every session. */
+  /**
+   * Stops the workers and releases every session.
+   *
+   * @returns when the runners have stopped
+   */
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await Promise.all(this.#runners.map((runner) => runner.close()));
-  }
-}
-
-/** The encoder feeds of a batch: its real tokens packed, and the index maps of the slot layout. */
-function packContexts(spec: ResolvedTransformerSpec, tokens: Int32Array, length: number): { feeds: Record<string, FeedValue>; keyBias: FeedValue; tokenCount: number } {
-  const users = tokens.length / length;
-  const H = spec.heads;
-  const pad = spec.padToken;
-  const counts = new Int32Array(users);
-  let total = 0;
-  let slots = 0;
-  for (let b = 0; b < users; b++) {
-    const row = b * length;
-    let count = 0;
-    for (let c = 0; c < length; c++) {
-      const token = tokens[row + c]!;
-      if (!Number.isInteger(token) || token < 0 || token >= spec.vocabularySize) {
-        throw new GenrecError('INVALID_INPUT', `token ${token} of user ${b} (position ${c}) is outside the vocabulary 0..${spec.vocabularySize - 1}`, { details: { field: 'inputs' } });
-      }
-      if (token !== pad) count++;
-    }
-    if (count === 0) throw new GenrecError('INVALID_INPUT', `user ${b} has no context token (only padding)`, { details: { field: 'inputs' } });
-    counts[b] = count;
-    total += count;
-    if (count > slots) slots = count;
-  }
-  // int64 tensors written through their low 32-bit words (every value here is in 0 .. 2^31)
-  const packedTokens = new Int32Array(2 * total);
-  const positions = new Int32Array(2 * total);
-  const attentionIndex = new Int32Array(2 * users * H * slots);
-  const outputIndex = new Int32Array(2 * total * H);
-  const keyBias = new Float32Array(users * slots);
-  let n = 0;
-  for (let b = 0; b < users; b++) {
-    const row = b * length;
-    const start = n;
-    let slot = 0;
-    for (let c = 0; c < length; c++) {
-      const token = tokens[row + c]!;
-      if (token === pad) continue;
-      packedTokens[2 * n] = token;
-      positions[2 * n] = c;
-      for (let h = 0; h < H; h++) {
-        attentionIndex[2 * ((b * H + h) * slots + slot)] = n * H + h;
-        outputIndex[2 * (n * H + h)] = (b * H + h) * slots + slot;
-      }
-      n++;
-      slot++;
-    }
-    // empty slots: any real row of the same user (masked as keys, their outputs unused)
-    for (; slot < slots; slot++) {
-      keyBias[b * slots + slot] = Number.NEGATIVE_INFINITY;
-      for (let h = 0; h < H; h++) attentionIndex[2 * ((b * H + h) * slots + slot)] = start * H + h;
-    }
-  }
-  const int64 = (words: Int32Array): BigInt64Array => new BigInt64Array(words.buffer);
-  const bias: FeedValue = { dtype: 'float32', data: keyBias, dims: [users, slots] };
-  return {
-    feeds: {
-      tokens: { dtype: 'int64', data: int64(packedTokens), dims: [total] },
-      positions: { dtype: 'int64', data: int64(positions), dims: [total] },
-      attention_index: { dtype: 'int64', data: int64(attentionIndex), dims: [users, H, slots] },
-      output_index: { dtype: 'int64', data: int64(outputIndex), dims: [total, H] },
-      key_bias: bias,
-    },
-    keyBias: bias,
-    tokenCount: total,
-  };
-}
-
-/** Step order, input checks and the ancestor rows of every earlier position. */
-class StepTracker {
-  /** Per earlier position j: the row of step j each current row descends from. */
-  readonly ancestors: Int32Array[] = [];
-  step = 0;
-  beams = 0;
-  closed = false;
-
-  constructor(
-    readonly batchSize: number,
-    readonly spec: ResolvedTransformerSpec,
-  ) {}
-
-  /** Checks one step's input and moves the ancestors to the new rows. Returns the row count. */
-  advance(tokens: Int32Array, parents: Int32Array | null, beamsPerUser: number): number {
-    if (this.closed) throw new GenrecError('INVALID_INPUT', 'step() on a disposed session or after a final step');
-    if (!Number.isInteger(beamsPerUser) || beamsPerUser <= 0) throw new GenrecError('INVALID_INPUT', `beamsPerUser must be a positive integer, got ${beamsPerUser}`);
-    const rows = this.batchSize * beamsPerUser;
-    if (tokens.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${tokens.length} tokens, expected batchSize x beamsPerUser = ${rows}`);
-    const { spec, step } = this;
-    if (step >= spec.maxTargetLength) throw new GenrecError('INVALID_INPUT', `step ${step} is beyond the model's maxTargetLength ${spec.maxTargetLength}`);
-    for (let row = 0; row < rows; row++) {
-      const token = tokens[row]!;
-      if (!Number.isInteger(token) || token < 0 || token >= spec.vocabularySize) throw new GenrecError('INVALID_INPUT', `token ${token} of row ${row} is outside the vocabulary`);
-    }
-    if (parents === null) {
-      if (step > 0) throw new GenrecError('INVALID_INPUT', 'parents are required after the first step of a session');
-      return rows;
-    }
-    if (step === 0) throw new GenrecError('INVALID_INPUT', 'parents given at the first step of a session (pass null)');
-    if (parents.length !== rows) throw new GenrecError('SHAPE_MISMATCH', `step got ${parents.length} parents, expected ${rows}`);
-    for (let row = 0; row < rows; row++) {
-      const parent = parents[row]!;
-      if (!Number.isInteger(parent) || Math.floor(parent / this.beams) !== Math.floor(row / beamsPerUser)) {
-        throw new GenrecError('INVALID_INPUT', `parent ${parent} of row ${row} is not a row of the same user at the previous step`);
-      }
-    }
-    const ancestors = this.ancestors;
-    for (let j = 0; j < ancestors.length; j++) {
-      const previous = ancestors[j]!;
-      const next = new Int32Array(rows);
-      for (let row = 0; row < rows; row++) next[row] = previous[parents[row]!]!;
-      ancestors[j] = next;
-    }
-    ancestors.push(parents.slice());
-    return rows;
-  }
-
-  /** Marks the step done. */
-  done(beamsPerUser: number): void {
-    this.step++;
-    this.beams = beamsPerUser;
+    await this.#pool.dispose();
   }
 }
 
 /** A session on one runner: earlier positions' keys and values stay in that runner. */
 class TransformerSession implements StepSession {
   readonly batchSize: number;
-  readonly #model: TransformerStepModel;
+  readonly #pool: RunnerPool;
+  readonly #layers: number;
   readonly #runner: number;
   readonly #id: number;
   readonly #keyBias: FeedValue;
@@ -357,15 +171,16 @@ class TransformerSession implements StepSession {
   readonly #kept: string[];
   #running = false;
 
-  constructor(model: TransformerStepModel, runner: number, id: number, batchSize: number, keyBias: FeedValue, cross: Record<string, string>, work: number) {
-    this.#model = model;
+  constructor(pool: RunnerPool, spec: ResolvedTransformerSpec, runner: number, id: number, batchSize: number, keyBias: FeedValue, cross: Record<string, string>, work: number) {
+    this.#pool = pool;
+    this.#layers = spec.decoderLayers;
     this.#runner = runner;
     this.#id = id;
     this.batchSize = batchSize;
     this.#keyBias = keyBias;
     this.#cross = cross;
     this.#work = work;
-    this.#tracker = new StepTracker(batchSize, model.spec);
+    this.#tracker = new StepTracker(batchSize, spec.vocabularySize, spec.maxTargetLength);
     this.#kept = Object.values(cross);
   }
 
@@ -374,7 +189,7 @@ class TransformerSession implements StepSession {
     if (this.#running) throw new GenrecError('INVALID_INPUT', 'step() while another step of this session is running (await each step)');
     const rows = tracker.advance(tokens, parents, beamsPerUser);
     const { step, ancestors } = tracker;
-    const layers = this.#model.spec.decoderLayers;
+    const layers = this.#layers;
     const feeds: Record<string, FeedValue> = { tokens: { dtype: 'int64', data: toInt64(tokens), dims: [rows] }, key_bias: this.#keyBias, ...this.#cross };
     for (let j = 0; j < step; j++) {
       feeds[`ancestors_${j}`] = { dtype: 'int64', data: toInt64(ancestors[j]!), dims: [rows] };
@@ -393,7 +208,7 @@ class TransformerSession implements StepSession {
     let logits: Float32Array;
     this.#running = true;
     try {
-      logits = await this.#model.runStep(this.#runner, step, feeds, keep);
+      logits = (await this.#pool.run(this.#runner, `step_${step}`, feeds, ['logits'], keep)).logits!;
     } catch (error) {
       this.#running = false;
       this.dispose();
@@ -402,7 +217,7 @@ class TransformerSession implements StepSession {
     this.#running = false;
     // the run stored this position's keys and values: free them with the session (at once if it
     // was disposed while the run was in flight)
-    if (tracker.closed) this.#model.releaseKept(this.#runner, Object.values(keep));
+    if (tracker.closed) this.#pool.release(this.#runner, Object.values(keep));
     else this.#kept.push(...Object.values(keep));
     tracker.done(beamsPerUser);
     if (final) this.dispose();
@@ -412,7 +227,7 @@ class TransformerSession implements StepSession {
   dispose(): void {
     if (this.#tracker.closed) return;
     this.#tracker.closed = true;
-    this.#model.endSession(this.#runner, this.#kept, this.#work);
+    this.#pool.endSession(this.#runner, this.#kept, this.#work);
     this.#kept.length = 0;
   }
 }
