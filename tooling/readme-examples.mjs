@@ -4,6 +4,9 @@
 // default data, from any working directory). Words after `ts` in the fence's info string tag it:
 //   ```ts shared   needs the research data in ../shared (skipped, with a printed reason, without it)
 //   ```ts long     long-running (Toys-scale training): runs only with GENREC_LONG_RUN=1
+//   ```ts test     a vitest test file (a conformance suite): run with vitest, not plain node
+// Examples run from a temporary working directory with GENREC_SHARED_DIR set when the data exists,
+// so they must find files through `sharedPath` (from @genrec/core) or build their own data.
 import { readFileSync } from 'node:fs';
 
 /**

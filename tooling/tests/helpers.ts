@@ -10,11 +10,22 @@ export const root = join(import.meta.dirname, '..', '..');
 /** The `tsx` loader as a file URL, usable with `node --import` from any working directory. */
 export const tsxLoader = pathToFileURL(createRequire(join(root, 'package.json')).resolve('tsx')).href;
 
+/** The research data folder (`GENREC_SHARED_DIR`, else the repository's `../shared`), when present. */
+export function sharedDirectory(): string | undefined {
+  const configured = process.env.GENREC_SHARED_DIR;
+  const folder = configured || join(root, '..', 'shared');
+  return existsSync(join(folder, 'data')) ? folder : undefined;
+}
+
 /** Whether the research data folder (`../shared/data`) is present. */
 export function sharedDataPresent(): boolean {
-  const configured = process.env.GENREC_SHARED_DIR;
-  if (configured) return existsSync(join(configured, 'data'));
-  return existsSync(join(root, '..', 'shared', 'data'));
+  return sharedDirectory() !== undefined;
+}
+
+/** Environment for running an example from any folder: names the shared folder explicitly. */
+export function exampleEnvironment(): NodeJS.ProcessEnv {
+  const shared = sharedDirectory();
+  return shared === undefined ? {} : { GENREC_SHARED_DIR: shared };
 }
 
 /** Workspace packages: folder name, package name and whether it is published (not private). */

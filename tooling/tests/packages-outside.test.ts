@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractExamples } from '../readme-examples.mjs';
-import { root, run, sharedDataPresent, tail, tsxLoader, workspacePackages } from './helpers.js';
+import { exampleEnvironment, root, run, sharedDataPresent, tail, tsxLoader, workspacePackages } from './helpers.js';
 
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 const packages = workspacePackages();
@@ -75,9 +75,17 @@ describe('installed with plain npm outside the workspace', () => {
         continue;
       }
       it(title, () => {
+        if (example.tags.includes('test')) {
+          // a vitest file, run by the vitest the app installed (no source condition: the tarballs' dist/)
+          const file = join(project, `${pkg.folder}-example-${example.index + 1}.test.ts`);
+          writeFileSync(file, example.code);
+          const result = run(join(project, 'node_modules', '.bin', 'vitest'), ['run', file], { cwd: project, env: exampleEnvironment(), timeoutMs: 300_000 });
+          expect(result.status, tail(result)).toBe(0);
+          return;
+        }
         const file = join(project, `${pkg.folder}-example-${example.index + 1}.ts`);
         writeFileSync(file, example.code);
-        const result = run(process.execPath, ['--import', tsxLoader, file], { cwd: project, timeoutMs: 300_000 });
+        const result = run(process.execPath, ['--import', tsxLoader, file], { cwd: project, env: exampleEnvironment(), timeoutMs: 300_000 });
         expect(result.status, tail(result)).toBe(0);
       });
     }

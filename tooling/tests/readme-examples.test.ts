@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractExamples } from '../readme-examples.mjs';
-import { run, sharedDataPresent, tail, tsxLoader, workspacePackages } from './helpers.js';
+import { exampleEnvironment, root, run, sharedDataPresent, tail, tsxLoader, workspacePackages } from './helpers.js';
 
 const LONG_RUN = process.env.GENREC_LONG_RUN === '1';
 const workingDirectory = mkdtempSync(join(tmpdir(), 'genrec-readme-'));
@@ -32,9 +32,20 @@ for (const pkg of workspacePackages()) {
         const folder = join(pkg.path, '.readme-examples');
         mkdirSync(folder, { recursive: true });
         written.push(folder);
+        if (example.tags.includes('test')) {
+          // a vitest file: run by vitest inside the package, with the source condition
+          const file = join(folder, `example-${example.index + 1}.test.ts`);
+          writeFileSync(file, example.code);
+          const vitest = join(root, 'node_modules', '.bin', 'vitest');
+          const config = join(root, 'tooling', 'readme-examples.vitest.config.ts');
+          const result = run(vitest, ['run', '--config', config, '--root', pkg.path, file], { cwd: pkg.path, env: exampleEnvironment(), timeoutMs: 300_000 });
+          expect(result.status, tail(result)).toBe(0);
+          expect(result.stdout + result.stderr).toMatch(/Tests\s+.*\d+ passed/);
+          return;
+        }
         const file = join(folder, `example-${example.index + 1}.ts`);
         writeFileSync(file, example.code);
-        const result = run(process.execPath, ['--conditions=@genrec/source', '--import', tsxLoader, file], { cwd: workingDirectory, timeoutMs: 300_000 });
+        const result = run(process.execPath, ['--conditions=@genrec/source', '--import', tsxLoader, file], { cwd: workingDirectory, env: exampleEnvironment(), timeoutMs: 300_000 });
         expect(result.status, tail(result)).toBe(0);
       });
     }

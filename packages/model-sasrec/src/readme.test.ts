@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import * as core from '@genrec/core';
 import { sharedPath, type SequenceDataset } from '@genrec/core';
 import * as data from '@genrec/data';
 import * as evaluation from '@genrec/eval';
@@ -10,12 +11,12 @@ import { popularityHitRate } from './test-fixtures.js';
 /** The README's new-user script, as it stands between its markers. */
 function readmeScript(): string {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const match = /<!-- new-user-script:start -->\s*```ts\n([\s\S]*?)```\s*<!-- new-user-script:end -->/.exec(readme);
+  const match = /<!-- new-user-script:start -->\s*```ts[^\n]*\n([\s\S]*?)```\s*<!-- new-user-script:end -->/.exec(readme);
   if (!match) throw new Error('README.md has no new-user script between its markers');
   return match[1]!;
 }
 
-const MODULES: Record<string, Record<string, unknown>> = { '@genrec/data': data, '@genrec/eval': evaluation, '@genrec/model-sasrec': sasrec };
+const MODULES: Record<string, Record<string, unknown>> = { '@genrec/core': core, '@genrec/data': data, '@genrec/eval': evaluation, '@genrec/model-sasrec': sasrec };
 
 /**
  * Runs the script unchanged: its imports are bound to the real packages except `overrides`, and
