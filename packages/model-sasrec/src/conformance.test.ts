@@ -6,7 +6,7 @@ import type { SasrecOptions } from './options.js';
 /**
  * The cheap configuration of the conformance suite (README "Conformance"): each loss reaches 3x
  * popularity's HitRate@10 on the synthetic default within 3 epochs (measured: 'ce' 5.2x, 'bce'
- * 3.4x with its learning rate of 0.01, 'sampled-softmax' 3.9x).
+ * 3.4x with its learning rate of 0.01, 'sampled-softmax' 3.7x with its default row-sparse embedding, 3.9x dense).
  */
 const CONFORMANCE: SasrecOptions = { hiddenSize: 32, blocks: 1, maxLength: 20, dropout: 0.1, learningRate: 0.005, batchSize: 128, positionBucket: 256, negatives: 64, threads: 1 };
 

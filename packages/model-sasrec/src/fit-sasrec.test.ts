@@ -103,10 +103,12 @@ describe('fitSasrec', () => {
     await Promise.all([aborted.dispose(), oneEpoch.dispose(), before.dispose()]);
   });
 
-  for (const loss of ['bce', 'sampled-softmax'] as const) {
-    it(`trains with loss '${loss}': the loss falls and HitRate@10 beats popularity`, async () => {
+  // sampled softmax trains its item embedding row-sparse by default (lazy Adam); bce densely by default
+  for (const [loss, sparseEmbeddings] of [['bce', false], ['bce', true], ['sampled-softmax', true], ['sampled-softmax', false]] as const) {
+    it(`trains with loss '${loss}' and ${sparseEmbeddings ? 'row-sparse' : 'dense'} embeddings: the loss falls and HitRate@10 beats popularity`, async () => {
       const losses: number[] = [];
-      const model = await fitSasrec({ train: small.train }, { ...CHEAP, loss, negatives: 32, epochs: 4, onProgress: (e) => e.type === 'epoch-end' && losses.push(e.loss) });
+      const model = await fitSasrec({ train: small.train }, { ...CHEAP, loss, sparseEmbeddings, negatives: 32, epochs: 4, onProgress: (e) => e.type === 'epoch-end' && losses.push(e.loss) });
+      expect(model.spec.sparseEmbeddings).toBe(sparseEmbeddings);
       expect(losses[3]).toBeLessThan(losses[0]!);
       const lists = await model.recommend(historiesOf(small.test), { k: 10 });
       expect(hitRate(lists.items, 10, small.test)).toBeGreaterThan(1.5 * popularityHitRate(small.train, small.itemCount, small.test, 10));

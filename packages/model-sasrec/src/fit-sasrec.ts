@@ -50,15 +50,41 @@ function checkCallbacks(options: FitSasrecOptions): void {
   }
 }
 
-/** The training graph builder of the spec's loss, for one bucket of scored positions. */
-function trainGraphBuilder(a: SasrecArchitecture, spec: SasrecSpec): (g: Graph, bucket: number) => { loss: ReturnType<typeof buildCrossEntropyGraph>['loss'] } {
+/**
+ * The most distinct items one training step can look up (the row-sparse embedding's `maxRows`):
+ * the history window (`batchSize x maxLength` ids, padding 0 included), one target per row beyond
+ * it (targets are the next items of the history, the last one new), the shared samples
+ * (sampled softmax) or one negative per scored position (BCE), and item 1 that padding rows point
+ * at; never more than the catalogue.
+ *
+ * @param spec - batch size, history length, loss and negatives.
+ * @param itemCount - the catalogue size.
+ * @returns the slice rows of the row-sparse item embedding.
+ * @example
+ * ```ts
+ * sparseEmbeddingRows({ batchSize: 256, maxLength: 50, loss: 'sampled-softmax', negatives: 256 }, 1_000_000); // 13,313
+ * ```
+ */
+export function sparseEmbeddingRows(spec: Pick<SasrecSpec, 'batchSize' | 'maxLength' | 'loss' | 'negatives'>, itemCount: number): number {
+  const history = spec.batchSize * spec.maxLength;
+  const drawn = spec.loss === 'bce' ? history : spec.negatives;
+  return Math.min(itemCount + 1, history + spec.batchSize + drawn + 1);
+}
+
+/**
+ * The training graph builder of the spec's loss, for one bucket of scored positions (used by
+ * `fitSasrec` and `bench/scale.ts`; not part of the package's entry point).
+ * @internal
+ */
+export function trainGraphBuilder(a: SasrecArchitecture, spec: SasrecSpec): (g: Graph, bucket: number) => { loss: ReturnType<typeof buildCrossEntropyGraph>['loss'] } {
   let drawn = false;
+  const sparseRows = spec.sparseEmbeddings ? sparseEmbeddingRows(spec, a.itemCount) : undefined;
   return (g, bucket) => {
     // the first bucket's graph fixes the initial values; later buckets skip drawing them
     const source: ParameterSource = drawn ? 'zeros' : 'random';
     drawn = true;
-    if (spec.loss === 'bce') return buildBinaryCrossEntropyGraph(g, a, spec.batchSize, bucket, source);
-    if (spec.loss === 'sampled-softmax') return buildSampledSoftmaxGraph(g, a, spec.batchSize, bucket, spec.negatives, source);
+    if (spec.loss === 'bce') return buildBinaryCrossEntropyGraph(g, a, spec.batchSize, bucket, source, sparseRows);
+    if (spec.loss === 'sampled-softmax') return buildSampledSoftmaxGraph(g, a, spec.batchSize, bucket, spec.negatives, source, sparseRows);
     return buildCrossEntropyGraph(g, a, spec.batchSize, bucket, source);
   };
 }
@@ -118,7 +144,8 @@ export async function fitSasrec(data: FitData, options: FitSasrecOptions = {}): 
     for (let j = 0; j < itemCount; j++) sampleWeights[j + 1] = popularity[j]! + 1;
   }
   const builder = new BatchBuilder({ rows, train, itemCount, batchSize: spec.batchSize, loss: spec.loss, negatives: spec.negatives, buckets, seed: spec.seed, ...(sampleWeights ? { sampleWeights } : {}) });
-  const trainer = await Trainer.create({ build: trainGraphBuilder(architecture, spec), buckets, optimizer: ADAM, seed: spec.seed, intraOpNumThreads: spec.threads });
+  // one symbolic session serves every bucket of scored positions: one onnxruntime arena (README "Memory")
+  const trainer = await Trainer.create({ build: trainGraphBuilder(architecture, spec), buckets, bucketShapes: 'symbolic', optimizer: ADAM, seed: spec.seed, intraOpNumThreads: spec.threads });
   const runner = new HiddenStateRunner(architecture, spec.inferenceBatchSize, spec.threads);
   const started = performance.now();
   let orderRng = new Rng(spec.seed);

@@ -18,7 +18,7 @@ function expectOptionError(run: () => unknown, field: string): void {
 
 describe('SASRec options', () => {
   it("defaults are the sasrec_ce peer's settings", () => {
-    expect(resolveSasrecSpec({})).toEqual({ ...SASREC_DEFAULTS, seed: 0 });
+    expect(resolveSasrecSpec({})).toEqual({ ...SASREC_DEFAULTS, sparseEmbeddings: false, seed: 0 });
     expect(SASREC_DEFAULTS).toMatchObject({ hiddenSize: 64, blocks: 2, heads: 1, maxLength: 50, dropout: 0.2, epochs: 20, batchSize: 256, learningRate: 1e-3, loss: 'ce' });
   });
 
@@ -38,6 +38,15 @@ describe('SASRec options', () => {
     expectOptionError(() => resolveSasrecSpec({ seed: -1 }), 'seed');
     expectOptionError(() => resolveSasrecSpec({ loss: 'softmax' as never }), 'loss');
     expectOptionError(() => resolveSasrecSpec({ hiddenSise: 8 } as never), 'hiddenSise');
+  });
+
+  it('sparseEmbeddings: on by default for sampled softmax only, refused for full softmax', () => {
+    expect(resolveSasrecSpec({ loss: 'sampled-softmax' }).sparseEmbeddings).toBe(true);
+    expect(resolveSasrecSpec({ loss: 'bce' }).sparseEmbeddings).toBe(false);
+    expect(resolveSasrecSpec({ loss: 'bce', sparseEmbeddings: true }).sparseEmbeddings).toBe(true);
+    expect(resolveSasrecSpec({ loss: 'sampled-softmax', sparseEmbeddings: false }).sparseEmbeddings).toBe(false);
+    expectOptionError(() => resolveSasrecSpec({ sparseEmbeddings: true }), 'sparseEmbeddings');
+    expectOptionError(() => resolveSasrecSpec({ loss: 'bce', sparseEmbeddings: 'yes' as never }), 'sparseEmbeddings');
   });
 
   it('early stopping: default ndcg@10 / patience 3 with validation, none without or when false', () => {

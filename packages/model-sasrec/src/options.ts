@@ -1,5 +1,6 @@
 import {
   GenrecError,
+  checkBooleanOption,
   checkEnumOption,
   checkIntegerOption,
   checkKnownOptions,
@@ -50,6 +51,16 @@ export interface SasrecOptions {
    * per multiple used: fewer, larger steps of padding cost less memory). @defaultValue 256
    */
   positionBucket?: number;
+  /**
+   * Row-sparse item embedding during training (`@genrec/nn`'s `rowSparseParameter`): a step feeds,
+   * differentiates and updates only the rows of the items it touches (history, targets, sampled
+   * items), with **lazy Adam** — an item's embedding and moments change only at steps that touch
+   * it, where dense Adam keeps moving every row by its momentum. Step time and activation memory
+   * then no longer grow with the catalogue. For `'sampled-softmax'` and `'bce'` only (full softmax
+   * scores every item, so every row has a gradient).
+   * @defaultValue true for 'sampled-softmax', false otherwise
+   */
+  sparseEmbeddings?: boolean;
   /** Users per inference run of `recommend`/`score`/validation. @defaultValue 256 */
   inferenceBatchSize?: number;
   /** onnxruntime threads per operator (0 = one per physical core). @defaultValue 0 */
@@ -72,6 +83,7 @@ export interface SasrecSpec {
   loss: SasrecLoss;
   negatives: number;
   positionBucket: number;
+  sparseEmbeddings: boolean;
   inferenceBatchSize: number;
   threads: number;
   seed: number;
@@ -87,8 +99,8 @@ export interface ResolvedEarlyStopping {
   sampleUsers: number | undefined;
 }
 
-/** Defaults of {@link SasrecOptions} (the peer's settings). */
-export const SASREC_DEFAULTS: Readonly<Omit<SasrecSpec, 'seed'>> = {
+/** Defaults of {@link SasrecOptions} (the peer's settings; `sparseEmbeddings` follows the loss). */
+export const SASREC_DEFAULTS: Readonly<Omit<SasrecSpec, 'seed' | 'sparseEmbeddings'>> = {
   hiddenSize: 64,
   blocks: 2,
   heads: 1,
@@ -104,7 +116,7 @@ export const SASREC_DEFAULTS: Readonly<Omit<SasrecSpec, 'seed'>> = {
   threads: 0,
 };
 
-const HYPER_PARAMETERS = Object.keys(SASREC_DEFAULTS);
+const HYPER_PARAMETERS = [...Object.keys(SASREC_DEFAULTS), 'sparseEmbeddings'];
 const COMMON = ['seed', 'onProgress', 'signal', 'earlyStopping', 'checkpointDirectory', 'resumeFrom'];
 
 /**
@@ -129,6 +141,11 @@ export function resolveSasrecSpec(options: FitSasrecOptions = {}): SasrecSpec {
   if (hiddenSize % heads !== 0) {
     throw new GenrecError('INVALID_OPTION', `heads (${heads}) must divide hiddenSize (${hiddenSize})`, { details: { field: 'heads' } });
   }
+  const loss = checkEnumOption(o.loss ?? d.loss, 'loss', SASREC_LOSSES);
+  const sparseEmbeddings = checkBooleanOption(o.sparseEmbeddings ?? loss === 'sampled-softmax', 'sparseEmbeddings');
+  if (sparseEmbeddings && loss === 'ce') {
+    throw new GenrecError('INVALID_OPTION', "sparseEmbeddings needs loss 'sampled-softmax' or 'bce' (full softmax scores every item, so every embedding row has a gradient)", { details: { field: 'sparseEmbeddings' } });
+  }
   return {
     hiddenSize,
     blocks: checkIntegerOption(o.blocks ?? d.blocks, 'blocks', 1, 64),
@@ -138,9 +155,10 @@ export function resolveSasrecSpec(options: FitSasrecOptions = {}): SasrecSpec {
     epochs: checkIntegerOption(o.epochs ?? d.epochs, 'epochs', 1, 1_000_000),
     batchSize: checkIntegerOption(o.batchSize ?? d.batchSize, 'batchSize', 1, 1_000_000),
     learningRate: checkNumberOption(o.learningRate ?? d.learningRate, 'learningRate', 0, 10, { minimumExclusive: true }),
-    loss: checkEnumOption(o.loss ?? d.loss, 'loss', SASREC_LOSSES),
+    loss,
     negatives: checkIntegerOption(o.negatives ?? d.negatives, 'negatives', 1, 1_000_000),
     positionBucket: checkIntegerOption(o.positionBucket ?? d.positionBucket, 'positionBucket', 1, 1_000_000),
+    sparseEmbeddings,
     inferenceBatchSize: checkIntegerOption(o.inferenceBatchSize ?? d.inferenceBatchSize, 'inferenceBatchSize', 1, 65_536),
     threads: checkIntegerOption(o.threads ?? d.threads, 'threads', 0, 1024),
     seed: checkIntegerOption(o.seed ?? 0, 'seed', 0),

@@ -1,4 +1,4 @@
-import { CompiledGraph, Graph } from '@genrec/nn';
+import { CompiledGraph, Graph, Trainer, optimizers } from '@genrec/nn';
 import { describe, expect, it } from 'vitest';
 import {
   buildBinaryCrossEntropyGraph,
@@ -120,4 +120,53 @@ describe('the SASRec graph against a naive float64 forward pass', () => {
     }
     expect(out[0]).toBeCloseTo(expected, 4);
   });
+
+  for (const loss of ['sampled-softmax', 'bce'] as const) {
+    it(`${loss} with a row-sparse embedding: the same losses as dense, the same first update, lazy afterwards`, async () => {
+      const a = { ...architecture(1), itemCount: 12 };
+      const p = randomParameters(a, 8);
+      const seq = int64([0, 0, 3, 1, 7, 2, 5, 5, 4, 6]);
+      const feeds = (step: number): Record<string, BigInt64Array | Float32Array> => {
+        const common = { seq, positions: int64([2, 3, 7, 0]), targets: int64(step === 0 ? [1, 7, 4, 1] : [11, 12, 6, 1]), labels: int64([0, 0, 0, -100]) };
+        if (loss === 'bce') return { ...common, negatives: int64(step === 0 ? [9, 10, 12, 1] : [8, 3, 9, 1]) };
+        const samples = int64(step === 0 ? [9, 2, 10] : [8, 2, 9]);
+        return { ...common, samples, targetLogQ: new Float32Array(4).fill(-1), sampleLogQ: new Float32Array(3).fill(-2) };
+      };
+      const trainer = (sparse: boolean) =>
+        Trainer.create({
+          build: (g, bucket) => (loss === 'bce' ? buildBinaryCrossEntropyGraph(g, a, 2, bucket, p, sparse ? 12 : undefined) : buildSampledSoftmaxGraph(g, a, 2, bucket, 3, p, sparse ? 12 : undefined)),
+          buckets: [4],
+          optimizer: optimizers.adam({ beta2: 0.98 }),
+          seed: 5,
+          intraOpNumThreads: 1,
+        });
+      const dense = await trainer(false);
+      const sparse = await trainer(true);
+      expect(sparse.rowSparseParameters).toEqual(['item_emb.weight']);
+      const d = a.hiddenSize;
+      for (let step = 0; step < 2; step++) {
+        const x = await dense.step(feeds(step), { learningRate: 0.01 });
+        const y = await sparse.step(feeds(step), { learningRate: 0.01 });
+        expect(y.loss).toBeCloseTo(x.loss, 5);
+        const e = dense.parameter('item_emb.weight');
+        const f = sparse.parameter('item_emb.weight');
+        if (step === 0) {
+          // every moment starts at 0: lazy and dense Adam agree on the first update (untouched rows do not move)
+          for (let i = 0; i < e.length; i++) expect(f[i]).toBeCloseTo(e[i]!, 6);
+        } else {
+          // rows touched at the first step and not at the second (10, and 10 or 12): dense Adam moves them again by their momentum, lazy Adam does not
+          const touchedNow = new Set([...seq, ...feeds(1).targets!, ...(feeds(1).samples ?? feeds(1).negatives!)].map(Number));
+          const onlyBefore = [...new Set([...feeds(0).targets!, ...(feeds(0).samples ?? feeds(0).negatives!)].map(Number))].filter((item) => !touchedNow.has(item));
+          expect(onlyBefore.length).toBeGreaterThan(0);
+          for (const item of onlyBefore) {
+            let moved = false;
+            for (let c = 0; c < d; c++) moved ||= e[item * d + c] !== f[item * d + c];
+            expect(moved).toBe(true);
+          }
+        }
+      }
+      await dense.release();
+      await sparse.release();
+    });
+  }
 });

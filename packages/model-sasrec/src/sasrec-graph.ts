@@ -1,4 +1,4 @@
-import { init, ops, type Graph, type Initializer, type SymbolicTensor } from '@genrec/nn';
+import { init, ops, rowSparseParameter, type Graph, type Initializer, type SymbolicTensor } from '@genrec/nn';
 
 /**
  * The architecture of a SASRec model (Kang & McAuley 2018, as the `sasrec_ce` peer defines it):
@@ -93,30 +93,49 @@ function dense(x: SymbolicTensor, weight: SymbolicTensor, bias: SymbolicTensor):
 export interface SasrecEncoder {
   /** Hidden states `[batch * maxLength, d]` (row `b * L + t`). */
   hidden: SymbolicTensor;
-  /** The full embedding `[itemCount + 1, d]` (row 0 = padding). */
+  /**
+   * The full embedding `[itemCount + 1, d]` (row 0 = padding). With row-sparse embeddings it may
+   * not be used in ops (look items up with `lookup`).
+   */
   embedding: SymbolicTensor;
-  /** The output table `[itemCount, d]`: row `j` = item `j + 1`. */
+  /** The output table `[itemCount, d]`: row `j` = item `j + 1` (dense embeddings only). */
   table: SymbolicTensor;
+  /** Looks item ids up (`[...ids.shape, d]`): a Gather, or the row-sparse lookup (ids must be graph inputs). */
+  lookup(ids: SymbolicTensor): SymbolicTensor;
 }
 
 /**
  * Builds the SASRec encoder on `seq` (`[batch, maxLength]` int64, left-padded with 0), exactly as
  * the peer: `x = E[seq]·sqrt(d) + P`, dropout, padding rows zeroed; per block `q = LN1(x)`,
  * `x = q + MHA(q, x, x)` (causal, no key-padding mask), `x = LN2(x)`, `x = x + FFN(x)`, padding
- * rows zeroed; then the last LayerNorm.
+ * rows zeroed; then the last LayerNorm. With `sparseRows` (training graphs of the sampled losses),
+ * the item embedding is `@genrec/nn`'s row-sparse parameter: a step feeds, differentiates and
+ * updates (lazy Adam) at most `sparseRows` rows, those of its items.
  */
-export function buildSasrecEncoder(g: Graph, a: SasrecArchitecture, seq: SymbolicTensor, source: ParameterSource): SasrecEncoder {
+export function buildSasrecEncoder(g: Graph, a: SasrecArchitecture, seq: SymbolicTensor, source: ParameterSource, sparseRows?: number): SasrecEncoder {
   const { itemCount, hiddenSize: d, blocks, heads, maxLength: length, dropout: p } = a;
   const batch = seq.shape[0]!;
   const rows = batch * length;
   const headSize = d / heads;
   const param = (name: string, shape: number[], initializer: Initializer) => parameter(g, source, name, shape, initializer);
   const hadEmbedding = g.parameters.some((x) => x.tensor.name === 'item_emb.weight');
-  const embedding = param('item_emb.weight', [itemCount + 1, d], xavierNormal(itemCount + 1, d));
-  if (source === 'random' && !hadEmbedding) g.parameters[g.parameters.length - 1]!.initial.fill(0, 0, d); // padding row 0 = 0
+  let embedding: SymbolicTensor;
+  let lookup: (ids: SymbolicTensor) => SymbolicTensor;
+  if (sparseRows !== undefined) {
+    // row-sparse training: only the rows of this step's items are fed, differentiated and updated (lazy Adam)
+    const initial = source === 'random' ? xavierNormal(itemCount + 1, d) : source === 'zeros' ? init.zeros() : init.fromData(source.get('item_emb.weight') ?? new Float32Array((itemCount + 1) * d));
+    const sparse = rowSparseParameter(g, 'item_emb.weight', [itemCount + 1, d], initial, { maxRows: sparseRows });
+    embedding = sparse.tensor;
+    lookup = (ids) => sparse.gather(ids);
+  } else {
+    const dense = param('item_emb.weight', [itemCount + 1, d], xavierNormal(itemCount + 1, d));
+    embedding = dense;
+    lookup = (ids) => ops.gather(dense, ids);
+  }
+  if (source === 'random' && !hadEmbedding) g.parameters.find((x) => x.tensor === embedding)!.initial.fill(0, 0, d); // padding row 0 = 0
   const positions = param('pos_emb.weight', [length, d], xavierNormal(length, d));
   const keep = ops.reshape(ops.cast(ops.not(ops.equal(seq, g.scalar(0, 'int64'))), 'float32'), [rows, 1]);
-  let x = ops.add(ops.reshape(ops.mul(ops.gather(embedding, seq), Math.sqrt(d)), [batch, length, d]), positions);
+  let x = ops.add(ops.reshape(ops.mul(lookup(seq), Math.sqrt(d)), [batch, length, d]), positions);
   x = ops.mul(ops.reshape(ops.dropout(x, p), [rows, d]), keep);
   const causal = new Float32Array(length * length);
   for (let i = 0; i < length; i++) for (let j = i + 1; j < length; j++) causal[i * length + j] = -1e9;
@@ -154,8 +173,8 @@ export function buildSasrecEncoder(g: Graph, a: SasrecArchitecture, seq: Symboli
     x = ops.mul(ops.add(x, ops.dropout(fc2, p)), keep);
   }
   const hidden = ops.layerNorm(x, param('last_ln.weight', [d], init.ones()), param('last_ln.bias', [d], init.zeros()), LAYER_NORM_EPSILON);
-  const table = ops.slice(embedding, [1], [itemCount + 1], [0]);
-  return { hidden, embedding, table };
+  const table = ops.slice(embedding, [1], [itemCount + 1], [0]); // serialised only when an output uses it (never for row-sparse embeddings)
+  return { hidden, embedding, table, lookup };
 }
 
 /** The hidden state of the last position of each row, `[batch, d]`. */
@@ -198,24 +217,25 @@ export function buildCrossEntropyGraph(g: Graph, a: SasrecArchitecture, batch: n
  * position: `-log σ(h·e_pos) - log(1 - σ(h·e_neg))`, averaged over scored positions. Inputs `seq`,
  * `positions`, `targets` and `negatives` (item ids), `labels` (0 for a real row, −100 for padding).
  * Each term is a two-class cross-entropy on the logits `[0, s]`, which is numerically stable.
+ * `sparseRows`: row-sparse item embedding with that many rows per step (see {@link buildSasrecEncoder}).
  */
-export function buildBinaryCrossEntropyGraph(g: Graph, a: SasrecArchitecture, batch: number, positions: number, source: ParameterSource): { loss: SymbolicTensor } {
+export function buildBinaryCrossEntropyGraph(g: Graph, a: SasrecArchitecture, batch: number, positions: number, source: ParameterSource, sparseRows?: number): { loss: SymbolicTensor } {
   const seq = g.input('seq', 'int64', [batch, a.maxLength]);
   const selected = g.input('positions', 'int64', [positions]);
   const targets = g.input('targets', 'int64', [positions]);
   const negatives = g.input('negatives', 'int64', [positions]);
   const valid = g.input('labels', 'int64', [positions]);
-  const { hidden, embedding } = buildSasrecEncoder(g, a, seq, source);
+  const { hidden, lookup } = buildSasrecEncoder(g, a, seq, source, sparseRows);
   const h = ops.gather(hidden, selected);
-  const positive = ops.reduceSum(ops.mul(h, ops.gather(embedding, targets)), [1], true);
-  const negative = ops.reduceSum(ops.mul(h, ops.gather(embedding, negatives)), [1], true);
+  const positive = ops.reduceSum(ops.mul(h, lookup(targets)), [1], true);
+  const negative = ops.reduceSum(ops.mul(h, lookup(negatives)), [1], true);
   const zeros = ops.zerosLike(positive);
-  // rows: [0, s_pos] with label 1, [0, s_neg] with label 0; padding rows carry -100 in both
-  const logits = ops.concat([ops.concat([zeros, positive], 1), ops.concat([zeros, negative], 1)], 0);
+  // rows [0, s_pos] with label 1 and [0, s_neg] with label 0 (padding rows carry -100): two means
+  // over the same real positions, i.e. the paper's sum of both terms per position, averaged
   const positiveLabels = ops.where(ops.equal(valid, g.scalar(0, 'int64')), g.scalar(1, 'int64'), valid);
-  const labels = ops.concat([positiveLabels, valid], 0);
-  // the mean over 2P rows is half the paper's sum of both terms per position
-  return { loss: ops.mul(ops.softmaxCrossEntropy(logits, labels, { ignoreIndex: -100 }), 2) };
+  const positiveLoss = ops.softmaxCrossEntropy(ops.concat([zeros, positive], 1), positiveLabels, { ignoreIndex: -100 });
+  const negativeLoss = ops.softmaxCrossEntropy(ops.concat([zeros, negative], 1), valid, { ignoreIndex: -100 });
+  return { loss: ops.add(positiveLoss, negativeLoss) };
 }
 
 /**
@@ -225,8 +245,9 @@ export function buildBinaryCrossEntropyGraph(g: Graph, a: SasrecArchitecture, ba
  * target at column 0. `Q(i)` = expected number of draws of item `i` (`negatives · q(i)`). Inputs
  * `seq`, `positions`, `targets` (item ids), `labels` (0, or −100 for padding rows), `samples`
  * (`[negatives]` item ids), `targetLogQ` `[positions]` and `sampleLogQ` `[negatives]`.
+ * `sparseRows`: row-sparse item embedding with that many rows per step (see {@link buildSasrecEncoder}).
  */
-export function buildSampledSoftmaxGraph(g: Graph, a: SasrecArchitecture, batch: number, positions: number, negatives: number, source: ParameterSource): { loss: SymbolicTensor } {
+export function buildSampledSoftmaxGraph(g: Graph, a: SasrecArchitecture, batch: number, positions: number, negatives: number, source: ParameterSource, sparseRows?: number): { loss: SymbolicTensor } {
   const seq = g.input('seq', 'int64', [batch, a.maxLength]);
   const selected = g.input('positions', 'int64', [positions]);
   const targets = g.input('targets', 'int64', [positions]);
@@ -234,10 +255,10 @@ export function buildSampledSoftmaxGraph(g: Graph, a: SasrecArchitecture, batch:
   const samples = g.input('samples', 'int64', [negatives]);
   const targetLogQ = g.input('targetLogQ', 'float32', [positions]);
   const sampleLogQ = g.input('sampleLogQ', 'float32', [negatives]);
-  const { hidden, embedding } = buildSasrecEncoder(g, a, seq, source);
+  const { hidden, lookup } = buildSasrecEncoder(g, a, seq, source, sparseRows);
   const h = ops.gather(hidden, selected);
-  const positive = ops.sub(ops.reduceSum(ops.mul(h, ops.gather(embedding, targets)), [1], true), ops.reshape(targetLogQ, [positions, 1]));
+  const positive = ops.sub(ops.reduceSum(ops.mul(h, lookup(targets)), [1], true), ops.reshape(targetLogQ, [positions, 1]));
   const hits = ops.cast(ops.equal(ops.reshape(targets, [positions, 1]), ops.reshape(samples, [1, negatives])), 'float32');
-  const sampled = ops.sub(ops.sub(ops.gemm(h, ops.gather(embedding, samples), { transB: true }), ops.reshape(sampleLogQ, [1, negatives])), ops.mul(hits, 1e9));
+  const sampled = ops.sub(ops.sub(ops.gemm(h, lookup(samples), { transB: true }), ops.reshape(sampleLogQ, [1, negatives])), ops.mul(hits, 1e9));
   return { loss: ops.softmaxCrossEntropy(ops.concat([positive, sampled], 1), labels, { ignoreIndex: -100 }) };
 }

@@ -3,7 +3,7 @@
  * bytes allocated per step (JS heap and external/ArrayBuffer memory, measured with v8.GCProfiler
  * over the timed steps) and, with `--epochs N`, the full training run and full-ranking test metrics.
  *
- *   flock /tmp/genrec-bench.lock pnpm --filter @genrec/nn bench -- [--epochs 20] [--threads 2]
+ *   flock /tmp/genrec-bench.lock pnpm --filter @genrec/nn bench -- [--epochs 20] [--threads 2] [--bucket-shapes symbolic|static] [--output-buffers onnxruntime|preallocated]
  */
 import { Rng, sharedPath } from '@genrec/core';
 import { leaveOneOutSplit, readSequenceFile, type EvaluationSet } from '@genrec/data';
@@ -23,7 +23,8 @@ const benchSteps = option('bench-steps', 50);
 const bucketStep = option('bucket', 256);
 const seed = option('seed', 42);
 const evalBatch = 1024;
-const outputBuffers = process.argv.includes('--output-buffers') ? (process.argv[process.argv.indexOf('--output-buffers') + 1] as 'onnxruntime' | 'preallocated') : 'preallocated';
+const outputBuffers = process.argv.includes('--output-buffers') ? (process.argv[process.argv.indexOf('--output-buffers') + 1] as 'onnxruntime' | 'preallocated') : 'onnxruntime';
+const bucketShapes = process.argv.includes('--bucket-shapes') ? (process.argv[process.argv.indexOf('--bucket-shapes') + 1] as 'static' | 'symbolic') : 'symbolic';
 const dataArg = process.argv.find((a) => a.endsWith('.txt'));
 const dataPath = dataArg ?? sharedPath('data', 'amazon2014-toys', 'Toys_and_Games.txt');
 if (!dataPath) {
@@ -104,13 +105,14 @@ async function newTrainer(): Promise<Trainer> {
     seed,
     intraOpNumThreads: threads,
     outputBuffers,
+    bucketShapes,
   });
 }
 
 const result: Record<string, unknown> = {
   workload: 'sasrec_ce',
   implementation: '@genrec/nn (onnxruntime-node 1.30.0)',
-  config: { epochs, batch: B, maxlen: L, hidden: 64, blocks: 2, heads: 1, dropout: 0.2, lr: 1e-3, seed, threads, warmup_steps: warmupSteps, bench_steps: benchSteps, bucket_step: bucketStep, output_buffers: outputBuffers },
+  config: { epochs, batch: B, maxlen: L, hidden: 64, blocks: 2, heads: 1, dropout: 0.2, lr: 1e-3, seed, threads, warmup_steps: warmupSteps, bench_steps: benchSteps, bucket_step: bucketStep, output_buffers: outputBuffers, bucket_shapes: bucketShapes },
   dataset: { users: dataset.userCount, items, train_rows: trainRows.length, eval_users: split.test.size, steps_per_epoch: stepsPerEpoch },
 };
 
@@ -163,6 +165,7 @@ if (benchSteps > 0) {
   const compileMs = performance.now() - tCompile;
   // preallocated, so that the measured window holds only what the training steps allocate
   const times = new Float64Array(benchSteps);
+  const cpuTimes = new Float64Array(benchSteps);
   const counts = new Float64Array(benchSteps);
   const rssBefore = process.memoryUsage().rss;
   let meter: AllocationMeter | undefined;
@@ -170,16 +173,21 @@ if (benchSteps > 0) {
     if (i === warmupSteps) meter = startAllocationMeter();
     const batch = batches[i]!;
     const t = performance.now();
+    const cpu = process.cpuUsage();
     await trainer.step({ seq: batch.seq, positions: batch.positions, labels: batch.labels }, { learningRate: 1e-3, bucket: batch.bucket });
     const dt = performance.now() - t;
+    const used = process.cpuUsage(cpu);
     if (i >= warmupSteps) {
       times[i - warmupSteps] = dt;
+      cpuTimes[i - warmupSteps] = (used.user + used.system) / 1000;
       counts[i - warmupSteps] = batch.count;
     }
   }
   const allocation = meter!.stop();
   const st = stats(Array.from(times));
   result.train_step_ms = st;
+  // the process's CPU time per step (all threads): steadier than wall time when other jobs share the cores
+  result.train_step_cpu_ms = stats(Array.from(cpuTimes));
   result.bench_mean_target_positions_per_batch = +(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(2);
   result.allocation_per_step = allocationPerStep(allocation, benchSteps);
   const parameterValues = [...trainer.parameterValues().values()];

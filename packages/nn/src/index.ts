@@ -12,7 +12,8 @@ export { matMul, matMulTopK, squaredDistances, releaseKernelSessions, type MatMu
 export { createSession, SessionCache, type SessionOptions } from './runtime/session.js';
 export { readOnnxModel, type OnnxModelContents, type OnnxNodeInfo } from './onnx/read.js';
 export { encodeModel, attr, OPSET_VERSION, IR_VERSION, type DType, type Attribute, type NodeInit, type ValueInfoInit, type ModelInit, type TensorProtoInit } from './onnx/proto.js';
-export { Graph, SymbolicTensor, init, type Shape, type Initializer, type GraphOptions, type Parameter, type DropoutSite, type OpNode, type VjpFunction, type TensorKind, type ToModelOptions, type BuiltModel } from './graph/graph.js';
+export { Graph, SymbolicTensor, init, type Shape, type Initializer, type GraphOptions, type Parameter, type RowSparseInfo, type DropoutSite, type OpNode, type VjpFunction, type TensorKind, type ToModelOptions, type BuiltModel } from './graph/graph.js';
+export { rowSparseParameter, type RowSparseOptions, type RowSparseParameter } from './graph/row-sparse.js';
 export * as ops from './graph/ops.js';
 export type { TensorLike, GemmOptions, CrossEntropyOptions } from './graph/ops.js';
 export { gradients } from './graph/autodiff.js';

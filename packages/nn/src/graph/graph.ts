@@ -104,6 +104,25 @@ export const init = {
 export interface Parameter {
   readonly tensor: SymbolicTensor;
   readonly initial: Float32Array | Float64Array;
+  /** Present for a row-sparse parameter (see `rowSparseParameter`): the graph reads only its touched rows. */
+  readonly sparse?: RowSparseInfo;
+}
+
+/**
+ * The graph side of a row-sparse parameter `[rowCount, ...rest]`: the graph never reads the full
+ * tensor, only `rows` (`[maxRows, ...rest]`, the rows a step touches, fed by the trainer), through
+ * local index inputs that stand for the caller's index inputs.
+ */
+export interface RowSparseInfo {
+  /** The touched rows, `[maxRows, ...rest]` (a graph input the trainer fills; named `<parameter>:rows`). */
+  readonly rows: SymbolicTensor;
+  /** Rows of `rows`: at most this many distinct rows per step. */
+  readonly maxRows: number;
+  /**
+   * Each index input that looks rows up (`source`, global row ids fed by the caller) and the input
+   * the graph reads instead (`local`, named `<source>:<parameter>`: positions in `rows`).
+   */
+  readonly lookups: readonly { readonly source: SymbolicTensor; readonly local: SymbolicTensor }[];
 }
 
 /** A dropout site: the mask input the runtime fills each step, and its rate. */
@@ -144,6 +163,15 @@ export interface ToModelOptions {
   extraInputs?: readonly SymbolicTensor[];
   /** Model name. */
   name?: string;
+}
+
+/** What {@link Graph.toModel} serialises (nodes, inputs, outputs and initialisers). @internal */
+export interface ModelParts {
+  readonly nodes: readonly NodeInit[];
+  readonly inputs: readonly ValueInfoInit[];
+  readonly outputs: readonly ValueInfoInit[];
+  readonly initializers: readonly TensorProtoInit[];
+  readonly name: string;
 }
 
 /** The result of {@link Graph.toModel}: ONNX bytes and the names of its inputs and outputs in order. */
@@ -304,6 +332,45 @@ export class Graph {
     return this.constant(BigInt64Array.from(values, (v) => BigInt(v)), [values.length], 'int64');
   }
 
+  /**
+   * Declares a row-sparse parameter (the full value lives with the trainer; the graph reads the
+   * `maxRows` rows a step touches). Use `rowSparseParameter` / `nn.embedding({ sparseRows })`.
+   * @internal
+   */
+  declareRowSparse(name: string, shape: Shape, initializer: Initializer, dtype: 'float32' | 'float64', maxRows: number): { tensor: SymbolicTensor; rows: SymbolicTensor } {
+    if (shape.length < 1) throw new GenrecError('SHAPE_MISMATCH', `row-sparse parameter ${this.scoped(name)} needs rank >= 1, got []`);
+    if (!Number.isSafeInteger(maxRows) || maxRows < 1) {
+      throw new GenrecError('INVALID_OPTION', `maxRows of row-sparse parameter ${this.scoped(name)} must be a positive integer, got ${maxRows}`, { details: { field: 'maxRows' } });
+    }
+    const tensor = this.parameter(name, shape, initializer, dtype);
+    const rows = new SymbolicTensor(this, this.nextId++, this.claimName(`${tensor.name}:rows`), dtype, [Math.min(maxRows, shape[0]!), ...shape.slice(1)], 'parameter', undefined);
+    const index = this.parameterList.length - 1;
+    this.parameterList[index] = { ...this.parameterList[index]!, sparse: { rows, maxRows: rows.shape[0]!, lookups: [] } };
+    return { tensor, rows };
+  }
+
+  /**
+   * The local index input that stands for `source` in lookups of row-sparse parameter `name`
+   * (created on first use).
+   * @internal
+   */
+  rowSparseLookup(name: string, source: SymbolicTensor): SymbolicTensor {
+    const parameter = this.parameterList.find((p) => p.tensor.name === name);
+    const info = parameter?.sparse;
+    if (!info) throw new GenrecError('INVALID_INPUT', `"${name}" is not a row-sparse parameter of this graph`);
+    if (source.graph !== this || source.kind !== 'input' || (source.dtype !== 'int64' && source.dtype !== 'int32')) {
+      throw new GenrecError('INVALID_INPUT', `rows of row-sparse parameter ${name} are looked up by int64/int32 graph inputs (the trainer maps them to rows each step), got ${source.describe()} (${source.kind})`, {
+        details: { field: source.name },
+      });
+    }
+    if (info.lookups.some((l) => l.local.id === source.id)) throw new GenrecError('INVALID_INPUT', `${source.name} is already a local index of ${name}`);
+    const found = info.lookups.find((l) => l.source.id === source.id);
+    if (found) return found.local;
+    const local = this.input(`${source.name}:${name}`, source.dtype, source.shape);
+    (info.lookups as { source: SymbolicTensor; local: SymbolicTensor }[]).push({ source, local });
+    return local;
+  }
+
   /** Registers a dropout mask input of `shape` for rate `rate` (filled by the runtime). */
   dropoutMask(shape: Shape, rate: number, dtype: DType = 'float32'): SymbolicTensor {
     const mask = this.input(`dropout_mask_${this.dropoutSites.length}`, dtype, shape);
@@ -362,6 +429,15 @@ export class Graph {
    * @throws GenrecError `INVALID_INPUT` when an output depends on a dropout mask of a graph exported for inference.
    */
   toModel(options: ToModelOptions): BuiltModel {
+    const parts = this.toModelParts(options);
+    return { bytes: encodeModel(parts), inputs: parts.inputs, outputs: parts.outputs };
+  }
+
+  /**
+   * What {@link Graph.toModel} serialises, before encoding.
+   * @internal
+   */
+  toModelParts(options: ToModelOptions): ModelParts {
     const needed = new Set<number>();
     const stack: SymbolicTensor[] = [...options.outputs];
     const usedNodes = new Set<OpNode>();
@@ -391,6 +467,17 @@ export class Graph {
       }
     }
     for (const p of this.parameterList) {
+      if (p.sparse) {
+        if (needed.has(p.tensor.id)) {
+          throw new GenrecError('INVALID_INPUT', `row-sparse parameter ${p.tensor.name} can only be read through its gather (the graph holds only the rows a step touches)`, { details: { field: p.tensor.name } });
+        }
+        if (needed.has(p.sparse.rows.id) && !declared.has(p.sparse.rows.id)) {
+          if (!asInputs) throw new GenrecError('INVALID_INPUT', `row-sparse parameter ${p.tensor.name} cannot be stored in a model (parameters: 'initializers'); build the graph with a dense parameter to export it`, { details: { field: p.tensor.name } });
+          inputs.push({ name: p.sparse.rows.name, dtype: p.sparse.rows.dtype, shape: p.sparse.rows.shape });
+          declared.add(p.sparse.rows.id);
+        }
+        continue;
+      }
       if (!needed.has(p.tensor.id) || declared.has(p.tensor.id)) continue;
       if (asInputs) inputs.push({ name: p.tensor.name, dtype: p.tensor.dtype, shape: p.tensor.shape });
       else {
@@ -419,8 +506,7 @@ export class Graph {
         seen.add(t.name);
       }
     });
-    const bytes = encodeModel({ name: options.name ?? 'genrec', nodes, inputs, outputs, initializers });
-    return { bytes, inputs, outputs };
+    return { name: options.name ?? 'genrec', nodes, inputs, outputs, initializers };
   }
 }
 

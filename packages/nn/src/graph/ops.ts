@@ -458,7 +458,7 @@ function reduce(opType: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', x: SymbolicTen
     vjp: ([g]) => {
       if (!g) return [undefined];
       const gk = keepDims ? g : reshape(g, r.kept);
-      if (opType === 'ReduceSum') return [expand(gk, x.shape)];
+      if (opType === 'ReduceSum') return [expandToShapeOf(gk, x)];
       if (opType === 'ReduceMean') return [expand(mul(gk, 1 / count), x.shape)];
       const ok = keepDims ? out : reshape(out, r.kept);
       const hits = cast(equal(x, ok), x.dtype);
@@ -514,11 +514,27 @@ export function reshape(x: SymbolicTensor, shape: readonly number[]): SymbolicTe
   if (sameShape(resolved, x.shape)) return x;
   return x.graph.addNode({
     opType: 'Reshape',
-    inputs: [x, x.graph.int64s(resolved)],
+    inputs: [x, x.graph.int64s(portableReshapeTarget(x.shape, resolved))],
     outputs: [{ dtype: x.dtype, shape: resolved }],
     gradInputs: [x],
     vjp: ([g]) => [g ? reshape(g, x.shape) : undefined],
   })[0]!;
+}
+
+/**
+ * The target shape a Reshape node stores: `0` (keep the input's size) on every axis whose size the
+ * reshape does not change, `-1` (inferred) on the largest of the others. It means the same as the
+ * static target, but the node no longer depends on the sizes it leaves alone, so one model serves
+ * every size of such an axis (symbolic shape buckets of `Trainer`). Empty tensors keep the static
+ * target (`-1` cannot be inferred from zero values).
+ */
+function portableReshapeTarget(input: Shape, output: readonly number[]): number[] {
+  const encoded = output.map((d, i) => (i < input.length && input[i] === d ? 0 : d));
+  if (output.includes(0) || input.includes(0)) return [...output];
+  let largest = -1;
+  for (let i = 0; i < encoded.length; i++) if (encoded[i] !== 0 && (largest < 0 || output[i]! > output[largest]!)) largest = i;
+  if (largest >= 0 && output[largest]! > 1) encoded[largest] = -1;
+  return encoded;
 }
 
 /** Removes the listed axes of size 1 (all of them when omitted). */
@@ -542,9 +558,36 @@ export function unsqueeze(x: SymbolicTensor, axes: readonly number[]): SymbolicT
 export function expand(x: SymbolicTensor, shape: Shape): SymbolicTensor {
   const out = broadcastShapes('Expand', x.shape, shape);
   if (sameShape(out, x.shape)) return x;
+  // 1 on every axis the input already has at full size: the node then depends only on the sizes it
+  // stretches (the same broadcast; see portableReshapeTarget)
+  const lead = out.length - x.rank;
+  const target = out.map((d, i) => (i >= lead && x.shape[i - lead] === d ? 1 : d));
   return x.graph.addNode({
     opType: 'Expand',
-    inputs: [x, x.graph.int64s(shape)],
+    inputs: [x, x.graph.int64s(target)],
+    outputs: [{ dtype: x.dtype, shape: out }],
+    gradInputs: [x],
+    vjp: ([g]) => [g ? sumToShape(g, x.shape) : undefined],
+  })[0]!;
+}
+
+/** The runtime shape of `x` (int64 `[rank]`); onnxruntime folds it to a constant when `x`'s shape is static. */
+function shapeOf(x: SymbolicTensor): SymbolicTensor {
+  return x.graph.addNode({ opType: 'Shape', inputs: [x], outputs: [{ dtype: 'int64', shape: [x.rank] }] })[0]!;
+}
+
+/**
+ * Broadcasts `x` to the shape of `like`, read at run time (`Expand(x, Shape(like))`), so the node
+ * holds no size of its own. onnxruntime folds the Shape to a constant when `like`'s shape is static;
+ * with a symbolic axis, `like` lives until the Shape node has run.
+ */
+function expandToShapeOf(x: SymbolicTensor, like: SymbolicTensor): SymbolicTensor {
+  const out = broadcastShapes('Expand', x.shape, like.shape);
+  if (!sameShape(out, like.shape)) fail('SHAPE_MISMATCH', 'Expand', `${x.describe()} does not broadcast to ${like.describe()}`);
+  if (sameShape(out, x.shape)) return x;
+  return x.graph.addNode({
+    opType: 'Expand',
+    inputs: [x, shapeOf(like)],
     outputs: [{ dtype: x.dtype, shape: out }],
     gradInputs: [x],
     vjp: ([g]) => [g ? sumToShape(g, x.shape) : undefined],
@@ -597,10 +640,12 @@ export function slice(x: SymbolicTensor, starts: readonly number[], ends: readon
   });
   const shape = x.shape.map((_, i) => stop[i]! - begin[i]!);
   if (sameShape(shape, x.shape)) return x;
-  const allAxes = x.shape.map((_, i) => i);
+  // only the sliced axes, with the bounds as given (ONNX resolves negative and out-of-range bounds
+  // exactly as above), so the node does not depend on the sizes of the other axes
+  const bound = (value: number, resolved: number) => (Number.isSafeInteger(value) ? value : resolved);
   return x.graph.addNode({
     opType: 'Slice',
-    inputs: [x, x.graph.int64s(begin), x.graph.int64s(stop), x.graph.int64s(allAxes)],
+    inputs: [x, x.graph.int64s(ax.map((a, i) => bound(starts[i]!, begin[a]!))), x.graph.int64s(ax.map((a, i) => bound(ends[i]!, stop[a]!))), x.graph.int64s(ax)],
     outputs: [{ dtype: x.dtype, shape }],
     gradInputs: [x],
     vjp: ([g]) => (g ? [pad(g, begin, x.shape.map((d, i) => d - stop[i]!))] : [undefined]),
@@ -661,6 +706,17 @@ export function scatterAdd(data: SymbolicTensor, indices: SymbolicTensor, update
   })[0]!;
 }
 
+/** `ScatterElements(data, indices, updates, axis, reduction="add")`; no gradient rule (used by gradients). */
+function scatterElementsAdd(data: SymbolicTensor, indices: SymbolicTensor, updates: SymbolicTensor, axis: number): SymbolicTensor {
+  sameDType('ScatterElements', data, updates);
+  return data.graph.addNode({
+    opType: 'ScatterElements',
+    inputs: [data, indices, updates],
+    outputs: [{ dtype: data.dtype, shape: data.shape }],
+    attributes: { axis: attr.int(axis), reduction: attr.string('add') },
+  })[0]!;
+}
+
 /** `GatherND(data, indices)` (batch_dims 0); no gradient rule (used by gradients). */
 export function gatherND(data: SymbolicTensor, indices: SymbolicTensor): SymbolicTensor {
   const depth = indices.shape[indices.rank - 1]!;
@@ -668,18 +724,16 @@ export function gatherND(data: SymbolicTensor, indices: SymbolicTensor): Symboli
   return data.graph.addNode({ opType: 'GatherND', inputs: [data, indices], outputs: [{ dtype: data.dtype, shape }] })[0]!;
 }
 
-/** A tensor of zeros with the shape and dtype of `x` (built by ConstantOfShape: no stored data). */
+/**
+ * A tensor of zeros with the shape and dtype of `x` (`ConstantOfShape(Shape(x))`: no stored data,
+ * and no stored size, so it follows `x` through symbolic shape buckets).
+ */
 export function zerosLike(x: SymbolicTensor): SymbolicTensor {
-  return fill(x, x.shape, 0);
-}
-
-function fill(like: SymbolicTensor, shape: Shape, value: number): SymbolicTensor {
-  const g = like.graph;
-  return g.addNode({
+  return x.graph.addNode({
     opType: 'ConstantOfShape',
-    inputs: [g.int64s(shape)],
-    outputs: [{ dtype: like.dtype, shape }],
-    attributes: { value: attr.tensor({ dtype: like.dtype, shape: [1], data: typedArrayOf(like.dtype, [value]) }) },
+    inputs: [shapeOf(x)],
+    outputs: [{ dtype: x.dtype, shape: x.shape }],
+    attributes: { value: attr.tensor({ dtype: x.dtype, shape: [1], data: typedArrayOf(x.dtype, [0]) }) },
   })[0]!;
 }
 
@@ -823,16 +877,13 @@ export function softmaxCrossEntropy(logits: SymbolicTensor, labels: SymbolicTens
     vjp: ([grad]) => {
       if (!grad) return [undefined];
       // d loss / d logits = (softmax - target) * rowWeight, with target = (1 - eps) onehot + eps / C:
-      // softmax * rowWeight, then ScatterND(add) of -(1 - eps) * rowWeight at (row, label) — no
-      // dense one-hot matrix is materialised.
-      const rows = logits.shape[0]!;
+      // softmax * rowWeight, then a ScatterElements add of -(1 - eps) * rowWeight at (row, label) —
+      // no dense one-hot matrix is materialised.
       const rowWeight = div(mul(inner.weights, grad), inner.count); // [rows]
       let out = mul(exp(inner.lsm), unsqueeze(rowWeight, [1]));
       if (eps > 0) out = sub(out, unsqueeze(mul(rowWeight, eps / classes), [1]));
-      const rowIndex = new BigInt64Array(rows);
-      for (let i = 0; i < rows; i++) rowIndex[i] = BigInt(i);
-      const index = concat([g.constant(rowIndex, [rows, 1], 'int64'), unsqueeze(inner.safe, [1])], 1); // [rows, 2]
-      return [scatterAdd(out, index, mul(rowWeight, -(1 - eps)))];
+      // ScatterElements along the class axis needs no row-index constant, so the node does not depend on the row count
+      return [scatterElementsAdd(out, unsqueeze(inner.safe, [1]), unsqueeze(mul(rowWeight, -(1 - eps)), [1]), 1)];
     },
   })[0]!;
 }

@@ -1,7 +1,7 @@
 import type * as ort from 'onnxruntime-node';
 import { GenrecError } from '@genrec/core';
-import type { Graph, SymbolicTensor } from '../graph/graph.js';
-import type { AnyTypedArray, ValueInfoInit } from '../onnx/proto.js';
+import type { Graph, ModelParts, SymbolicTensor } from '../graph/graph.js';
+import { encodeModel, type AnyTypedArray, type ValueInfoInit } from '../onnx/proto.js';
 import { createSession, ortTensor, runSession, type SessionOptions } from './session.js';
 
 /** Options of {@link compileGraph}. */
@@ -48,17 +48,36 @@ export class CompiledGraph {
   }
 
   /**
+   * Loads model parts (e.g. a graph's `toModelParts` with symbolic input and output dimensions)
+   * into onnxruntime.
+   * @internal
+   */
+  static async fromParts(parts: ModelParts, options: SessionOptions): Promise<CompiledGraph> {
+    const bytes = encodeModel(parts);
+    const session = await createSession(bytes, options);
+    return new CompiledGraph(session, parts.inputs, parts.outputs, bytes);
+  }
+
+  /**
    * Runs the model. Every declared input must be fed with a typed array of its dtype and size.
+   * Symbolic dimensions (strings in an input's shape) take their value from `dimensions`, or from
+   * the first input that has one unknown symbolic dimension (its length divided by its other
+   * dimensions); every other input with that symbol must agree.
    * @returns outputs by name (fresh buffers allocated by onnxruntime).
    * @throws GenrecError `INVALID_INPUT` for a missing feed, `SHAPE_MISMATCH`/`DTYPE_MISMATCH` for a bad one.
    */
-  async run(feeds: Readonly<Record<string, AnyTypedArray>>, preallocated?: Readonly<Record<string, AnyTypedArray>>): Promise<Record<string, AnyTypedArray>> {
+  async run(
+    feeds: Readonly<Record<string, AnyTypedArray>>,
+    preallocated?: Readonly<Record<string, AnyTypedArray>>,
+    dimensions?: Readonly<Record<string, number>>,
+  ): Promise<Record<string, AnyTypedArray>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
+    const known: Record<string, number> = { ...dimensions };
     for (const info of this.inputs) {
       const data = feeds[info.name];
       if (data === undefined) throw new GenrecError('INVALID_INPUT', `missing feed for input "${info.name}"`, { details: { field: info.name } });
-      const shape = info.shape as number[];
-      checkFeed(info, data);
+      const shape = resolveFeedShape(info, data, known);
+      checkFeed(info, data, shape);
       ortFeeds[info.name] = ortTensor(info.dtype, data, shape);
     }
     let fetches: Record<string, ort.Tensor | null> | undefined;
@@ -66,8 +85,9 @@ export class CompiledGraph {
       fetches = {};
       for (const info of this.outputs) {
         const buffer = preallocated[info.name];
-        if (buffer) checkFeed(info, buffer);
-        fetches[info.name] = buffer ? ortTensor(info.dtype, buffer, info.shape as number[]) : null;
+        const shape = info.shape.every((d) => typeof d === 'number' || known[d] !== undefined) ? info.shape.map((d) => (typeof d === 'number' ? d : known[d]!)) : undefined;
+        if (buffer && shape) checkFeed(info, buffer, shape);
+        fetches[info.name] = buffer && shape ? ortTensor(info.dtype, buffer, shape) : null;
       }
     }
     const result = await runSession(this.session, ortFeeds, 'CompiledGraph.run', fetches);
@@ -90,15 +110,44 @@ const ARRAY_OF: Record<string, new (n: number) => AnyTypedArray> = {
   bool: Uint8Array,
 };
 
-/** Checks that a feed has the dtype and element count of an input. */
-export function checkFeed(info: ValueInfoInit, data: AnyTypedArray): void {
+/**
+ * The concrete shape of a feed: symbolic dimensions from `known`, or (one unknown per input) from
+ * the data's length; newly inferred values are added to `known`.
+ */
+function resolveFeedShape(info: ValueInfoInit, data: AnyTypedArray, known: Record<string, number>): number[] {
+  let staticSize = 1;
+  let unknown: string | undefined;
+  for (const d of info.shape) {
+    if (typeof d === 'number') staticSize *= d;
+    else if (known[d] !== undefined) staticSize *= known[d]!;
+    else if (unknown === undefined || unknown === d) {
+      if (unknown === d) {
+        throw new GenrecError('SHAPE_MISMATCH', `input "${info.name}" of shape [${info.shape.join(', ')}] repeats the unknown dimension ${d}; give its value`, { details: { field: info.name } });
+      }
+      unknown = d;
+    } else {
+      throw new GenrecError('SHAPE_MISMATCH', `input "${info.name}" of shape [${info.shape.join(', ')}] has two unknown dimensions (${unknown}, ${d}); give their values`, { details: { field: info.name } });
+    }
+  }
+  if (unknown !== undefined) {
+    const value = staticSize === 0 ? 0 : data.length / staticSize;
+    if (!Number.isInteger(value)) {
+      throw new GenrecError('SHAPE_MISMATCH', `input "${info.name}" of shape [${info.shape.join(', ')}] needs a multiple of ${staticSize} values, got ${data.length}`, { details: { field: info.name } });
+    }
+    known[unknown] = value;
+  }
+  return info.shape.map((d) => (typeof d === 'number' ? d : known[d]!));
+}
+
+/** Checks that a feed has the dtype and element count of an input (of `shape`, default the declared static shape). */
+export function checkFeed(info: ValueInfoInit, data: AnyTypedArray, shape: readonly number[] = info.shape as number[]): void {
   let size = 1;
-  for (const d of info.shape) size *= d as number;
+  for (const d of shape) size *= d;
   if (!(data instanceof ARRAY_OF[info.dtype]!)) {
     throw new GenrecError('DTYPE_MISMATCH', `input "${info.name}" needs a ${info.dtype} array, got ${Object.prototype.toString.call(data)}`, { details: { field: info.name } });
   }
   if (data.length !== size) {
-    throw new GenrecError('SHAPE_MISMATCH', `input "${info.name}" of shape [${info.shape.join(', ')}] needs ${size} values, got ${data.length}`, { details: { field: info.name } });
+    throw new GenrecError('SHAPE_MISMATCH', `input "${info.name}" of shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`, { details: { field: info.name } });
   }
 }
 

@@ -42,6 +42,10 @@ export interface StateSlot {
   readonly name: string;
   readonly input: SymbolicTensor;
   readonly next: SymbolicTensor;
+  /** The slot's kind (`'m'`, `'v'`, `'momentum'`): `name` is `optimizer.<slot>.<parameter name>`. */
+  readonly slot: string;
+  /** The parameter (or row-sparse rows) the slot belongs to. */
+  readonly parameter: SymbolicTensor;
 }
 
 /** The update appended to a graph by {@link appendOptimizer}. */
@@ -102,7 +106,7 @@ export function appendOptimizer(
       if (momentum > 0) {
         const v = slot('momentum', p);
         const next = add(mul(v, momentum), g);
-        state.push({ name: v.name, input: v, next });
+        state.push({ name: v.name, input: v, next, slot: 'momentum', parameter: p });
         g = next;
       }
       newParameters.push(sub(p, mul(g, asDType(lr, p))));
@@ -126,7 +130,7 @@ export function appendOptimizer(
       const v = slot('v', p);
       const mNext = add(mul(m, beta1), mul(g, 1 - beta1));
       const vNext = add(mul(v, beta2), mul(mul(g, g), 1 - beta2));
-      state.push({ name: m.name, input: m, next: mNext }, { name: v.name, input: v, next: vNext });
+      state.push({ name: m.name, input: m, next: mNext, slot: 'm', parameter: p }, { name: v.name, input: v, next: vNext, slot: 'v', parameter: p });
       const base = decayFactor ? mul(p, asDType(decayFactor, p)) : p;
       const update = div(mul(mNext, asDType(stepSize, p)), add(mul(sqrt(vNext), asDType(secondScale, p)), epsilon));
       newParameters.push(sub(base, update));
