@@ -1,5 +1,5 @@
 /**
- * Every genrec model package in one import — `@genrec/model-sasrec` and `@genrec/model-baselines`
+ * Every genrec model package in one import — `@genrec/model-sasrec`, `@genrec/model-setrec`, `@genrec/model-tiger` and `@genrec/model-baselines`
  * (popularity, Markov, item-kNN) — with a `loadRecommender` that knows them all.
  *
  * @packageDocumentation
@@ -8,6 +8,8 @@
 
 export * from '@genrec/model-baselines';
 export * from '@genrec/model-sasrec';
+export * from '@genrec/model-setrec';
+export * from '@genrec/model-tiger';
 export { MODEL_LOADERS, loadRecommender, type LoadAnyRecommenderOptions } from './load-recommender.js';
 
 // Each model package exports its own `version` and `PACKAGE_NAME`; these local ones take

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError, writeModelFolder, type Recommender } from '@genrec/core';
 import { smallData } from '@genrec/model-baselines/testing';
 import * as models from './index.js';
-import { MODEL_LOADERS, fitItemKnn, fitMarkov, fitPopularity, fitSasrec, loadMarkov, loadRecommender } from './index.js';
+import { MODEL_LOADERS, fitItemKnn, fitMarkov, fitPopularity, fitSasrec, fitTiger, loadMarkov, loadRecommender } from './index.js';
 
 const directories: string[] = [];
 const temporary = (): string => {
@@ -35,12 +35,12 @@ async function expectSameModel(loaded: Recommender, model: Recommender): Promise
 
 describe('@genrec/models', () => {
   it('re-exports every model package, with its own version', () => {
-    for (const name of ['fitPopularity', 'loadPopularity', 'fitMarkov', 'loadMarkov', 'fitItemKnn', 'loadItemKnn', 'fitSasrec', 'loadSasrec', 'SasrecModel', 'MarkovModel']) {
+    for (const name of ['fitPopularity', 'loadPopularity', 'fitMarkov', 'loadMarkov', 'fitItemKnn', 'loadItemKnn', 'fitSasrec', 'loadSasrec', 'SasrecModel', 'MarkovModel', 'fitSetrec', 'loadSetrec', 'SetrecModel', 'discretizeSetrec', 'fitTiger', 'loadTiger', 'TigerModel']) {
       expect(typeof (models as Record<string, unknown>)[name], name).toBe('function');
     }
     expect(models.PACKAGE_NAME).toBe('@genrec/models');
     expect(models.version).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(Object.keys(MODEL_LOADERS).sort()).toEqual(['item-knn', 'markov', 'popularity', 'sasrec']);
+    expect(Object.keys(MODEL_LOADERS).sort()).toEqual(['item-knn', 'markov', 'popularity', 'sasrec', 'setrec', 'tiger']);
   });
 
   for (const [kind, fit] of [
@@ -76,13 +76,33 @@ describe('@genrec/models', () => {
     }
   });
 
+  it('loads a saved TIGER model through loadRecommender with identical results', async () => {
+    const model = await fitTiger(split, {
+      itemVectors: 'collaborative', vectorDimension: 8, levels: 2, codebookSize: 8, modelDimension: 16, heads: 2, feedForwardDimension: 32, layers: 1,
+      maxHistory: 5, epochs: 1, batchSize: 64, workers: 0, threads: 1, seed: 1, earlyStopping: false,
+    });
+    try {
+      const directory = join(temporary(), 'tiger');
+      await model.save(directory);
+      const loaded = await loadRecommender(directory);
+      try {
+        expect(loaded.kind).toBe('tiger');
+        await expectSameModel(loaded, model);
+      } finally {
+        await loaded.dispose();
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it('refuses an unknown kind with FORMAT_VERSION naming the known ones, and takes extra loaders', async () => {
     const model = await fitMarkov(split);
     const directory = join(temporary(), 'unknown');
-    await writeModelFolder(directory, { model: 'tiger', modelFormatVersion: 1, description: { ...model.describe(), kind: 'tiger' }, retiredItems: [] });
+    await writeModelFolder(directory, { model: 'no-such-model', modelFormatVersion: 1, description: { ...model.describe(), kind: 'no-such-model' }, retiredItems: [] });
     const error = await loadRecommender(directory).catch((caught: unknown) => caught);
     expect(GenrecError.isInstance(error) && error.code).toBe('FORMAT_VERSION');
-    expect((error as GenrecError).message).toMatch(/"tiger" model; no loader for it was given \(known: /);
+    expect((error as GenrecError).message).toMatch(/"no-such-model" model; no loader for it was given \(known: /);
     for (const kind of Object.keys(MODEL_LOADERS)) expect((error as GenrecError).message).toContain(kind);
     // a package's own loader, given as an option
     const saved = join(temporary(), 'markov');

@@ -1,6 +1,8 @@
 import { loadRecommender as loadWithLoaders, type Recommender, type RecommenderLoader } from '@genrec/core';
 import { loadItemKnn, loadMarkov, loadPopularity } from '@genrec/model-baselines';
 import { SASREC_KIND, loadSasrec } from '@genrec/model-sasrec';
+import { SETREC_KIND, loadSetrec } from '@genrec/model-setrec';
+import { TIGER_KIND, loadTiger } from '@genrec/model-tiger';
 
 /**
  * The loader of every model kind genrec ships, by kind (the `model` field of a saved folder).
@@ -11,6 +13,8 @@ export const MODEL_LOADERS: Readonly<Record<string, RecommenderLoader>> = Object
   markov: loadMarkov,
   'item-knn': loadItemKnn,
   [SASREC_KIND]: (directory: string) => loadSasrec(directory),
+  [SETREC_KIND]: (directory: string) => loadSetrec(directory),
+  [TIGER_KIND]: (directory: string) => loadTiger(directory),
 });
 
 /** Options of {@link loadRecommender}. */
@@ -21,7 +25,7 @@ export interface LoadAnyRecommenderOptions {
 
 /**
  * Loads any saved genrec model folder: reads its manifest and hands it to the loader of its kind
- * ({@link MODEL_LOADERS}: `sasrec`, `popularity`, `markov`, `item-knn`, plus `options.loaders`).
+ * ({@link MODEL_LOADERS}: `sasrec`, `setrec`, `tiger`, `popularity`, `markov`, `item-knn`, plus `options.loaders`).
  *
  * @param directory - a folder written by a model's `save`.
  * @returns the model, ready to `recommend`.

@@ -1,0 +1,2 @@
+/** The package version this source belongs to. */
+export const version = '0.0.0';

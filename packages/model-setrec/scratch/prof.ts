@@ -1,0 +1,22 @@
+import { qualityData } from '@genrec/model-baselines/testing';
+import { Trainer, optimizers } from '@genrec/nn';
+import { buildTrainingGraph, architectureOf, ITEM_INPUTS } from '../src/setrec-graph.js';
+import { resolveSetrecSpec } from '../src/options.js';
+import { trainingRows, epochBatches, batchFeeds, rowsPerStep } from '../src/training-rows.js';
+import { Rng } from '@genrec/core';
+const data = qualityData();
+const spec = resolveSetrecSpec({ hiddenSize: 16, autoencoderHidden: [64, 64], layers: 1, decoderLayers: 1, heads: 1, maxLength: 10, lengthBuckets: [10], dropout: 0.1, batchPositions: 640, threads: Number(process.argv[2] ?? 1), ...(JSON.parse(process.argv[3] ?? '{}')) });
+const N = data.fitData.train.itemCount;
+const a = architectureOf(spec, N, 16, 32);
+let t = performance.now();
+const trainer = await Trainer.create({ build: (g, b) => buildTrainingGraph(g, a, rowsPerStep(b, spec.batchPositions), b), buckets: spec.lengthBuckets, optimizer: optimizers.adam(), seed: 1, intraOpNumThreads: spec.threads, ...(process.env.PROFILE ? { profilePrefix: "/tmp/setrec-prof" } : {}) });
+process.on("beforeExit", () => {});
+console.log('compile', performance.now() - t);
+const rows = trainingRows(data.fitData.train, spec.maxLength);
+const batches = epochBatches(rows, spec.lengthBuckets, spec.batchPositions, new Rng(1));
+const feeds = { [ITEM_INPUTS.cf]: new Float32Array(N * 16).map(() => Math.random()), [ITEM_INPUTS.content]: new Float32Array(N * 32).map(() => Math.random()), [ITEM_INPUTS.bias]: new Float32Array(N) };
+t = performance.now();
+let n = 0;
+for (const b of batches.slice(0, 20)) { const f = batchFeeds(rows, b, spec.batchPositions); await trainer.step({ ...f, ...feeds }, { learningRate: 1e-3, bucket: b.length }); n++; }
+console.log('steps', batches.length, 'per step ms', (performance.now() - t) / n);
+await trainer.release();

@@ -1,0 +1,243 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlatIndex, HnswIndex } from '@genrec/ann';
+import { GenrecError, type HistoryBatch, type Matrix } from '@genrec/core';
+import { historySlice } from '@genrec/model-baselines/testing';
+import { DiscreteSetTable, discretizeSetrec, fitSetrec, loadSetrec, type SetrecModel } from './index.js';
+import { CHEAP, cheapCfVectors, logSumExp, naiveDense, naiveScores, naiveTopK, smallSplit } from './test-fixtures.js';
+
+const { split, fitData } = smallSplit();
+const users: HistoryBatch = historySlice(split.test, 0, 30);
+let model: SetrecModel;
+let cfVectors: Matrix;
+const folders: string[] = [];
+const temporary = (): string => {
+  const folder = mkdtempSync(join(tmpdir(), 'genrec-setrec-test-'));
+  folders.push(folder);
+  return folder;
+};
+
+beforeAll(async () => {
+  cfVectors = await cheapCfVectors(split.train);
+  model = await fitSetrec(fitData, { ...CHEAP, cfVectors });
+});
+
+afterAll(async () => {
+  await model?.dispose();
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+function historyOf(batch: HistoryBatch, u: number): Int32Array {
+  return batch.items.subarray(batch.offsets[u]!, batch.offsets[u + 1]!);
+}
+
+describe('SETRec tokens and scores against naive float64 references', () => {
+  it('the CF token is the frozen vector through cf_projection; the semantic tokens are the autoencoder latent split in n', async () => {
+    const tokens = await model.itemTokens();
+    const parameters = model.parameterValues();
+    const { hiddenSize: d, semanticTokens: n } = model.architecture;
+    const content = model.contentVectors();
+    const cf = model.cfVectors();
+    expect(tokens.cols).toBe((n + 1) * d);
+    for (const item of [1, 17, 60, 120]) {
+      const row = item - 1;
+      const cfToken = naiveDense(cf.data.subarray(row * cf.cols, (row + 1) * cf.cols), parameters.get('cf_projection.weight')!, parameters.get('cf_projection.bias')!);
+      const hidden = naiveDense(content.data.subarray(row * content.cols, (row + 1) * content.cols), parameters.get('autoencoder.encoder0.weight')!, parameters.get('autoencoder.encoder0.bias')!).map((v) => Math.max(0, v));
+      const latent = naiveDense(hidden, parameters.get('autoencoder.encoder1.weight')!, parameters.get('autoencoder.encoder1.bias')!);
+      const expected = [...cfToken, ...latent];
+      for (let c = 0; c < expected.length; c++) expect(tokens.data[row * tokens.cols + c]).toBeCloseTo(expected[c]!, 4);
+    }
+  });
+
+  it('score() is Σ_s w_s log-softmax_s over the catalogue, and recommend ranks by it', async () => {
+    const queries = await model.userQueries(users);
+    const tokens = await model.itemTokens();
+    const weights = model.slotWeights();
+    const all = Array.from({ length: model.itemCount }, (_, j) => j + 1);
+    const scores = await model.score(users, Array.from({ length: 30 }, () => all));
+    const top = await model.recommend(users, { k: 10 });
+    for (let u = 0; u < 30; u++) {
+      const expected = naiveScores(queries.data.subarray(u * queries.cols, (u + 1) * queries.cols), tokens, weights, model.architecture.hiddenSize);
+      for (let j = 0; j < model.itemCount; j++) {
+        const actual = scores[u * model.itemCount + j]!;
+        if (Math.abs(actual - expected[j]!) > 1e-4 * Math.max(1, Math.abs(expected[j]!))) expect.fail(`user ${u} item ${j + 1}: ${actual} vs naive ${expected[j]}`);
+      }
+      const naive = naiveTopK(expected, 10, new Set(historyOf(users, u)));
+      const got = Array.from(top.items.subarray(u * 10, (u + 1) * 10));
+      // equal up to float32 near-ties: every returned item scores within 1e-5 of the naive list's score at its rank
+      got.forEach((id, r) => expect(Math.abs(expected[id - 1]! - expected[naive[r]! - 1]!)).toBeLessThan(1e-5));
+    }
+  });
+
+  it('β is the argmax of the grid on validation (computed naively), never on test', async () => {
+    const search = model.training.betaSearch!;
+    expect(search.map((entry) => entry.beta)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+    expect(model.training.betaSource).toBe('validation');
+    // naive: every validation user's NDCG@10 of (1 − β)·CF + β·Σ semantic, history excluded
+    const validation = split.validation;
+    const all: HistoryBatch = { offsets: validation.historyOffsets, items: validation.historyItems };
+    const queries = await model.userQueries(all);
+    const tokens = await model.itemTokens();
+    const d = model.architecture.hiddenSize;
+    const slots = model.architecture.semanticTokens + 1;
+    const sums = new Float64Array(search.length);
+    let counted = 0;
+    for (let u = 0; u < validation.size; u++) {
+      if (validation.historyOffsets[u + 1] === validation.historyOffsets[u]) continue;
+      counted++;
+      const target = validation.targetItems[validation.targetOffsets[u]!]!;
+      const q = queries.data.subarray(u * queries.cols, (u + 1) * queries.cols);
+      const cf = new Float64Array(model.itemCount);
+      const semantic = new Float64Array(model.itemCount);
+      for (let i = 0; i < model.itemCount; i++) {
+        for (let s = 0; s < slots; s++) {
+          let dot = 0;
+          for (let c = 0; c < d; c++) dot += q[s * d + c]! * tokens.data[i * tokens.cols + s * d + c]!;
+          if (s === 0) cf[i] = dot;
+          else semantic[i]! += dot;
+        }
+      }
+      search.forEach((entry, g) => {
+        const scores = Array.from(cf, (value, i) => (1 - entry.beta) * value + entry.beta * semantic[i]!);
+        const rank = naiveTopK(scores, 10, new Set(historyOf(all, u))).indexOf(target);
+        if (rank >= 0) sums[g]! += 1 / Math.log2(rank + 2);
+      });
+    }
+    search.forEach((entry, g) => expect(entry.value).toBeCloseTo(sums[g]! / counted, 6));
+    const best = search.reduce((found, entry) => (entry.value > found.value ? entry : found));
+    expect(model.beta).toBe(best.beta);
+    expect((model.describe().validation as Record<string, number>).beta).toBe(best.beta);
+  });
+
+  it('without validation data β falls back, and a given β is kept', async () => {
+    const fallback = await fitSetrec({ train: split.train, catalog: fitData.catalog! }, { ...CHEAP, cfVectors, epochs: 1 });
+    const given = await fitSetrec({ train: split.train, catalog: fitData.catalog! }, { ...CHEAP, cfVectors, epochs: 1, beta: 0.3 });
+    try {
+      expect([fallback.beta, fallback.training.betaSource]).toEqual([0.5, 'fallback']);
+      expect([given.beta, given.training.betaSource]).toEqual([0.3, 'given']);
+      expect(Array.from(given.slotWeights())).toEqual(Array.from(Float32Array.of(0.7, 0.3, 0.3, 0.3, 0.3)));
+    } finally {
+      await fallback.dispose();
+      await given.dispose();
+    }
+  });
+});
+
+describe('SETRec inference through a vector index', () => {
+  it('FlatIndex gives the exact ranking; HNSW recall@10 against exact is reported', async () => {
+    const exact = await model.recommend(users, { k: 10 });
+    const width = (model.architecture.semanticTokens + 1) * model.architecture.hiddenSize;
+    await model.useIndex(new FlatIndex({ dimension: width, metric: 'ip' }));
+    try {
+      const flat = await model.recommend(users, { k: 10 });
+      for (let u = 0; u < 30; u++) {
+        expect(Array.from(flat.items.subarray(u * 10, u * 10 + 10)), `user ${u}`).toEqual(Array.from(exact.items.subarray(u * 10, u * 10 + 10)));
+        for (const id of historyOf(users, u)) expect(Array.from(flat.items.subarray(u * 10, u * 10 + 10))).not.toContain(id);
+        // index scores are the raw weighted inner products: the log-softmax scores plus one per-user constant
+        const shift = flat.scores[u * 10]! - exact.scores[u * 10]!;
+        for (let r = 1; r < 10; r++) expect(flat.scores[u * 10 + r]! - exact.scores[u * 10 + r]!).toBeCloseTo(shift, 3);
+      }
+      await model.useIndex(new HnswIndex({ dimension: width, metric: 'ip', m: 16, efConstruction: 100, seed: 1 }));
+      const approximate = await model.recommend(users, { k: 10 });
+      let found = 0;
+      for (let u = 0; u < 30; u++) {
+        const truth = new Set(exact.items.subarray(u * 10, u * 10 + 10));
+        for (const id of approximate.items.subarray(u * 10, u * 10 + 10)) if (truth.has(id)) found++;
+      }
+      expect(found / 300).toBeGreaterThanOrEqual(0.9);
+      await expect(model.useIndex(new FlatIndex({ dimension: width + 1, metric: 'ip' }))).rejects.toThrow(GenrecError);
+    } finally {
+      await model.useIndex(undefined);
+    }
+  });
+});
+
+describe('discrete SETRec (PQ/OPQ codes per slot)', () => {
+  it('scores Σ_s w_s log p_s(code_s) exactly, ranks with SetIdDecoder, and saves/loads', async () => {
+    const discrete = await discretizeSetrec(model, { codebookSize: 16, rotation: 'opq', opqIterations: 2, validation: split.validation });
+    const folder = join(temporary(), 'discrete');
+    try {
+      expect(discrete.variant).toBe('discrete');
+      expect(discrete.training.betaSource).toBe('validation');
+      const table = await discrete.setIdTable();
+      expect(table.codebookSizes).toEqual([16, 16, 16, 16, 16]);
+      const queries = await discrete.userQueries(users);
+      const d = discrete.architecture.hiddenSize;
+      const weights = discrete.slotWeights();
+      const all = Array.from({ length: discrete.itemCount }, (_, j) => j + 1);
+      const scores = await discrete.score(users, Array.from({ length: 30 }, () => all));
+      const top = await discrete.recommend(users, { k: 10 });
+      const { codebooks, codes } = (table as DiscreteSetTable).parts;
+      const slots = table.slotCount;
+      for (let u = 0; u < 30; u++) {
+        const q = queries.data.subarray(u * queries.cols, (u + 1) * queries.cols);
+        // per slot: log-softmax over the slot's codes, looked up at each item's code
+        const expected = new Float64Array(discrete.itemCount);
+        for (let s = 0; s < slots; s++) {
+          const logits = Array.from({ length: 16 }, (_, c) => {
+            let dot = 0;
+            for (let e = 0; e < d; e++) dot += q[s * d + e]! * codebooks[s]![c * d + e]!;
+            return dot;
+          });
+          const normalizer = logSumExp(logits);
+          for (let i = 0; i < discrete.itemCount; i++) expected[i] = expected[i]! + weights[s]! * (logits[codes[i * slots + s]!]! - normalizer);
+        }
+        for (let j = 0; j < discrete.itemCount; j++) expect(scores[u * discrete.itemCount + j]!).toBeCloseTo(expected[j]!, 4);
+        const naive = naiveTopK(expected, 10, new Set(historyOf(users, u)));
+        const got = Array.from(top.items.subarray(u * 10, (u + 1) * 10));
+        got.forEach((id, r) => expect(Math.abs(expected[id - 1]! - expected[naive[r]! - 1]!)).toBeLessThan(1e-5));
+      }
+      await discrete.save(folder);
+      const loaded = await loadSetrec(folder);
+      try {
+        const again = await loaded.recommend(users, { k: 10 });
+        expect(Array.from(again.items)).toEqual(Array.from(top.items));
+        expect(Array.from(again.scores)).toEqual(Array.from(top.scores));
+        expect(loaded.describe()).toEqual(discrete.describe());
+      } finally {
+        await loaded.dispose();
+      }
+      await expect(discretizeSetrec(discrete)).rejects.toThrow(/already discrete/);
+      await expect(discretizeSetrec(model, { codebookSize: 500 })).rejects.toThrow(GenrecError);
+    } finally {
+      await discrete.dispose();
+    }
+  });
+});
+
+describe('SETRec save and load', () => {
+  it('a fresh process loads the folder and gives identical recommendations', async () => {
+    const folder = join(temporary(), 'model');
+    await model.save(folder);
+    const expected = await model.recommend(users, { k: 10 });
+    const scriptFolder = join(import.meta.dirname, '..', '.test-children');
+    mkdirSync(scriptFolder, { recursive: true });
+    folders.push(scriptFolder);
+    const script = join(scriptFolder, 'load-and-recommend.ts');
+    writeFileSync(
+      script,
+      [
+        "import { loadSetrec } from '@genrec/model-setrec';",
+        'const [folder, offsets, items] = process.argv.slice(2);',
+        'const model = await loadSetrec(folder!);',
+        'const result = await model.recommend({ offsets: Int32Array.from(JSON.parse(offsets!)), items: Int32Array.from(JSON.parse(items!)) }, { k: 10 });',
+        'console.log(JSON.stringify({ items: Array.from(result.items), scores: Array.from(result.scores) }));',
+        'await model.dispose();',
+      ].join('\n'),
+    );
+    const tsx = pathToFileURL(createRequire(join(import.meta.dirname, '..', '..', '..', 'package.json')).resolve('tsx')).href;
+    const child = spawnSync(process.execPath, ['--conditions=@genrec/source', '--import', tsx, script, folder, JSON.stringify(Array.from(users.offsets)), JSON.stringify(Array.from(users.items))], {
+      encoding: 'utf8',
+      cwd: join(import.meta.dirname, '..'),
+    });
+    expect(child.status, child.stderr).toBe(0);
+    const output = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { items: number[]; scores: number[] };
+    expect(output.items).toEqual(Array.from(expected.items));
+    expect(output.scores).toEqual(Array.from(expected.scores));
+  });
+});

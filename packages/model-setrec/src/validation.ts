@@ -1,0 +1,209 @@
+import { GenrecError, Rng, createMatrix, type EvaluationSet, type HistoryBatch, type Recommender } from '@genrec/core';
+import { matMul } from '@genrec/nn';
+import type { ResolvedEarlyStopping } from './options.js';
+import type { SetrecRunner } from './runner.js';
+import { slotCount } from './setrec-graph.js';
+
+/** The validation users a fit scores every epoch (all with a target, or a fixed seeded sample). */
+export interface ValidationUsers {
+  histories: HistoryBatch;
+  targetOffsets: Int32Array;
+  targetItems: Int32Array;
+}
+
+/** A ranking metric at a cut-off. */
+export interface RankMetric {
+  name: string;
+  metric: 'ndcg' | 'recall' | 'hitrate';
+  k: number;
+}
+
+/**
+ * Checks a validation set against the catalogue and selects the users that are scored: those with
+ * at least one target, all of them or `sampleUsers` of them drawn with the fit's seed.
+ *
+ * @throws GenrecError `INVALID_INPUT` for malformed offsets or ids outside `1 .. itemCount`.
+ */
+export function selectValidationUsers(set: EvaluationSet, itemCount: number, sampleUsers: number | undefined, seed: number): ValidationUsers {
+  const { historyOffsets, historyItems, targetOffsets, targetItems, size } = set ?? ({} as EvaluationSet);
+  const ok =
+    Number.isInteger(size) &&
+    historyOffsets instanceof Int32Array &&
+    targetOffsets instanceof Int32Array &&
+    historyItems instanceof Int32Array &&
+    targetItems instanceof Int32Array &&
+    historyOffsets.length === size + 1 &&
+    targetOffsets.length === size + 1 &&
+    historyOffsets[size] === historyItems.length &&
+    targetOffsets[size] === targetItems.length;
+  if (!ok) throw new GenrecError('INVALID_INPUT', 'validation must be an EvaluationSet (history and target offsets of size + 1 entries ending at their items)', { details: { field: 'validation' } });
+  for (const [name, items] of [['historyItems', historyItems], ['targetItems', targetItems]] as const) {
+    for (let i = 0; i < items.length; i++) {
+      const id = items[i]!;
+      if (!(id >= 1 && id <= itemCount)) throw new GenrecError('INVALID_INPUT', `validation.${name}[${i}] = ${id} is outside the catalogue 1..${itemCount}`, { details: { field: `validation.${name}`, position: i } });
+    }
+  }
+  let users: number[] = [];
+  for (let u = 0; u < size; u++) if (targetOffsets[u + 1]! > targetOffsets[u]!) users.push(u);
+  if (sampleUsers !== undefined && sampleUsers < users.length) {
+    const order = new Rng(seed).permutation(users.length);
+    users = Array.from(order.subarray(0, sampleUsers), (i) => users[i]!).sort((a, b) => a - b);
+  }
+  const hOffsets = new Int32Array(users.length + 1);
+  const tOffsets = new Int32Array(users.length + 1);
+  users.forEach((u, i) => {
+    hOffsets[i + 1] = hOffsets[i]! + historyOffsets[u + 1]! - historyOffsets[u]!;
+    tOffsets[i + 1] = tOffsets[i]! + targetOffsets[u + 1]! - targetOffsets[u]!;
+  });
+  const hItems = new Int32Array(hOffsets[users.length]!);
+  const tItems = new Int32Array(tOffsets[users.length]!);
+  users.forEach((u, i) => {
+    hItems.set(historyItems.subarray(historyOffsets[u]!, historyOffsets[u + 1]!), hOffsets[i]!);
+    tItems.set(targetItems.subarray(targetOffsets[u]!, targetOffsets[u + 1]!), tOffsets[i]!);
+  });
+  return { histories: { offsets: hOffsets, items: hItems }, targetOffsets: tOffsets, targetItems: tItems };
+}
+
+/** The metrics every validation reports: `ndcg@10`, `recall@10` and the early-stopping one. */
+export function validationMetrics(itemCount: number, early: ResolvedEarlyStopping | undefined): RankMetric[] {
+  const k10 = Math.min(10, itemCount);
+  const wanted: RankMetric[] = [
+    { name: 'ndcg@10', metric: 'ndcg', k: k10 },
+    { name: 'recall@10', metric: 'recall', k: k10 },
+  ];
+  if (early && !wanted.some((w) => w.name === early.name)) wanted.push({ name: early.name, metric: early.metric, k: early.k });
+  return wanted;
+}
+
+/** One user's contribution to a metric given the 0-based ranks of its targets (`undefined` = not ranked). */
+function userValue(metric: RankMetric, ranks: readonly (number | undefined)[]): number {
+  let hits = 0;
+  let dcg = 0;
+  for (const rank of ranks) {
+    if (rank !== undefined && rank < metric.k) {
+      hits++;
+      dcg += 1 / Math.log2(rank + 2);
+    }
+  }
+  if (metric.metric === 'recall') return hits / ranks.length;
+  if (metric.metric === 'hitrate') return hits > 0 ? 1 : 0;
+  let ideal = 0;
+  for (let i = 0; i < Math.min(ranks.length, metric.k); i++) ideal += 1 / Math.log2(i + 2);
+  return dcg / ideal;
+}
+
+/**
+ * Full-ranking validation through the model's own `recommend` (history excluded): per user the top
+ * `K` list, then with `T` the user's targets Recall@K = hits / |T|, HitRate@K = 1[hits > 0],
+ * NDCG@K = Σ_hits 1/log2(rank + 2) / Σ_{i < min(|T|, K)} 1/log2(i + 2), averaged over users.
+ */
+export async function validate(model: Recommender, users: ValidationUsers, metrics: readonly RankMetric[]): Promise<Record<string, number>> {
+  const count = users.targetOffsets.length - 1;
+  if (count === 0) return Object.fromEntries(metrics.map((m) => [m.name, 0]));
+  const depth = Math.max(...metrics.map((m) => m.k));
+  const lists = await model.recommend(users.histories, { k: depth });
+  const sums = new Float64Array(metrics.length);
+  const rankOf = new Map<number, number>();
+  for (let u = 0; u < count; u++) {
+    rankOf.clear();
+    for (let r = 0; r < lists.lengths[u]!; r++) rankOf.set(lists.items[u * depth + r]!, r);
+    const ranks = Array.from(users.targetItems.subarray(users.targetOffsets[u]!, users.targetOffsets[u + 1]!), (t) => rankOf.get(t));
+    metrics.forEach((m, i) => (sums[i]! += userValue(m, ranks)));
+  }
+  return Object.fromEntries(metrics.map((m, i) => [m.name, sums[i]! / count]));
+}
+
+/**
+ * Adds one user's metric value for every β of `grid` to `sums`: the score of item `j + 1` is
+ * `(1 − β) cf[base + j] + β semantic[base + j]`, items whose `stamp` is `u` (the history) are
+ * excluded, ties go to the lower id, and each target's rank is the number of candidates above it
+ * (counting stops at the metric's K).
+ */
+export function addBetaRanks(
+  cf: ArrayLike<number>,
+  semantic: ArrayLike<number>,
+  base: number,
+  itemCount: number,
+  stamp: Int32Array,
+  u: number,
+  targets: readonly number[],
+  grid: readonly number[],
+  metric: RankMetric,
+  sums: Float64Array,
+): void {
+  grid.forEach((beta, g) => {
+    const ranks = targets.map((target) => {
+      if (stamp[target] === u) return undefined; // a history item is never recommended
+      const t = target - 1;
+      const score = (1 - beta) * cf[base + t]! + beta * semantic[base + t]!;
+      let above = 0;
+      for (let j = 0; j < itemCount; j++) {
+        if (stamp[j + 1] === u || j === t) continue;
+        const other = (1 - beta) * cf[base + j]! + beta * semantic[base + j]!;
+        if (other > score || (other === score && j < t)) {
+          // ranks at or beyond K count nothing
+          if (++above >= metric.k) break;
+        }
+      }
+      return above;
+    });
+    sums[g]! += userValue(metric, ranks);
+  });
+}
+
+/**
+ * The metric of every β of `grid` on the validation users with a history: the ranking of
+ * `(1 − β) <q_0, v_0> + β Σ_{s≥1} <q_s, v_s>` (the order of the weighted log-softmax score, whose
+ * per-user constant does not change it), history excluded, ties to the lower id. Float64 sums of
+ * the two float32 products.
+ *
+ * @returns `{ beta, value }` per grid entry, in grid order
+ */
+export async function searchBeta(
+  runner: SetrecRunner,
+  parameters: ReadonlyMap<string, Float32Array>,
+  tokens: Float32Array,
+  users: ValidationUsers,
+  grid: readonly number[],
+  metric: RankMetric,
+  threads: number,
+): Promise<{ beta: number; value: number }[]> {
+  const a = runner.architecture;
+  const d = a.hiddenSize;
+  const slots = slotCount(a);
+  const width = slots * d;
+  const n = a.itemCount;
+  const cfTable = createMatrix(n, d);
+  const semanticTable = createMatrix(n, width - d);
+  for (let i = 0; i < n; i++) {
+    cfTable.data.set(tokens.subarray(i * width, i * width + d), i * d);
+    semanticTable.data.set(tokens.subarray(i * width + d, (i + 1) * width), i * (width - d));
+  }
+  const batch = users.histories;
+  const withHistory: number[] = [];
+  for (let u = 0; u < users.targetOffsets.length - 1; u++) if (batch.offsets[u + 1]! > batch.offsets[u]!) withHistory.push(u);
+  const sums = new Float64Array(grid.length);
+  const stamp = new Int32Array(n + 1).fill(-1);
+  const blocks: { positions: readonly number[]; queries: Float32Array }[] = [];
+  await runner.run(batch, withHistory, parameters, tokens, undefined, (block) => blocks.push({ positions: block.positions, queries: block.queries }));
+  const run = { transposeB: true, intraOpNumThreads: threads };
+  for (const block of blocks) {
+    const rows = block.positions.length;
+    const cfQueries = createMatrix(rows, d);
+    const semanticQueries = createMatrix(rows, width - d);
+    for (let r = 0; r < rows; r++) {
+      cfQueries.data.set(block.queries.subarray(r * width, r * width + d), r * d);
+      semanticQueries.data.set(block.queries.subarray(r * width + d, (r + 1) * width), r * (width - d));
+    }
+    const cf = (await matMul(cfQueries, cfTable, run)).data;
+    const semantic = (await matMul(semanticQueries, semanticTable, run)).data;
+    block.positions.forEach((p, r) => {
+      const u = withHistory[p]!;
+      for (let i = batch.offsets[u]!; i < batch.offsets[u + 1]!; i++) stamp[batch.items[i]!] = u;
+      const targets = Array.from(users.targetItems.subarray(users.targetOffsets[u]!, users.targetOffsets[u + 1]!));
+      addBetaRanks(cf, semantic, r * n, n, stamp, u, targets, grid, metric, sums);
+    });
+  }
+  const count = Math.max(1, withHistory.length);
+  return grid.map((beta, g) => ({ beta, value: sums[g]! / count }));
+}

@@ -1,0 +1,86 @@
+import type { StepModel } from '@genrec/core';
+import type { LogitsProcessor } from '@genrec/decoder';
+
+/**
+ * log-softmax of `logits[offset + token]` over `logits[offset .. offset + width)` in float64 (the
+ * arithmetic of `@genrec/decoder`'s beam search, to float64 rounding).
+ */
+export function tokenLogProb(logits: Float32Array, offset: number, width: number, token: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = offset; i < offset + width; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = offset; i < offset + width; i++) sum += Math.exp(logits[i]! - max);
+  return logits[offset + token]! - max - Math.log(sum);
+}
+
+/**
+ * Teacher-forced log-probabilities of candidate token sequences under a step model: for each user
+ * of `contexts`, the sum over each candidate's `tokensPerItem` tokens of the token's log-softmax
+ * over the full vocabulary. The context is encoded once; step 0 feeds `startToken` (one row per
+ * user), step `t >= 1` one row per candidate (its token `t - 1`), each extending its user's row
+ * (so the model's cache follows exactly as in a beam search with one beam per candidate).
+ *
+ * @param model - the step model
+ * @param contexts - `batchSize x length` context tokens
+ * @param candidates - per user, its candidates' tokens (`count x tokensPerItem`, row-major)
+ * @param tokensPerItem - tokens per candidate
+ * @param startToken - the decoder start token
+ * @param processor - edits each step's logits before the log-softmax, as in the beam search (it
+ *   sees each row's candidate tokens so far as the generated tokens)
+ * @returns per user, one log-probability per candidate
+ */
+export async function scoreCandidates(
+  model: StepModel,
+  contexts: { tokens: Int32Array; length: number; batchSize: number },
+  candidates: readonly Int32Array[],
+  tokensPerItem: number,
+  startToken: number,
+  processor?: LogitsProcessor,
+): Promise<Float64Array[]> {
+  const users = contexts.batchSize;
+  const counts = candidates.map((tokens) => tokens.length / tokensPerItem);
+  const perUser = Math.max(1, ...counts);
+  const v = model.vocabularySize;
+  const out = counts.map((count) => new Float64Array(count));
+  const session = await model.encode(contexts);
+  try {
+    const first = await session.step(new Int32Array(users).fill(startToken), null, 1, tokensPerItem === 1);
+    processor?.(first, { step: 0, rows: users, vocabularySize: v, beamsPerUser: 1, generated: new Int32Array(users * tokensPerItem), generatedStride: tokensPerItem });
+    for (let u = 0; u < users; u++) {
+      for (let c = 0; c < counts[u]!; c++) out[u]![c] = tokenLogProb(first, u * v, v, candidates[u]![c * tokensPerItem]!);
+    }
+    const rows = users * perUser;
+    const tokens = new Int32Array(rows);
+    const parents = new Int32Array(rows);
+    // each row's candidate tokens, as a decoder's generated tokens
+    const generated = new Int32Array(rows * tokensPerItem);
+    for (let u = 0; u < users; u++) {
+      for (let c = 0; c < perUser; c++) {
+        const source = c < counts[u]! ? c : 0;
+        if (counts[u]! > 0) generated.set(candidates[u]!.subarray(source * tokensPerItem, (source + 1) * tokensPerItem), (u * perUser + c) * tokensPerItem);
+      }
+    }
+    for (let t = 1; t < tokensPerItem; t++) {
+      for (let u = 0; u < users; u++) {
+        for (let c = 0; c < perUser; c++) {
+          const row = u * perUser + c;
+          // users with fewer candidates repeat their first one (or the start token when they have none)
+          const source = c < counts[u]! ? c : 0;
+          tokens[row] = counts[u]! > 0 ? candidates[u]![source * tokensPerItem + t - 1]! : startToken;
+          parents[row] = t === 1 ? u : row;
+        }
+      }
+      const logits = await session.step(tokens, parents, perUser, t === tokensPerItem - 1);
+      processor?.(logits, { step: t, rows, vocabularySize: v, beamsPerUser: perUser, generated, generatedStride: tokensPerItem });
+      for (let u = 0; u < users; u++) {
+        for (let c = 0; c < counts[u]!; c++) {
+          const row = u * perUser + c;
+          out[u]![c]! += tokenLogProb(logits, row * v, v, candidates[u]![c * tokensPerItem + t]!);
+        }
+      }
+    }
+  } finally {
+    session.dispose();
+  }
+  return out;
+}
