@@ -19,7 +19,7 @@ import { HnswIndex } from '@genrec/ann';
 import type { EvaluationSet, Recommender } from '@genrec/core';
 import { evaluateRecommender } from '@genrec/eval';
 import { loadSasrec } from '@genrec/model-sasrec';
-import { discretizeSetrec, fitSetrec, type FitSetrecOptions, type SetrecModel } from '../src/index.js';
+import { discretizeSetrec, fitSetrec, loadSetrec, type FitSetrecOptions, type SetrecModel } from '../src/index.js';
 import { log, option, peakRssMiB, peerSplit, readBenchData } from './data.js';
 
 const name = option('data', 'toys');
@@ -105,8 +105,11 @@ const options: FitSetrecOptions = {
   },
   ...extra,
 };
-const model = await fitSetrec({ train: split.train, validation: split.validation, catalog: data.catalog }, options);
-const trainSeconds = (performance.now() - fitStarted) / 1000;
+// `--model FOLDER`: a model saved by an earlier run (its training is reported from its summary)
+const savedModel = option('model', '');
+const model = savedModel !== '' ? await loadSetrec(savedModel, { threads }) : await fitSetrec({ train: split.train, validation: split.validation, catalog: data.catalog }, options);
+const trainSeconds = savedModel !== '' ? Number.NaN : (performance.now() - fitStarted) / 1000;
+if (savedModel !== '') report.loaded_model = savedModel;
 const { onProgress: _p, signal: _s, sasrec: _m, ...recorded } = options;
 report.config = { ...model.describe().hyperParameters, ...recorded };
 report.continuous = {
@@ -151,9 +154,10 @@ if (stages.has('throughput')) {
 }
 
 if (stages.has('discrete')) {
+  const discreteOptions = JSON.parse(option('discrete', '{}')) as Record<string, unknown>;
   for (const rotation of ['opq', 'none'] as const) {
     const started = performance.now();
-    const discrete: SetrecModel = await discretizeSetrec(model, { codebookSize: 256, rotation, validation: split.validation, ...(smoke ? { sampleUsers: 1000 } : {}) });
+    const discrete: SetrecModel = await discretizeSetrec(model, { codebookSize: 256, rotation, validation: split.validation, train: split.train, ...(smoke ? { sampleUsers: 1000 } : {}), ...discreteOptions });
     const seconds = (performance.now() - started) / 1000;
     const run = await throughput(discrete);
     const slots = model.architecture.semanticTokens + 1;
@@ -164,7 +168,12 @@ if (stages.has('discrete')) {
       validation: discrete.training.validation,
       test: await testMetrics(discrete),
       users_per_s: run.usersPerSecond,
-      table_bytes: itemCount * slots * 1 + slots * 256 * model.architecture.hiddenSize * 4 + (rotation === 'opq' ? (width - model.architecture.hiddenSize) ** 2 * 4 : 0),
+      code_training: discrete.training.codeTraining,
+      table_bytes: (() => {
+        const sizes = discrete.describe().codebookSizes as number[];
+        const codeBytes = sizes.every((size) => size <= 256) ? 1 : 2;
+        return itemCount * slots * codeBytes + sizes.reduce((sum, size) => sum + size * model.architecture.hiddenSize * 4, 0) + (rotation === 'opq' ? (width - model.architecture.hiddenSize) ** 2 * 4 : 0);
+      })(),
     };
     log(`discrete ${rotation}: ${JSON.stringify(report[`discrete_${rotation}`])}`);
     await discrete.dispose();

@@ -203,9 +203,45 @@ describe('discrete SETRec (PQ/OPQ codes per slot)', () => {
         await loaded.dispose();
       }
       await expect(discretizeSetrec(discrete)).rejects.toThrow(/already discrete/);
+      await expect(discretizeSetrec(model, { codebookSize: 16, codeEpochs: 1, validation: split.validation })).rejects.toThrow(/train/);
       await expect(discretizeSetrec(model, { codebookSize: 500 })).rejects.toThrow(GenrecError);
     } finally {
       await discrete.dispose();
+    }
+  });
+});
+
+describe('discrete SETRec code training', () => {
+  it('trains the transformer on each slot’s codes and keeps the best epoch on validation (epoch 0 = none)', async () => {
+    const events: string[] = [];
+    const trained = await discretizeSetrec(model, {
+      codebookSize: 16,
+      cfCodebookSize: 32,
+      rotation: 'none',
+      validation: split.validation,
+      train: split.train,
+      codeEpochs: 2,
+      learningRate: 0.01,
+      onProgress: (event) => event.type.startsWith('task') && 'task' in event && event.task === 'setrec-code-training' && events.push(event.type),
+    });
+    try {
+      const summary = trained.training.codeTraining!;
+      expect(summary.epochs).toBe(2);
+      expect(summary.losses).toHaveLength(2);
+      expect(summary.losses[1]!).toBeLessThan(summary.losses[0]!);
+      expect([0, 1, 2]).toContain(summary.keptEpoch);
+      expect(events).toEqual(['task-start', 'task-progress', 'task-progress', 'task-end']);
+      // the autoencoder and the CF projection (the inputs) are untouched; the transformer moved iff an epoch was kept
+      const before = model.parameterValues();
+      const after = trained.parameterValues();
+      expect(Array.from(after.get('autoencoder.encoder0.weight')!)).toEqual(Array.from(before.get('autoencoder.encoder0.weight')!));
+      expect(Array.from(after.get('cf_projection.weight')!)).toEqual(Array.from(before.get('cf_projection.weight')!));
+      const moved = Array.from(after.get('queries.weight')!).some((v, i) => v !== before.get('queries.weight')![i]);
+      expect(moved).toBe(summary.keptEpoch > 0);
+      const result = await trained.recommend(users, { k: 10 });
+      expect(Array.from(result.lengths).every((length) => length === 10)).toBe(true);
+    } finally {
+      await trained.dispose();
     }
   });
 });

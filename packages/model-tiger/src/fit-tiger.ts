@@ -104,7 +104,7 @@ export async function fitTiger(data: FitData, options: FitTigerOptions = {}): Pr
   const indexed = new Uint8Array(itemCount + 1);
   for (let id = 1; id <= itemCount; id++) indexed[id] = spec.indexItems === 'all' || popularity[id - 1]! > 0 ? 1 : 0;
   const vectors = await buildItemVectors(data, spec, options.onProgress, signal);
-  const { table: codes, report: codeReport } = await fitItemCodes(vectors.vectors, indexed, spec, options.onProgress);
+  const { table: codes, report: codeReport } = await fitItemCodes(vectors.vectors, indexed, spec, options.onProgress, popularity);
   const codesFingerprint = createHash('sha256').update(new Uint8Array(codes.codes.buffer, codes.codes.byteOffset, codes.codes.byteLength)).digest('hex').slice(0, 16);
   const shape = { vocabularySize: codes.modelVocabularySize, tokensPerItem: codes.tokensPerItem, contextWidth: codes.contextWidth };
 

@@ -16,6 +16,14 @@ export interface TigerShape {
  * the row's real tokens (`'sequence'`), so a context reads the same however it is padded;
  * `maxLength` = `maxHistory x contextWidth + tokensPerItem - 1` (a context of `maxHistory` items
  * plus the generated tokens but the last, or a full training window's input).
+ *
+ * @param spec - the resolved hyper-parameters
+ * @param shape - vocabulary and tokens per item
+ * @returns the config (also a valid `CausalTransformerStepModel` spec)
+ * @example
+ * ```ts
+ * const config = causalConfig(model.spec, model.shape); // nn.causalTransformer(g, config, tokens)
+ * ```
  */
 export function causalConfig(spec: TigerSpec, shape: TigerShape): nn.CausalTransformerConfig {
   return {
@@ -36,6 +44,14 @@ export function causalConfig(spec: TigerSpec, shape: TigerShape): nn.CausalTrans
  * The encoder-decoder model's `nn.encoderDecoderTransformer` config: sources of at most
  * `maxHistory` items (right-padded: positions are columns from 0), targets of `tokensPerItem`
  * positions (BOS, then the codes but the last).
+ *
+ * @param spec - the resolved hyper-parameters
+ * @param shape - vocabulary and tokens per item
+ * @returns the config (also a valid `TransformerStepModel` spec)
+ * @example
+ * ```ts
+ * const config = encoderDecoderConfig(model.spec, model.shape);
+ * ```
  */
 export function encoderDecoderConfig(spec: TigerSpec, shape: TigerShape): nn.EncoderDecoderTransformerConfig {
   return {
@@ -53,7 +69,17 @@ export function encoderDecoderConfig(spec: TigerSpec, shape: TigerShape): nn.Enc
   };
 }
 
-/** Parameter names and shapes of the model, in declaration order (the safetensors layout). */
+/**
+ * Parameter names and shapes of the model, in declaration order (the safetensors layout).
+ *
+ * @param spec - the resolved hyper-parameters
+ * @param shape - vocabulary and tokens per item
+ * @returns `{ name, shape }` per parameter
+ * @example
+ * ```ts
+ * tigerParameterShapes(model.spec, model.shape)[0]; // { name: 'embedding.weight', shape: [V, d], … }
+ * ```
+ */
 export function tigerParameterShapes(spec: TigerSpec, shape: TigerShape): { name: string; shape: number[] }[] {
   return spec.architecture === 'decoder-only' ? nn.causalParameterShapes(causalConfig(spec, shape)) : nn.encoderDecoderParameterShapes(encoderDecoderConfig(spec, shape));
 }
@@ -62,7 +88,13 @@ export function tigerParameterShapes(spec: TigerSpec, shape: TigerShape): { name
  * The training graph builder of one bucket (token length): teacher forcing, token cross-entropy
  * (mean over labelled positions, optional label smoothing).
  *
+ * @param spec - the resolved hyper-parameters (architecture, batch size, label smoothing)
+ * @param shape - vocabulary and tokens per item
  * @returns a `Trainer` graph builder
+ * @example
+ * ```ts
+ * const trainer = await Trainer.create({ build: trainGraphBuilder(spec, shape), buckets: [83], optimizer: optimizers.adamw() });
+ * ```
  */
 export function trainGraphBuilder(spec: TigerSpec, shape: TigerShape): (g: Graph, bucket: number) => TrainGraphSpec {
   const rows = spec.batchSize;

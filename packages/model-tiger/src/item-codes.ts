@@ -24,6 +24,13 @@ export interface CodeFitReport {
  * {@link TokenLayout} (PAD 0, BOS 1, EOS 2, then each level's codes; the collision level has
  * `collisionCodes` tokens, spare ones included). Items without an id (not indexed yet) have none.
  * Keeps the quantiser so items added later get codes from their vectors.
+ *
+ * @example
+ * ```ts
+ * const table = model.codes;
+ * table.tokensOf(42);      // Int32Array of 4 tokens (3 codes + the collision code)
+ * await table.add([7], v); // an item without an id gets codes from its vector
+ * ```
  */
 export class ItemCodeTable {
   /** Catalogue size (ids `1 .. itemCount`). */
@@ -215,18 +222,26 @@ export class ItemCodeTable {
 
 /**
  * Fits semantic ids for the indexed items: residual k-means (plain or balanced) or an RQ-VAE on
- * their vectors, then a collision code per item (0, 1, 2… in id order among items sharing every
- * quantiser code), with `collisionCodes` codes on that level (0: twice the largest group, at least 4).
+ * their vectors, then a collision code per item (0, 1, 2… among items sharing every quantiser
+ * code, in decreasing `popularity` — training interactions, index `j` = item `j + 1` — then id
+ * order), with `collisionCodes` codes on that level (0: twice the largest group, at least 4).
  *
  * @param vectors - row `j` = item `j + 1`
  * @param indexed - `indexed[id]` = 1 for the items that get an id
  * @param spec - the resolved hyper-parameters
  * @param onProgress - the quantiser's progress
+ * @param popularity - training interactions per item (the collision codes' order); id order without it
  * @returns the table and what was measured
  * @throws GenrecError `INVALID_OPTION` when `codebookSize` exceeds the indexed items or
  * `collisionCodes` is below the largest collision group.
  */
-export async function fitItemCodes(vectors: Matrix, indexed: Uint8Array, spec: TigerSpec, onProgress?: ProgressCallback): Promise<{ table: ItemCodeTable; report: CodeFitReport }> {
+export async function fitItemCodes(
+  vectors: Matrix,
+  indexed: Uint8Array,
+  spec: TigerSpec,
+  onProgress?: ProgressCallback,
+  popularity?: ArrayLike<number>,
+): Promise<{ table: ItemCodeTable; report: CodeFitReport }> {
   const started = performance.now();
   const itemCount = vectors.rows;
   const ids: number[] = [];
@@ -262,7 +277,12 @@ export async function fitItemCodes(vectors: Matrix, indexed: Uint8Array, spec: T
   const table = new Int32Array((itemCount + 1) * width).fill(-1);
   const groups = new Map<string, number>();
   let largest = 0;
-  ids.forEach((id, row) => {
+  // collision codes in decreasing training popularity (ties: lower id first), so code 0 is the
+  // most frequent item of every group and the collision level carries a consistent prior
+  const order = ids.map((_, row) => row);
+  if (popularity !== undefined) order.sort((a, b) => popularity[ids[b]! - 1]! - popularity[ids[a]! - 1]! || ids[a]! - ids[b]!);
+  order.forEach((row) => {
+    const id = ids[row]!;
     let key = '';
     for (let l = 0; l < q; l++) key += `${codes[row * q + l]},`;
     const index = groups.get(key) ?? 0;
