@@ -1,5 +1,6 @@
 // The real binary in a child process: exit codes and stderr of a bad config, plain progress lines
-// when piped, and Ctrl-C (SIGINT) stopping a training cleanly with the best model kept.
+// when piped, Ctrl-C (SIGINT) stopping a training cleanly with the best model kept, and SIGTERM
+// shutting `genrec serve` down gracefully (a request in flight answered, exit 0).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRecommender } from '@genrec/models';
 import { RUN_FILES, type EpochRecord } from './run/run-folder.js';
-import { scratch } from './test-support.js';
+import { queueRequests, saveMarkovModel, scratch } from './test-support.js';
 
 const tsx = pathToFileURL(createRequire(join(import.meta.dirname, '..', '..', '..', 'package.json')).resolve('tsx')).href;
 const bin = join(import.meta.dirname, 'bin.ts');
@@ -58,4 +59,28 @@ describe('the genrec binary', () => {
     }
     expect(existsSync(join(run, RUN_FILES.metrics))).toBe(false); // not evaluated
   });
+
+  it('serve: SIGTERM drains the request in flight, then exit 0', async () => {
+    const { modelDir, histories } = await saveMarkovModel(space.folder, 'serve-model');
+    // --max-wait-ms 5000: a queued request waits until the shutdown runs it
+    const child = spawn(process.execPath, [...nodeArgs, 'serve', modelDir, '--port', '0', '--execution', 'main', '--max-wait-ms', '5000', '--log-level', 'warn'], { cwd: space.folder });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    let address: string | undefined;
+    for (let i = 0; i < 1500 && address === undefined && child.exitCode === null; i++) {
+      address = /^genrec serve: listening on (http:\/\/127\.0\.0\.1:\d+) \(model markov \S+\)$/m.exec(stderr)?.[1];
+      if (address === undefined) await sleep(10);
+    }
+    expect(address, stderr).toBeDefined();
+    const [answer] = await queueRequests(address!, [histories[0]!]); // waiting in the queue (checked on /metrics)
+    child.kill('SIGTERM');
+    const response = await answer!;
+    expect(response.status).toBe(200);
+    expect(response.body['items']).toHaveLength(4);
+    expect(await exited, stderr).toBe(0);
+    expect(stderr).toMatch(/^genrec serve: shutting down \(SIGTERM\): draining in-flight requests$/m);
+    expect(stderr).toMatch(/^genrec serve: shut down after /m);
+  }, 30_000);
 });

@@ -1,6 +1,6 @@
 /**
- * The genrec command line: data, ids, train, evaluate, recommend, report, reproduce, sweep — with
- * progress bars and reproducible run folders. The `genrec` binary runs {@link runCli}; everything
+ * The genrec command line: data, ids, train, evaluate, recommend, report, reproduce, sweep, serve —
+ * with progress bars and reproducible run folders. The `genrec` binary runs {@link runCli}; everything
  * it uses is exported for programs that drive it (the example apps do).
  *
  * @packageDocumentation
@@ -48,4 +48,6 @@ export { collectRuns, readIdsHealth, reportFromRuns, type CollectedReport, type 
 export { compareRunMetrics, type ComparedNumber } from './commands/reproduce.js';
 export { gridPoints, MAX_SWEEP_POINTS, type SweepPoint, type SweepRecord } from './commands/sweep.js';
 export { UNAVAILABLE_COMMANDS } from './commands/unavailable.js';
+export type { ServeSummary } from './commands/serve.js';
+export type { ResolvedServeFlag, ServeOptionSource } from './commands/serve-flags.js';
 export { formatQualityTable, metricCell, textTable, type TableSystem } from './tables.js';

@@ -9,6 +9,8 @@ import { modelsCommand } from './commands/models.js';
 import { recommendCommand } from './commands/recommend.js';
 import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
+import { serveCommand } from './commands/serve.js';
+import { serveFlagOptions } from './commands/serve-flags.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 import { UNAVAILABLE_COMMANDS, unavailableCommand } from './commands/unavailable.js';
@@ -26,7 +28,11 @@ export interface RunCliOptions {
   io?: Partial<CliIo>;
   /** Further model kinds (registry entries) for `train`, `sweep`, `evaluate`, `recommend`. */
   models?: readonly ModelEntry[];
-  /** Aborted on Ctrl-C (the `genrec` binary wires SIGINT to it): training stops at the next step and keeps the best model. */
+  /**
+   * Aborted on Ctrl-C (the `genrec` binary wires SIGINT to it, and SIGTERM for `serve`): training
+   * stops at the next step and keeps the best model; `serve` drains its requests and returns 0.
+   * Without it, `serve` runs until the process ends.
+   */
   signal?: AbortSignal;
 }
 
@@ -160,10 +166,14 @@ function buildParser(): Argv {
     )
     .command('models', 'list the model kinds and their presets')
     .command('align', `not available in this version (exit ${EXIT_CODES.unavailable})`, (y) => y.strict(false))
-    .command('serve', `not available in this version (exit ${EXIT_CODES.unavailable})`, (y) => y.strict(false))
+    .command('serve [model]', 'serve a saved model over HTTP (@genrec/serve) until Ctrl-C or SIGTERM; SIGHUP reloads it', (y) =>
+      serveFlagOptions(y.positional('model', { type: 'string', describe: 'a model folder, or a run folder (its first seed’s model); or --model-dir / GENREC_SERVE_MODEL_DIR' })).epilogue(
+        'Every flag also reads GENREC_SERVE_<NAME> (defaults < environment < flags). Logs: JSON lines on stderr. Exit 0 after a graceful shutdown; 2 a bad flag, variable or address; 4 a model folder missing or not loadable.',
+      ),
+    )
     .demandCommand(1, 'name a command (genrec --help lists them)')
     .epilogue(
-      `Exit codes: 0 ok; 1 internal error; 2 usage or configuration; 3 input data; 4 artifact (run or model folder); 5 reproduce mismatch; ${EXIT_CODES.unavailable} not available in this version; 130 interrupted (Ctrl-C).`,
+      `Exit codes: 0 ok; 1 internal error; 2 usage or configuration; 3 input data; 4 artifact (run or model folder); 5 reproduce mismatch; ${EXIT_CODES.unavailable} not available in this version (align); 130 interrupted (Ctrl-C). serve exits 0 after a graceful shutdown (Ctrl-C or SIGTERM).`,
     )
     .fail((message, error) => {
       throw error ?? new CliError(EXIT_CODES.usage, 'INVALID_OPTION', message.replace(/\s*\n\s*/g, '; '));
@@ -310,6 +320,7 @@ async function dispatch(command: string, args: Args, context: CommandContext): P
       ...(Array.isArray(args['ids']) ? { ids: (args['ids'] as unknown[]).map(String) } : {}),
     });
   }
+  if (command === 'serve') return serveCommand(context, { model: typeof args['model'] === 'string' ? args['model'] : undefined, args });
   if (command === 'reproduce') return reproduceCommand(context, { run: resolve(context.io.cwd, String(args['run'])), ...(typeof args['runs'] === 'string' ? { output: resolve(context.io.cwd, args['runs']) } : {}) });
   if (!(CONFIG_COMMANDS as readonly string[]).includes(command)) throw new CliError(EXIT_CODES.usage, 'INVALID_OPTION', `unknown command ${command} (genrec --help lists them)`);
   const config = commandConfig(command, args, context.io, context.registry);

@@ -4,17 +4,16 @@ import { EXIT_CODES } from '../exit-codes.js';
 /** Commands whose slot exists but whose implementation lands with another package. */
 export const UNAVAILABLE_COMMANDS: Readonly<Record<string, string>> = Object.freeze({
   align: 'preference alignment (DPO) of a trained model; it comes with the @genrec/dpo package',
-  serve: 'an HTTP recommendation service for a saved model; it comes with the @genrec/serve package',
 });
 
 /**
- * `genrec align` / `genrec serve` in this version: one line saying so, exit 69.
+ * `genrec align` in this version: one line saying so, exit 69.
  *
- * @param command - `align` or `serve`
+ * @param command - `align`
  * @returns the outcome (exit code 69)
  * @example
  * ```ts
- * unavailableCommand('serve').exitCode; // 69
+ * unavailableCommand('align').exitCode; // 69
  * ```
  */
 export function unavailableCommand(command: string): CommandOutcome {

@@ -124,6 +124,31 @@ describe('Trainer', () => {
     await trainer.release();
   });
 
+  it('dropout: false builds the training graphs without dropout: the loss equals the dropout-free graph’s for any seed', async () => {
+    const plain = (graph: Graph) => {
+      const logits = mlp(graph, false);
+      return { loss: ops.softmaxCrossEntropy(logits, graph.input('y', 'int64', [16])), outputs: { logits } };
+    };
+    const losses: number[] = [];
+    let initial = new Map<string, Float32Array>();
+    for (const [builder, seed, dropout] of [
+      [plain, 3, true],
+      [build, 3, false],
+      [build, 4, false],
+      [build, 3, true],
+    ] as const) {
+      // the parameters are initialised from `initial` so every run starts from the same weights
+      const trainer = await Trainer.create({ build: builder, optimizer: optimizers.sgd(), seed, dropout, intraOpNumThreads: 1 });
+      if (losses.length > 0) for (const [name, value] of initial) trainer.setParameter(name, value);
+      else initial = new Map(['w1', 'b1', 'w2', 'b2'].map((name) => [name, Float32Array.from(trainer.parameter(name))]));
+      losses.push((await trainer.step({ x, y: labels }, { learningRate: 0 })).loss);
+      await trainer.release();
+    }
+    expect(losses[1]).toBe(losses[0]);
+    expect(losses[2]).toBe(losses[0]);
+    // with dropout the same weights give another loss (the masks are drawn)
+    expect(losses[3]).not.toBe(losses[0]);
+  });
   it('an exported inference model reproduces the training graph forward outputs to 1e-5', async () => {
     const plain = (graph: Graph) => {
       const logits = mlp(graph, false);

@@ -52,6 +52,13 @@ export interface TrainerOptions extends SessionOptions {
   /** Global gradient-norm clipping; none when omitted. */
   clipNorm?: number;
   /**
+   * Whether the training graphs apply dropout: their `Graph` is built with `training: dropout`, so
+   * builders that switch dropout on `graph.training` (the model packages' do) train without it
+   * when `false` — e.g. preference alignment's policy, which must score like its frozen reference.
+   * @defaultValue true
+   */
+  dropout?: boolean;
+  /**
    * Seed of the parameter initialisers and of the dropout mask stream.
    * @defaultValue 0
    */
@@ -297,7 +304,7 @@ export class Trainer {
    * must declare the same parameters, and their initial values are dropped with the graph.
    */
   private buildTraining(bucket: number, first: boolean): TrainingBuild {
-    const graph = new Graph({ seed: this.options.seed ?? 0, training: true });
+    const graph = new Graph({ seed: this.options.seed ?? 0, training: this.options.dropout ?? true });
     const spec = this.options.build(graph, bucket);
     if (spec.loss.size !== 1 || !spec.loss.isFloat) throw new GenrecError('SHAPE_MISMATCH', `the loss must be a float scalar, got ${spec.loss.describe()}`);
     for (const p of graph.parameters) {
