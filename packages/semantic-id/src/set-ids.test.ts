@@ -162,6 +162,18 @@ describe('SetIds', () => {
     await expect(SetIds.load(discretePath)).rejects.toThrow(expect.objectContaining({ code: 'CORRUPT_ARTIFACT' }));
   });
 
+  it('a weight and a value whose product overflows float32 never load (found by the 20,000-case fuzz run, issue 11)', async () => {
+    // each finite, but 3e38 x 2 is Infinity in the flattened rows
+    const slots = [gaussianMatrix(3, 4, 1), createMatrix(3, 2, Float32Array.from([1, 2, 3e38, 4, 5, 6]))];
+    expect(() => SetIds.continuous([1, 2, 3], slots, [1, 2])).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/slot 1: .* not a finite float32/) }));
+    const table = SetIds.continuous([1, 2, 3], slots, [1, 1]);
+    expect(Array.from(table.flatten().data).every(Number.isFinite)).toBe(true);
+    const path = join(scratch, 'overflowing-weight');
+    await table.save(path);
+    rewriteArtifactFile(path, 'slot-weights.npy', encodeNpy(createTensor(Float32Array.from([1, 2]), [2])));
+    await expect(SetIds.load(path)).rejects.toThrow(expect.objectContaining({ code: 'CORRUPT_ARTIFACT' }));
+  });
+
   it('fitDiscrete reports progress: 2 stages, one step per subspace k-means, the k-means iterations; same table with or without (issue 11)', async () => {
     const { vectors: semantic } = plantedProductData(120, 2, 3, 6, 8);
     const { vectors: cf } = plantedProductData(120, 1, 2, 6, 9);

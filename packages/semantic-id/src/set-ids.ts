@@ -73,6 +73,18 @@ export class SetIds implements SetIdTable {
   ) {
     this.slotCount = slots.length;
     this.slotDimensions = slots.map((slot) => slot.cols);
+    // the flattened rows (w_s v_s(i), float32) must be finite too: finite weights and values whose
+    // product overflows float32 would put Infinity into every grounding index built from them
+    slots.forEach((slot, s) => {
+      const weight = slotWeights[s]!;
+      let largest = 0;
+      for (const value of slot.data) largest = Math.max(largest, Math.abs(value));
+      if (!Number.isFinite(largest) || !Number.isFinite(Math.fround(largest * weight))) {
+        throw new GenrecError('INVALID_INPUT', `slot ${s}: its largest value ${largest} times its weight ${weight} is not a finite float32, so its flattened rows would hold Infinity`, {
+          details: { field: `slot ${s}` },
+        });
+      }
+    });
     this.itemCount = itemIds.length;
     if (discrete) this.codebookSizes = [discrete.cfCodebook.rows, ...discrete.semantic.codebookSizes];
     this.rowOfItem = new Map();
