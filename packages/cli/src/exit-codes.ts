@@ -7,11 +7,10 @@ import { GenrecError, type GenrecErrorCode } from '@genrec/core';
  * |---|---|
  * | 0 | success (`reproduce`: every number matched; `serve`: shut down gracefully after Ctrl-C or SIGTERM) |
  * | 1 | an unexpected internal error (a bug: `GENREC_DEBUG=1` prints its stack trace) |
- * | 2 | usage or configuration: unknown command or flag, a config field unknown or of the wrong type, an unknown model kind, an option out of range (`serve`: a bad flag or `GENREC_SERVE_*` variable, an address it cannot listen on) |
+ * | 2 | usage or configuration: unknown command or flag, a config field unknown or of the wrong type, an unknown model kind, an option out of range (`serve`: a bad flag or `GENREC_SERVE_*` variable, an address it cannot listen on; `align`: a model kind without a preference hook) |
  * | 3 | input data: a data file missing, unreadable or malformed |
  * | 4 | an artifact (run folder, model folder, ids) missing, corrupt or of another format version (`serve`: a folder that cannot be loaded) |
  * | 5 | `reproduce`: the rerun's numbers differ from the run's |
- * | 69 | the command exists but is not available in this version (`align`) |
  * | 130 | interrupted (Ctrl-C): training stopped cleanly, the best epoch's model was kept |
  */
 export const EXIT_CODES = Object.freeze({
@@ -21,7 +20,6 @@ export const EXIT_CODES = Object.freeze({
   data: 3,
   artifact: 4,
   mismatch: 5,
-  unavailable: 69,
   interrupted: 130,
 });
 

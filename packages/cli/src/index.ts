@@ -1,5 +1,5 @@
 /**
- * The genrec command line: data, ids, train, evaluate, recommend, report, reproduce, sweep, serve —
+ * The genrec command line: data, ids, train, evaluate, recommend, report, reproduce, sweep, align, serve —
  * with progress bars and reproducible run folders. The `genrec` binary runs {@link runCli}; everything
  * it uses is exported for programs that drive it (the example apps do).
  *
@@ -20,6 +20,7 @@ export {
   resolveConfig,
   setPath,
   type ConfigLayers,
+  type AlignConfig,
   type DataConfig,
   type EvaluationConfig,
   type GenrecConfig,
@@ -37,8 +38,11 @@ export { epochDetail, formatDuration, formatEventLine } from './progress/format-
 export { RUN_FILES, RUN_FORMAT_VERSION, RunFolder, readRunFolder, type EpochRecord, type RunCommand, type RunRecord, type StoredRun } from './run/run-folder.js';
 export { environmentDifferences, packageVersions, runEnvironment, type RunEnvironment } from './run/environment.js';
 export {
+  compareToReference,
   primaryK,
   tableMetricsOf,
+  type ComparedMetric,
+  type PairedComparison,
   type RunMetrics,
   type SeedMetrics,
   type SignificanceCell,
@@ -47,7 +51,9 @@ export {
 export { collectRuns, readIdsHealth, reportFromRuns, type CollectedReport, type FinishedRun } from './report/collect-runs.js';
 export { compareRunMetrics, type ComparedNumber } from './commands/reproduce.js';
 export { gridPoints, MAX_SWEEP_POINTS, type SweepPoint, type SweepRecord } from './commands/sweep.js';
-export { UNAVAILABLE_COMMANDS } from './commands/unavailable.js';
+export { alignCommand, comparisonTable, roundsTable } from './commands/align.js';
+export { alignRun, alignedNames, alignmentRoundRecords, type AlignRunResult, type AlignedSeed, type AlignmentRoundRecord } from './pipeline/align-run.js';
+export { PREFERENCE_HOOKS, preferenceHookFactory, type PreferenceHook, type PreferenceHookFactory } from './models/preference-hooks.js';
 export type { ServeSummary } from './commands/serve.js';
 export type { ResolvedServeFlag, ServeOptionSource } from './commands/serve-flags.js';
 export { formatQualityTable, metricCell, textTable, type TableSystem } from './tables.js';

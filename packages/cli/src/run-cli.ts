@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { GenrecError } from '@genrec/core';
+import { alignCommand } from './commands/align.js';
 import { dataCommand } from './commands/data.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { idsCommand } from './commands/ids.js';
@@ -13,7 +14,6 @@ import { serveCommand } from './commands/serve.js';
 import { serveFlagOptions } from './commands/serve-flags.js';
 import { sweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
-import { UNAVAILABLE_COMMANDS, unavailableCommand } from './commands/unavailable.js';
 import { parseAssignment, resolveConfig, setPath, type GenrecConfig } from './config/config.js';
 import type { CliIo, CommandContext, CommandOutcome } from './context.js';
 import { CliError, EXIT_CODES, exitCodeOf, type ExitCode } from './exit-codes.js';
@@ -38,7 +38,7 @@ export interface RunCliOptions {
 
 type Args = Record<string, unknown> & { _: (string | number)[] };
 
-const CONFIG_COMMANDS = ['data', 'ids', 'train', 'evaluate', 'recommend', 'sweep'] as const;
+const CONFIG_COMMANDS = ['data', 'ids', 'train', 'evaluate', 'recommend', 'sweep', 'align'] as const;
 
 /** Every command, in the order of `genrec --help`. */
 const COMMANDS: readonly string[] = ['data', 'ids', 'train', 'evaluate', 'recommend', 'report', 'reproduce', 'sweep', 'models', 'align', 'serve'];
@@ -66,6 +66,22 @@ function runOptions<T>(y: Argv<T>): Argv<T> {
     .option('run-id', { type: 'string', describe: 'exact run folder name (default: <name>-<UTC time>)' });
 }
 
+/** The flags of `genrec align`: `alignModel`'s main options (every other one through `--set align.<option>=…`). */
+function alignOptions<T>(y: Argv<T>): Argv<T> {
+  return runOptions(y)
+    .option('seed', { type: 'number', describe: 'seed of user sampling, cuts and batch order (align.seed)' })
+    .option('source', { type: 'string', choices: ['self-hard-negatives', 'reward-model', 'explicit-feedback'], describe: 'pair source (align.source)' })
+    .option('loss', { type: 'string', choices: ['dpo', 'cdpo', 'ipo', 'sdpo'], describe: 'preference loss (align.loss)' })
+    .option('beta', { type: 'number', describe: 'β of the loss (align.beta)' })
+    .option('rejected', { type: 'number', describe: 'rejected items per user (align.rejected)' })
+    .option('rounds', { type: 'number', describe: 'rounds; each trains against the previous round’s model (align.rounds)' })
+    .option('user-share', { type: 'number', describe: 'share of the training users sampled per round (align.userShare)' })
+    .option('steps', { type: 'number', describe: 'preference steps per round (align.steps; default one pass over the pairs)' })
+    .option('learning-rate', { type: 'number', describe: 'Adam learning rate (align.learningRate)' })
+    .option('lambda', { type: 'number', describe: 'λ: weight of the supervised loss in each preference step (align.supervisedWeight)' })
+    .option('reward-model', { type: 'string', describe: 'reward-model pairs: the model kind fitted on the training part as the reward (align.rewardModel)' });
+}
+
 /** The numbers of a comma-separated flag (`NaN` for a part that is not a number: the schema names it). */
 const numberList = (text: string): number[] => text.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part)));
 
@@ -78,7 +94,8 @@ function configFlags(args: Args): Record<string, unknown> {
   put('data', 'data.path');
   put('catalog', 'data.catalog');
   put('format', 'data.format');
-  put('seed', 'seeds', (raw) => [raw]);
+  if (String(args._[0]) === 'align') put('seed', 'align.seed');
+  else put('seed', 'seeds', (raw) => [raw]);
   put('seeds', 'seeds', (raw) => numberList(String(raw)));
   put('threads', 'threads');
   put('ks', 'evaluation.ks', (raw) => numberList(String(raw)));
@@ -92,6 +109,16 @@ function configFlags(args: Args): Record<string, unknown> {
   put('levels', 'ids.levels');
   put('codebook-size', 'ids.codebookSize');
   put('metric', 'sweep.metric');
+  put('source', 'align.source');
+  put('loss', 'align.loss');
+  put('beta', 'align.beta');
+  put('rejected', 'align.rejected');
+  put('rounds', 'align.rounds');
+  put('user-share', 'align.userShare');
+  put('steps', 'align.steps');
+  put('learning-rate', 'align.learningRate');
+  put('lambda', 'align.supervisedWeight');
+  put('reward-model', 'align.rewardModel');
   for (const grid of (args['grid'] as string[] | undefined) ?? []) {
     const { path, value } = parseAssignment(grid);
     const values = typeof value === 'string' ? value.split(',').map((part) => parseAssignment(`x=${part}`).value) : Array.isArray(value) ? value : [value];
@@ -165,7 +192,9 @@ function buildParser(): Argv {
         .option('metric', { type: 'string', describe: 'validation metric that chooses (sweep.metric)' }),
     )
     .command('models', 'list the model kinds and their presets')
-    .command('align', `not available in this version (exit ${EXIT_CODES.unavailable})`, (y) => y.strict(false))
+    .command('align <model>', 'preference alignment (@genrec/dpo) of a saved model folder (or a run folder), evaluated against the un-aligned model and the baselines', (y) =>
+      alignOptions(y.positional('model', { type: 'string', describe: 'a model folder, or a run folder (its models; its data unless --data/--config)' })),
+    )
     .command('serve [model]', 'serve a saved model over HTTP (@genrec/serve) until Ctrl-C or SIGTERM; SIGHUP reloads it', (y) =>
       serveFlagOptions(y.positional('model', { type: 'string', describe: 'a model folder, or a run folder (its first seed’s model); or --model-dir / GENREC_SERVE_MODEL_DIR' })).epilogue(
         'Every flag also reads GENREC_SERVE_<NAME> (defaults < environment < flags). Logs: JSON lines on stderr. Exit 0 after a graceful shutdown; 2 a bad flag, variable or address; 4 a model folder missing or not loadable.',
@@ -173,7 +202,7 @@ function buildParser(): Argv {
     )
     .demandCommand(1, 'name a command (genrec --help lists them)')
     .epilogue(
-      `Exit codes: 0 ok; 1 internal error; 2 usage or configuration; 3 input data; 4 artifact (run or model folder); 5 reproduce mismatch; ${EXIT_CODES.unavailable} not available in this version (align); 130 interrupted (Ctrl-C). serve exits 0 after a graceful shutdown (Ctrl-C or SIGTERM).`,
+      `Exit codes: 0 ok; 1 internal error; 2 usage or configuration; 3 input data; 4 artifact (run or model folder); 5 reproduce mismatch; 130 interrupted (Ctrl-C). serve exits 0 after a graceful shutdown (Ctrl-C or SIGTERM).`,
     )
     .fail((message, error) => {
       throw error ?? new CliError(EXIT_CODES.usage, 'INVALID_OPTION', message.replace(/\s*\n\s*/g, '; '));
@@ -193,14 +222,14 @@ function resolveModelPaths(config: GenrecConfig, registry: ModelRegistry, cwd: s
   return config;
 }
 
-/** The configuration of a command: defaults < (a run folder's for `evaluate <run>`) < config file < flags. */
+/** The configuration of a command: defaults < (a run folder's for `evaluate`, `recommend`, `align <run>`) < config file < flags. */
 function commandConfig(command: string, args: Args, io: CliIo, registry: ModelRegistry): GenrecConfig {
   const flags = configFlags(args);
   if (command === 'train' || command === 'sweep') {
     if (typeof args['model'] === 'string') setPath(flags, 'model.kind', args['model']);
   }
   const file = typeof args['config'] === 'string' ? args['config'] : undefined;
-  if (command === 'evaluate' || command === 'recommend') {
+  if (command === 'evaluate' || command === 'recommend' || command === 'align') {
     // a run folder brings its data and evaluation sections, unless a config file or --data is given
     const target = resolve(io.cwd, String(args['model']));
     if (existsSync(join(target, RUN_FILES.record)) && file === undefined && args['data'] === undefined) {
@@ -310,7 +339,6 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
 }
 
 async function dispatch(command: string, args: Args, context: CommandContext): Promise<CommandOutcome> {
-  if (Object.hasOwn(UNAVAILABLE_COMMANDS, command)) return unavailableCommand(command);
   if (command === 'models') return modelsCommand(context);
   if (command === 'report') {
     return reportCommand(context, {
@@ -337,6 +365,8 @@ async function dispatch(command: string, args: Args, context: CommandContext): P
       return sweepCommand(config, context, runId);
     case 'evaluate':
       return evaluateCommand(config, context, { model: resolve(context.io.cwd, String(args['model'])), ...runId });
+    case 'align':
+      return alignCommand(config, context, { model: resolve(context.io.cwd, String(args['model'])), ...runId });
     default:
       return recommendCommand(config, context, {
         model: resolve(context.io.cwd, String(args['model'])),

@@ -4,6 +4,7 @@ import { ARTIFACT_CHECKSUM_FILE, ARTIFACT_POINTER_FILE } from '@genrec/core';
 import type { CommandContext, CommandOutcome } from '../context.js';
 import { CliError, EXIT_CODES } from '../exit-codes.js';
 import type { RunMetrics } from '../evaluation/run-metrics.js';
+import { alignRun } from '../pipeline/align-run.js';
 import { evaluateRun } from '../pipeline/evaluate-run.js';
 import { trainRun } from '../pipeline/train-run.js';
 import { environmentDifferences, runEnvironment } from '../run/environment.js';
@@ -44,6 +45,11 @@ export function compareRunMetrics(original: RunMetrics, rerun: RunMetrics): Comp
       add(`${prefix} exposure gini`, seed.exposure.itemExposureGini, twin?.exposure.itemExposureGini);
       for (const [key, cell] of Object.entries(seed.significance ?? {})) add(`${prefix} ${key} p-value`, cell.pValue, twin?.significance?.[key]?.pValue);
     }
+  }
+  // genrec align: the paired comparison of the aligned and un-aligned models
+  for (const seed of original.comparison?.seeds ?? []) {
+    const twin = rerun.comparison?.seeds.find((candidate) => candidate.seed === seed.seed);
+    for (const [key, cell] of Object.entries(seed.metrics)) add(`${original.comparison!.system} vs ${original.comparison!.reference} seed ${seed.seed} ${key} p-value`, cell.pValue, twin?.metrics[key]?.pValue);
   }
   return numbers;
 }
@@ -94,7 +100,9 @@ export async function reproduceCommand(context: CommandContext, options: { run: 
       ? await trainRun(stored.config, context, { command: 'train', arguments: stored.record.arguments, ...common })
       : stored.record.command === 'evaluate'
         ? await evaluateRun(stored.config, context, { model: stored.record.arguments['model']!, ...common })
-        : await sweepRun(stored.config, context, common);
+        : stored.record.command === 'align'
+          ? await alignRun(stored.config, context, { model: stored.record.arguments['model']!, ...common })
+          : await sweepRun(stored.config, context, common);
   if (rerun.interrupted || rerun.metrics === null) {
     return { exitCode: EXIT_CODES.interrupted, text: `interrupted; the rerun in ${rerun.folder.path} is incomplete\n`, json: { ok: false, command: 'reproduce', status: 'interrupted', rerun: rerun.folder.path } };
   }

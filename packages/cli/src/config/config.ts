@@ -83,6 +83,64 @@ export interface SweepConfig {
   metric: string;
 }
 
+/**
+ * Preference alignment of a saved model (`genrec align`): the options of `@genrec/dpo`'s
+ * `alignModel` (same names and defaults), and the reward model of `'reward-model'` pairs.
+ */
+export interface AlignConfig {
+  /** Pair source: the model's own top items as rejected (SPRec), a reward model's best vs worst candidates (OneRec IPA), or high- vs low-rated items. */
+  source: 'self-hard-negatives' | 'reward-model' | 'explicit-feedback';
+  /** Rejected items per user; `null`: 3 for `sdpo`, else 1. */
+  rejected: number | null;
+  /** N: the model's candidates per user for `'reward-model'` pairs. */
+  candidates: number;
+  /** `'reward-model'`: the model kind (`genrec models`) fitted with its defaults on the training part and scoring the candidates. */
+  rewardModel: string;
+  /** `'reward-model'`: λ of the exposure-aware reward (relevance − λ · penalty); 0 = the relevance alone. */
+  exposureWeight: number;
+  /** The penalty of the exposure-aware reward: training popularity, or exposure in the round's candidate lists. */
+  exposurePenalty: 'popularity' | 'exposure';
+  /** Where a user's history is cut. */
+  cut: 'random' | 'last';
+  /** Explicit feedback thresholds. */
+  highRating: number;
+  lowRating: number;
+  /** The preference loss. */
+  loss: 'dpo' | 'cdpo' | 'ipo' | 'sdpo';
+  /** β. */
+  beta: number;
+  /** ε of `cdpo`. */
+  labelSmoothing: number;
+  /** λ of the model's supervised loss mixed into each preference step (`--lambda`). */
+  supervisedWeight: number;
+  /** Rounds (round t trains M_{t+1} against the reference M_t). */
+  rounds: number;
+  /** Share of the training users sampled for pairs in each round. */
+  userShare: number;
+  /** Preference steps per round; `null`: one pass over the round's pairs. */
+  steps: number | null;
+  /** Supervised-only steps per round on the same users. */
+  supervisedSteps: number;
+  /** Pairs per step. */
+  batchSize: number;
+  /** Adam's constant learning rate. */
+  learningRate: number;
+  /** Global gradient-norm clipping (0 = none). */
+  clipNorm: number;
+  /** Train the policy without dropout. */
+  disableDropout: boolean;
+  /** Training users held out of pair sampling for the per-round diagnostics (0 = none). */
+  diagnosticUsers: number;
+  /** Of those, the users KL to the reference is measured on (0 = off). */
+  klUsers: number;
+  /** K of the per-round diagnostics. */
+  diagnosticK: number;
+  /** Users per `recommend` call and per log-probability graph run. */
+  inferenceBatchSize: number;
+  /** Seed of user sampling, cuts, batch order (and of the reward model's fit). */
+  seed: number;
+}
+
 /** The whole configuration of a `genrec` command, defaults filled in (`config.json` of a run folder). */
 export interface GenrecConfig {
   /** A name for run folders and reports. */
@@ -92,6 +150,8 @@ export interface GenrecConfig {
   ids: IdsConfig;
   evaluation: EvaluationConfig;
   sweep: SweepConfig;
+  /** `genrec align`: the preference alignment. */
+  align: AlignConfig;
   /** One training per seed; tables show the mean and spread over them. */
   seeds: number[];
   /** onnxruntime threads per operator of the models that take `threads` (0 = one per physical core). */
@@ -122,6 +182,34 @@ export function defaultConfig(): GenrecConfig {
     ids: { kind: 'semantic', embeddings: 'auto', textFields: ['title'], dimension: 64, levels: 3, codebookSize: 32, collisionLevel: 'always', semanticSlots: 4, seed: 0, path: null },
     evaluation: { ks: [5, 10, 20], baselines: ['popularity'], test: 'paired-t', alpha: 0.05, excludeHistory: true, batchSize: 256, longTailFraction: 0.8 },
     sweep: { grid: {}, metric: 'ndcg@10' },
+    align: {
+      source: 'self-hard-negatives',
+      rejected: null,
+      candidates: 20,
+      rewardModel: 'item-knn',
+      exposureWeight: 0,
+      exposurePenalty: 'popularity',
+      cut: 'random',
+      highRating: 4,
+      lowRating: 2,
+      loss: 'dpo',
+      beta: 0.1,
+      labelSmoothing: 0.1,
+      supervisedWeight: 0.1,
+      rounds: 1,
+      userShare: 0.05,
+      steps: null,
+      supervisedSteps: 0,
+      batchSize: 64,
+      learningRate: 5e-4,
+      clipNorm: 1,
+      disableDropout: true,
+      diagnosticUsers: 256,
+      klUsers: 64,
+      diagnosticK: 10,
+      inferenceBatchSize: 256,
+      seed: 0,
+    },
     seeds: [42],
     threads: 0,
     output: 'runs',
@@ -194,6 +282,37 @@ export const CONFIG_SCHEMA: FieldSpec = {
       fields: {
         grid: { type: 'object', values: { type: 'array', items: { type: 'any' }, minItems: 1 } },
         metric: { type: 'string', nonEmpty: true },
+      },
+    },
+    align: {
+      type: 'object',
+      fields: {
+        source: { type: 'string', enum: ['self-hard-negatives', 'reward-model', 'explicit-feedback'] },
+        rejected: { type: 'either', options: [{ type: 'integer', min: 1, max: 1024 }, { type: 'null' }] },
+        candidates: { type: 'integer', min: 2, max: 100_000 },
+        rewardModel: { type: 'string', nonEmpty: true },
+        exposureWeight: { type: 'number', min: 0 },
+        exposurePenalty: { type: 'string', enum: ['popularity', 'exposure'] },
+        cut: { type: 'string', enum: ['random', 'last'] },
+        highRating: { type: 'number' },
+        lowRating: { type: 'number' },
+        loss: { type: 'string', enum: ['dpo', 'cdpo', 'ipo', 'sdpo'] },
+        beta: { type: 'number', min: 0, max: 1000, minExclusive: true },
+        labelSmoothing: { type: 'number', min: 0, max: 0.5 },
+        supervisedWeight: { type: 'number', min: 0, max: 1e6 },
+        rounds: { type: 'integer', min: 1, max: 10_000 },
+        userShare: { type: 'number', min: 0, max: 1, minExclusive: true },
+        steps: { type: 'either', options: [{ type: 'integer', min: 0, max: 10_000_000 }, { type: 'null' }] },
+        supervisedSteps: { type: 'integer', min: 0, max: 10_000_000 },
+        batchSize: { type: 'integer', min: 1, max: 65_536 },
+        learningRate: { type: 'number', min: 0, max: 10, minExclusive: true },
+        clipNorm: { type: 'number', min: 0 },
+        disableDropout: { type: 'boolean' },
+        diagnosticUsers: { type: 'integer', min: 0, max: 10_000_000 },
+        klUsers: { type: 'integer', min: 0, max: 10_000_000 },
+        diagnosticK: { type: 'integer', min: 1 },
+        inferenceBatchSize: { type: 'integer', min: 1, max: 1_000_000 },
+        seed: { type: 'integer', min: Number.MIN_SAFE_INTEGER },
       },
     },
     seeds: { type: 'array', items: { type: 'integer', min: 0, max: 2 ** 32 - 1 }, minItems: 1 },

@@ -46,6 +46,16 @@ describe('validateField', () => {
     expect(failure([1]).message).toMatch(/^the config: expected an object, found a list/);
   });
 
+  it('an exclusive minimum refuses the bound itself', () => {
+    const share: FieldSpec = { type: 'number', min: 0, max: 1, minExclusive: true };
+    const rate: FieldSpec = { type: 'number', min: 0, minExclusive: true };
+    expect(() => validateField(1e-9, share, 'share', {})).not.toThrow();
+    expect(() => validateField(1, share, 'share', {})).not.toThrow();
+    expect(() => validateField(0, share, 'share', {})).toThrow(/^config field share: expected a number in \(0, 1\], found 0$/);
+    expect(() => validateField(-1, share, 'share', {})).toThrow(/^config field share: expected a number in \(0, 1\], found -1$/);
+    expect(() => validateField(0, rate, 'rate', {})).toThrow(/^config field rate: expected a number > 0, found 0$/);
+  });
+
   it('names where a value came from', () => {
     expect(() => validateField({ alpha: 'x' }, spec, '', { origin: 'set on the command line' })).toThrow(/^config field alpha \(set on the command line\): expected/);
   });

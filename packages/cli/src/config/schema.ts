@@ -7,7 +7,8 @@ import { GenrecError } from '@genrec/core';
 export type FieldSpec =
   | { type: 'string'; enum?: readonly string[]; nonEmpty?: boolean }
   | { type: 'integer'; min?: number; max?: number }
-  | { type: 'number'; min?: number; max?: number }
+  /** `minExclusive`: the value must be above `min`, not equal to it. */
+  | { type: 'number'; min?: number; max?: number; minExclusive?: boolean }
   | { type: 'boolean' }
   | { type: 'null' }
   | { type: 'array'; items: FieldSpec; minItems?: number }
@@ -32,8 +33,11 @@ const describeType = (spec: FieldSpec): string => {
       return spec.enum ? `one of ${spec.enum.map((value) => JSON.stringify(value)).join(', ')}` : 'a string';
     case 'integer':
       return spec.min !== undefined && spec.max !== undefined ? `an integer in [${spec.min}, ${spec.max}]` : spec.min !== undefined ? `an integer >= ${spec.min}` : 'an integer';
-    case 'number':
-      return spec.min !== undefined && spec.max !== undefined ? `a number in [${spec.min}, ${spec.max}]` : spec.min !== undefined ? `a number >= ${spec.min}` : 'a number';
+    case 'number': {
+      const low = spec.minExclusive === true ? '(' : '[';
+      if (spec.min !== undefined && spec.max !== undefined) return `a number in ${low}${spec.min}, ${spec.max}]`;
+      return spec.min !== undefined ? `a number ${spec.minExclusive === true ? '>' : '>='} ${spec.min}` : 'a number';
+    }
     case 'boolean':
       return 'true or false';
     case 'null':
@@ -119,7 +123,8 @@ export function validateField(value: unknown, spec: FieldSpec, path: string, sou
       if (typeof value !== 'number' || !Number.isFinite(value)) wrongType();
       if (spec.type === 'integer' && !Number.isSafeInteger(value)) wrongType();
       const number = value as number;
-      if ((spec.min !== undefined && number < spec.min) || (spec.max !== undefined && number > spec.max)) wrongType();
+      const belowMinimum = spec.min !== undefined && (number < spec.min || (spec.type === 'number' && spec.minExclusive === true && number === spec.min));
+      if (belowMinimum || (spec.max !== undefined && number > spec.max)) wrongType();
       return;
     }
     case 'array': {

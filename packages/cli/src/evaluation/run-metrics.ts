@@ -77,6 +77,32 @@ export interface RunMetrics {
   trainingData: ExposureSection;
   /** What the long-tail share counts. */
   longTailDefinition: string;
+  /** `genrec align`: the aligned model against the un-aligned one, paired over the same test users. */
+  comparison?: PairedComparison;
+}
+
+/** One metric of a {@link PairedComparison}: both means, their difference and the paired test. */
+export interface ComparedMetric extends SignificanceCell {
+  /** The reference system's mean. */
+  reference: number;
+  /** The compared system's mean. */
+  system: number;
+  /** `system − reference`. */
+  difference: number;
+}
+
+/** Two systems of a run compared on the same users with a paired test (Holm over the table metrics). */
+export interface PairedComparison {
+  /** The reference (`sasrec (un-aligned)`). */
+  reference: string;
+  /** The system compared with it (`sasrec (aligned)`). */
+  system: string;
+  /** The paired test, its level, the correction. */
+  test: string;
+  alpha: number;
+  correction: 'holm';
+  /** One entry per seed: the users compared and every table metric. */
+  seeds: { seed: number; users: number; metrics: Record<string, ComparedMetric> }[];
 }
 
 /**
@@ -163,6 +189,31 @@ export function significanceAgainst(baseline: EvaluationResult, result: Evaluati
     };
   });
   return cells;
+}
+
+/**
+ * A result against a reference result on the same users: both means, the difference and the paired
+ * test of every table metric (Holm-corrected, {@link significanceAgainst}).
+ *
+ * @param reference - the reference's result (per-user values kept)
+ * @param result - the compared result, on the same users
+ * @param config - the `evaluation` section (cut-offs, test, alpha)
+ * @param seed - seed of the bootstrap test
+ * @returns one entry per table metric
+ * @example
+ * ```ts
+ * compareToReference(unalignedResult, alignedResult, config.evaluation, 42)['ndcg@10']; // { reference, system, difference, pValue, … }
+ * ```
+ */
+export function compareToReference(reference: EvaluationResult, result: EvaluationResult, config: EvaluationConfig, seed: number): Record<string, ComparedMetric> {
+  const cells = significanceAgainst(reference, result, config, seed);
+  const compared: Record<string, ComparedMetric> = {};
+  for (const [metric, cell] of Object.entries(cells)) {
+    const before = reference.metrics[metric] ?? Number.NaN;
+    const after = result.metrics[metric] ?? Number.NaN;
+    compared[metric] = { reference: before, system: after, difference: after - before, ...cell };
+  }
+  return compared;
 }
 
 const finiteRecord = (record: Record<string, number> | null): Record<string, number> => Object.fromEntries(Object.entries(record ?? {}).filter(([, value]) => Number.isFinite(value)));

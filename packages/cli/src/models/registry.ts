@@ -3,6 +3,7 @@ import { MODEL_LOADERS, fitItemKnn, fitMarkov, fitPopularity, fitSasrec, fitSetr
 import { modelFolders } from '../run/model-folders.js';
 import type { FieldSpec } from '../config/schema.js';
 import type { PreparedIds } from '../ids/build-ids.js';
+import type { PreferenceHookFactory } from './preference-hooks.js';
 
 /** What a registry entry's `fit` receives. */
 export interface ModelFitInput {
@@ -52,6 +53,8 @@ export interface ModelEntry {
   fit(input: ModelFitInput): Promise<Recommender>;
   /** Loads a saved folder of this kind; defaults to `@genrec/models`' loader of the kind. */
   load?: RecommenderLoader;
+  /** The preference hook of a fitted model of this kind (`genrec align`); defaults to `@genrec/models`' hook of the kind, when it has one. */
+  preferenceModel?: PreferenceHookFactory;
 }
 
 const integer = (min = 0): FieldSpec => ({ type: 'integer', min });

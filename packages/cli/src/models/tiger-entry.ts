@@ -1,5 +1,6 @@
 import type { FitData, Recommender } from '@genrec/core';
 import type { FieldSpec } from '../config/schema.js';
+import type { PreferenceHook } from './preference-hooks.js';
 import type { ModelEntry } from './registry.js';
 
 const integer = (min = 0): FieldSpec => ({ type: 'integer', min });
@@ -11,6 +12,8 @@ export interface TigerApi {
   fitTiger(data: FitData, options: Record<string, unknown>): Promise<Recommender>;
   loadTiger(directory: string): Promise<Recommender>;
   resolveTigerSpec(options: Record<string, unknown>, data: { hasItemVectors: boolean; hasCatalog: boolean }): unknown;
+  /** The preference hook (`genrec align`); without it, `@genrec/models`' `tigerPreferenceModel`. */
+  tigerPreferenceModel?(model: never): PreferenceHook;
 }
 
 /**
@@ -81,5 +84,6 @@ export function tigerEntry(tiger: TigerApi): ModelEntry {
     },
     fit: ({ data, options, seed, threads, onProgress, signal, checkpointDirectory }) => tiger.fitTiger(data, { threads, ...options, seed, onProgress, signal, checkpointDirectory }),
     load: (directory) => tiger.loadTiger(directory),
+    ...(tiger.tigerPreferenceModel === undefined ? {} : { preferenceModel: (model: Recommender) => tiger.tigerPreferenceModel!(model as never) }),
   };
 }

@@ -72,7 +72,7 @@ function readEpochs(path: string): EpochRecord[] {
 
 /** The name of a run's model row: kind, the preset in brackets, the run id when needed to tell runs apart. */
 function systemName(run: FinishedRun, system: SystemMetrics): string {
-  return run.config.model.preset === null || run.record.command === 'evaluate' ? system.name : `${system.name} (${run.config.model.preset})`;
+  return run.config.model.preset === null || run.record.command === 'evaluate' || run.record.command === 'align' ? system.name : `${system.name} (${run.config.model.preset})`;
 }
 
 /** Rows, curves and sections of a report over finished runs on the same data. */
@@ -155,9 +155,12 @@ export function reportFromRuns(runs: readonly FinishedRun[], options: { title?: 
       const health = readIdsHealth(join(run.path, RUN_FILES.ids));
       semanticIds.push({ ...health, title: `${health.title} — ${name}` });
     }
-    const alignmentFile = join(run.path, 'alignment.json');
+    const alignmentFile = join(run.path, RUN_FILES.alignment);
     if (existsSync(alignmentFile)) {
-      for (const round of JSON.parse(readFileSync(alignmentFile, 'utf8')) as { round: number; metrics: Record<string, number> }[]) alignment.push({ round: round.round, name, metrics: round.metrics });
+      // a record naming its system (genrec align's) belongs to that row only
+      for (const round of JSON.parse(readFileSync(alignmentFile, 'utf8')) as { round: number; system?: string; metrics: Record<string, number> }[]) {
+        if (round.system === undefined || round.system === system.name) alignment.push({ round: round.round, name, metrics: round.metrics });
+      }
     }
   }
   const exposure = [first.metrics.trainingData, ...rows.map(({ system, name }) => ({ ...system.exposure, name }))];

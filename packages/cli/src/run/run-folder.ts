@@ -30,10 +30,16 @@ export const RUN_FILES = {
   ids: 'ids',
   /** `genrec sweep`: every grid point's validation metrics. */
   sweep: 'sweep.json',
+  /**
+   * `genrec align`: the report's alignment rounds (`[{ round, system, metrics }]`, round 0 = before
+   * alignment; the first seed's). Per seed, `seeds/<seed>/` also holds `rounds.jsonl`,
+   * `steps.jsonl`, `alignment.json` and `unaligned/` (the un-aligned model's evaluation).
+   */
+  alignment: 'alignment.json',
 } as const;
 
 /** The commands that write run folders. */
-export type RunCommand = 'train' | 'evaluate' | 'sweep';
+export type RunCommand = 'train' | 'evaluate' | 'sweep' | 'align';
 
 /** `run.json`: what ran and how it ended. */
 export interface RunRecord {
