@@ -22,7 +22,7 @@ describeRecommenderConformance({
   load: loadMarkov,
   supports: { training: false },
   emptyHistoryFallback: 'popularity',
-  invalidOptions: [{ smoothing: Number.NaN }, { order: Number.NaN }, { order: 4 }, { smoothing: 0 }],
+  invalidOptions: [{ smoothing: Number.NaN }, { order: Number.NaN }, { order: 4 }, { smoothing: 0 }, { smoothing: 1e-300 }],
 });
 
 describeRecommenderConformance({

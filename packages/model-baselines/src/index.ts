@@ -11,5 +11,5 @@ export { PACKAGE_NAME, version } from './version.js';
 export { BASELINE_FORMAT_VERSION } from './baseline-model.js';
 export type { BaselineFitOptions } from './fit-run.js';
 export { PopularityModel, fitPopularity, loadPopularity, type PopularityFitOptions } from './popularity.js';
-export { MAX_MARKOV_ORDER, MarkovModel, fitMarkov, loadMarkov, type MarkovFitOptions } from './markov.js';
+export { MAX_MARKOV_ORDER, MIN_MARKOV_SMOOTHING, MarkovModel, fitMarkov, loadMarkov, type MarkovFitOptions } from './markov.js';
 export { ItemKnnModel, fitItemKnn, loadItemKnn, type ItemKnnFitOptions } from './item-knn.js';

@@ -107,10 +107,12 @@ export function checkCompressedRows(
   if (offsets.length !== rows + 1 || offsets[0] !== 0 || offsets[rows] !== ids.length) {
     throw corrupt(`tensor "${name}" offsets must hold ${rows + 1} entries from 0 to ${ids.length}`);
   }
+  // every offset first: non-decreasing from 0 to ids.length keeps each row inside `ids` (a row
+  // reaching past the end before a decrease would otherwise be walked, up to 2^31 steps)
+  for (let r = 0; r < rows; r++) if (offsets[r + 1]! < offsets[r]!) throw corrupt(`tensor "${name}" offsets decrease at row ${r}`);
   for (let r = 0; r < rows; r++) {
     const from = offsets[r]!;
     const to = offsets[r + 1]!;
-    if (to < from) throw corrupt(`tensor "${name}" offsets decrease at row ${r}`);
     for (let i = from; i < to; i++) {
       const id = ids[i]!;
       if (id < 1 || id > itemCount) throw corrupt(`tensor "${name}" holds item id ${id} outside 1..${itemCount}`);

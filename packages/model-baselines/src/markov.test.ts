@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError, createTensor, openModelFolder, writeModelFolder, type ProgressEvent } from '@genrec/core';
 import type { InteractionDataset } from '@genrec/data';
-import { fitMarkov, loadMarkov } from './index.js';
+import { MIN_MARKOV_SMOOTHING, fitMarkov, loadMarkov } from './index.js';
 import { naiveRanking, randomDataset, sequencesOf } from './test-helpers.js';
 
 const directories: string[] = [];
@@ -144,5 +144,32 @@ describe('fitMarkov', () => {
       tensors: Object.fromEntries(tensors),
     });
     await expect(loadMarkov(badOptions)).rejects.toSatisfy((error) => GenrecError.isInstance(error) && error.code === 'CORRUPT_ARTIFACT' && /smoothing/.test(error.message));
+  });
+
+  it('refuses a smoothing below MIN_MARKOV_SMOOTHING (found by the model-folder fuzz: unseen items underflowed to -Infinity and rows came back short)', async () => {
+    const dataset = randomDataset(5);
+    for (const smoothing of [1e-300, 5e-324, 1e-10]) {
+      await expect(fitMarkov({ train: dataset }, { order: 2, smoothing })).rejects.toSatisfy((error) => GenrecError.isInstance(error) && error.code === 'INVALID_OPTION' && /smoothing must be a finite number in \[1e-9, 1000000000000\]/.test(error.message));
+    }
+    // the smallest smoothing at the largest order keeps every score finite: full rows of the 9 items left
+    const model = await fitMarkov({ train: dataset }, { order: 3, smoothing: MIN_MARKOV_SMOOTHING });
+    const histories = [[1, 2, 3], ...sequencesOf(dataset).slice(0, 5).map((sequence) => sequence.slice(0, 3))];
+    const result = await model.recommend(histories, { k: 9, excludeHistory: false });
+    expect(Array.from(result.lengths)).toEqual(histories.map(() => 9));
+    for (const score of result.scores) expect(Number.isFinite(score)).toBe(true);
+    // a saved manifest holding 1e-300 (as the fuzz wrote) is damaged
+    const directory = mkdtempSync(join(tmpdir(), 'genrec-markov-'));
+    directories.push(directory);
+    const saved = await fitMarkov({ train: dataset }, { order: 2 });
+    await saved.save(join(directory, 'model'));
+    const tensors = openModelFolder(join(directory, 'model'), 'markov', [1]).readTensors();
+    await writeModelFolder(join(directory, 'tiny-smoothing'), {
+      model: 'markov',
+      modelFormatVersion: 1,
+      description: { ...saved.describe(), hyperParameters: { seed: 0, order: 2, smoothing: 1e-300 } },
+      retiredItems: [],
+      tensors: Object.fromEntries(tensors),
+    });
+    await expect(loadMarkov(join(directory, 'tiny-smoothing'))).rejects.toSatisfy((error) => GenrecError.isInstance(error) && error.code === 'CORRUPT_ARTIFACT' && /smoothing/.test(error.message));
   });
 });

@@ -14,7 +14,8 @@ export interface MarkovFitOptions extends BaselineFitOptions {
    */
   order?: number;
   /**
-   * Dirichlet smoothing `α > 0`: the pseudo-count given to the shorter context's distribution,
+   * Dirichlet smoothing `α` in `[1e-9, 1e12]` ({@link MIN_MARKOV_SMOOTHING}): the pseudo-count
+   * given to the shorter context's distribution,
    * `P(j | c) = (count(c → j) + α · P(j | shorter c)) / (count(c → ·) + α)`. Small values trust the
    * observed transitions, large ones the popularity prior. @defaultValue 1
    */
@@ -25,6 +26,14 @@ const HYPER_PARAMETERS = ['order', 'smoothing'] as const;
 
 /** The largest context length. */
 export const MAX_MARKOV_ORDER = 3;
+
+/**
+ * The smallest `smoothing`: below it the probability of an item that follows none of the
+ * history's contexts (`prior x (α / (count + α))^order`) can underflow float64 to 0, its score to
+ * -Infinity, and `recommend` would return short rows. At 1e-9 it stays above 1e-120 for any
+ * counts that fit the int32 tensors.
+ */
+export const MIN_MARKOV_SMOOTHING = 1e-9;
 
 /** Transitions of one context length, in compressed rows over the sorted distinct contexts. */
 interface ContextTable {
@@ -237,7 +246,7 @@ interface MarkovHyperParameters {
 function checkMarkovOptions(options: MarkovFitOptions, where: string): MarkovHyperParameters & ReturnType<typeof checkCommonFitOptions> {
   const common = checkCommonFitOptions(options, HYPER_PARAMETERS, where);
   const order = checkIntegerOption(options.order ?? 1, 'order', 1, MAX_MARKOV_ORDER);
-  const smoothing = checkNumberOption(options.smoothing ?? 1, 'smoothing', 0, 1e12, { minimumExclusive: true });
+  const smoothing = checkNumberOption(options.smoothing ?? 1, 'smoothing', MIN_MARKOV_SMOOTHING, 1e12);
   return { ...common, order, smoothing };
 }
 

@@ -11,8 +11,12 @@ import { BatchBuilder, positionBuckets } from './training-batches.js';
 import { SASREC_KIND } from './version.js';
 import { selectValidationUsers, validate } from './validation.js';
 
-/** Adam as the peer configures it (`torch.optim.Adam(lr, betas=(0.9, 0.98), eps=1e-8)`). */
-const ADAM = optimizers.adam({ beta1: 0.9, beta2: 0.98, epsilon: 1e-8 });
+/**
+ * Adam as the peer configures it (`torch.optim.Adam(lr, betas=(0.9, 0.98), eps=1e-8)`); also used
+ * by `bench/peer-equivalence.ts` (not part of the package's entry point).
+ * @internal
+ */
+export const ADAM = optimizers.adam({ beta1: 0.9, beta2: 0.98, epsilon: 1e-8 });
 
 function checkFitData(data: FitData): SequenceDataset {
   if (typeof data !== 'object' || data === null || typeof data.train !== 'object' || data.train === null) {
