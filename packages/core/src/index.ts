@@ -88,6 +88,7 @@ export type {
 export { batchSize, toHistoryBatch } from './recommend/histories.js';
 export { ExclusionMask, checkRecommendOptions, emptyRecommendations, selectTopItems } from './recommend/rank-items.js';
 export { RetiredItems } from './recommend/retired-items.js';
+export { selectValidationUsers, validateRecommender, type ValidationMetric, type ValidationUsers } from './recommend/validation-users.js';
 export {
   MODEL_FILES,
   RECOMMENDER_FOLDER_VERSION,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fitSasrec } from './fit-sasrec.js';
 import type { SasrecModel } from './sasrec-model.js';
 import { CHEAP, historiesOf, hitRate, popularityHitRate, syntheticSplit } from './test-fixtures.js';
-import { selectValidationUsers, validate } from './validation.js';
+import { selectValidationUsers, validateRecommender as validate } from '@genrec/core';
 
 const small = syntheticSplit('small');
 
@@ -78,7 +78,7 @@ describe('fitSasrec', () => {
     // on this machine the metric peaks at epoch 5 of 7 (an over-fitting learning rate)
     expect(model.describe().epoch).toBe(bestEpoch);
     const users = selectValidationUsers(small.validation, small.itemCount, undefined, 0);
-    const recomputed = await validate(model, users, { metric: 'ndcg', k: 5, name: 'ndcg@5', patience: 4, sampleUsers: undefined });
+    const recomputed = await validate(model, users, { metric: 'ndcg', k: 5, name: 'ndcg@5' });
     expect(recomputed['ndcg@5']).toBe(values[bestEpoch - 1]);
     await model.dispose();
   });

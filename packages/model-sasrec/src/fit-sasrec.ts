@@ -9,7 +9,7 @@ import { buildBinaryCrossEntropyGraph, buildCrossEntropyGraph, buildSampledSoftm
 import { SasrecModel, architectureOf, type SasrecTrainingSummary } from './sasrec-model.js';
 import { BatchBuilder, positionBuckets } from './training-batches.js';
 import { SASREC_KIND } from './version.js';
-import { selectValidationUsers, validate } from './validation.js';
+import { selectValidationUsers, validateRecommender as validate } from '@genrec/core';
 
 /**
  * Adam as the peer configures it (`torch.optim.Adam(lr, betas=(0.9, 0.98), eps=1e-8)`); also used

@@ -1,67 +1,16 @@
-import { GenrecError, Rng, createMatrix, type EvaluationSet, type HistoryBatch, type Recommender } from '@genrec/core';
+import { createMatrix, type Recommender, type ValidationUsers } from '@genrec/core';
 import { matMul } from '@genrec/nn';
 import type { ResolvedEarlyStopping } from './options.js';
 import type { SetrecRunner } from './runner.js';
 import { slotCount } from './setrec-graph.js';
 
-/** The validation users a fit scores every epoch (all with a target, or a fixed seeded sample). */
-export interface ValidationUsers {
-  histories: HistoryBatch;
-  targetOffsets: Int32Array;
-  targetItems: Int32Array;
-}
+export { selectValidationUsers, type ValidationUsers } from '@genrec/core';
 
 /** A ranking metric at a cut-off. */
 export interface RankMetric {
   name: string;
   metric: 'ndcg' | 'recall' | 'hitrate';
   k: number;
-}
-
-/**
- * Checks a validation set against the catalogue and selects the users that are scored: those with
- * at least one target, all of them or `sampleUsers` of them drawn with the fit's seed.
- *
- * @throws GenrecError `INVALID_INPUT` for malformed offsets or ids outside `1 .. itemCount`.
- */
-export function selectValidationUsers(set: EvaluationSet, itemCount: number, sampleUsers: number | undefined, seed: number): ValidationUsers {
-  const { historyOffsets, historyItems, targetOffsets, targetItems, size } = set ?? ({} as EvaluationSet);
-  const ok =
-    Number.isInteger(size) &&
-    historyOffsets instanceof Int32Array &&
-    targetOffsets instanceof Int32Array &&
-    historyItems instanceof Int32Array &&
-    targetItems instanceof Int32Array &&
-    historyOffsets.length === size + 1 &&
-    targetOffsets.length === size + 1 &&
-    historyOffsets[size] === historyItems.length &&
-    targetOffsets[size] === targetItems.length;
-  if (!ok) throw new GenrecError('INVALID_INPUT', 'validation must be an EvaluationSet (history and target offsets of size + 1 entries ending at their items)', { details: { field: 'validation' } });
-  for (const [name, items] of [['historyItems', historyItems], ['targetItems', targetItems]] as const) {
-    for (let i = 0; i < items.length; i++) {
-      const id = items[i]!;
-      if (!(id >= 1 && id <= itemCount)) throw new GenrecError('INVALID_INPUT', `validation.${name}[${i}] = ${id} is outside the catalogue 1..${itemCount}`, { details: { field: `validation.${name}`, position: i } });
-    }
-  }
-  let users: number[] = [];
-  for (let u = 0; u < size; u++) if (targetOffsets[u + 1]! > targetOffsets[u]!) users.push(u);
-  if (sampleUsers !== undefined && sampleUsers < users.length) {
-    const order = new Rng(seed).permutation(users.length);
-    users = Array.from(order.subarray(0, sampleUsers), (i) => users[i]!).sort((a, b) => a - b);
-  }
-  const hOffsets = new Int32Array(users.length + 1);
-  const tOffsets = new Int32Array(users.length + 1);
-  users.forEach((u, i) => {
-    hOffsets[i + 1] = hOffsets[i]! + historyOffsets[u + 1]! - historyOffsets[u]!;
-    tOffsets[i + 1] = tOffsets[i]! + targetOffsets[u + 1]! - targetOffsets[u]!;
-  });
-  const hItems = new Int32Array(hOffsets[users.length]!);
-  const tItems = new Int32Array(tOffsets[users.length]!);
-  users.forEach((u, i) => {
-    hItems.set(historyItems.subarray(historyOffsets[u]!, historyOffsets[u + 1]!), hOffsets[i]!);
-    tItems.set(targetItems.subarray(targetOffsets[u]!, targetOffsets[u + 1]!), tOffsets[i]!);
-  });
-  return { histories: { offsets: hOffsets, items: hItems }, targetOffsets: tOffsets, targetItems: tItems };
 }
 
 /** The metrics every validation reports: `ndcg@10`, `recall@10` and the early-stopping one. */

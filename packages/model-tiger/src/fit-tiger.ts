@@ -9,7 +9,7 @@ import { buildItemVectors } from './item-vectors.js';
 import { learningRateAt, resolveEarlyStopping, resolveTigerSpec, type FitTigerOptions } from './options.js';
 import { TrainingExamples } from './sequences.js';
 import { TigerModel, type TigerTrainingSummary } from './tiger-model.js';
-import { selectValidationUsers, validate } from './validation.js';
+import { selectValidationUsers, validateRecommender as validate } from '@genrec/core';
 import { TIGER_KIND } from './version.js';
 
 function checkFitData(data: FitData): SequenceDataset {

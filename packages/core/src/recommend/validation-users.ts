@@ -1,5 +1,15 @@
-import { GenrecError, Rng, type EvaluationSet, type HistoryBatch, type Recommender } from '@genrec/core';
-import type { ResolvedEarlyStopping } from './options.js';
+import { GenrecError } from '../errors.js';
+import { Rng } from '../random.js';
+import type { EvaluationSet } from '../contracts/dataset.js';
+import type { HistoryBatch, Recommender } from '../contracts/recommender.js';
+
+/** A ranking metric at a cut-off, as early stopping names it (`ndcg@10`). */
+export interface ValidationMetric {
+  /** The metric's name (`ndcg@10`). */
+  name: string;
+  metric: 'ndcg' | 'recall' | 'hitrate';
+  k: number;
+}
 
 /** The validation users a fit scores every epoch (all, or a fixed seeded sample). */
 export interface ValidationUsers {
@@ -62,7 +72,7 @@ export function selectValidationUsers(set: EvaluationSet, itemCount: number, sam
  * 1/log2(i + 2) (binary gain, 0-based rank), averaged over users. Always reports `ndcg@10` and
  * `recall@10` (K capped at the catalogue size) and the early-stopping metric.
  */
-export async function validate(model: Recommender, users: ValidationUsers, early: ResolvedEarlyStopping | undefined): Promise<Record<string, number>> {
+export async function validateRecommender(model: Recommender, users: ValidationUsers, early: ValidationMetric | undefined): Promise<Record<string, number>> {
   const count = users.targetOffsets.length - 1;
   const k10 = Math.min(10, model.itemCount);
   const wanted: { name: string; metric: 'ndcg' | 'recall' | 'hitrate'; k: number }[] = [
