@@ -2,11 +2,11 @@
  * Training step time of the decoder-only model beside the same step in PyTorch
  * (bench/torch_peer.py bench, Debian's python3-torch), run back to back in one window: a
  * Toys-sized model (4 layers, d 128, 4 heads x 32, FFN 512, vocabulary 3 + 3 x 256 + 100),
- * batch 256 x 83 tokens (a full 20-item window), AdamW, clipping 1, dropout 0.1, random tokens,
+ * batch 256 (`--batch`) x 83 tokens (a full 20-item window), AdamW, clipping 1, dropout 0.1, random tokens,
  * 2 threads each; 3 warm-up steps, then `--steps` timed. Prints one JSON line with both and the
  * ratio genrec / PyTorch (medians).
  *
- *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/step-time.ts [--steps 30] [--rounds 2]
+ *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/step-time.ts [--steps 30] [--rounds 2] [--batch 256]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ function option(name: string, fallback: string): string {
 const steps = Number(option('steps', '30'));
 const rounds = Number(option('rounds', '2'));
 const warmup = 3;
-const batchSize = 256;
+const batchSize = Number(option('batch', '256'));
 const spec = resolveTigerSpec({ batchSize, dropout: 0.1, maxHistory: 20, threads: 2 }, { hasItemVectors: true, hasCatalog: false });
 const shape = { vocabularySize: 3 + 3 * 256 + 100, tokensPerItem: 4, contextWidth: 4 };
 const length = spec.maxHistory * shape.contextWidth + shape.tokensPerItem - 1; // 83

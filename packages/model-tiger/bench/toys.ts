@@ -12,6 +12,7 @@
  * --budget-min 30               abort training after this many minutes from the start of fitTiger
  *                               (semantic ids + training + validation); the best epoch is kept
  * --sample 2000                 validation users per epoch (fixed seeded sample)
+ * --patience 5                  early-stopping patience (epochs without a better validation NDCG@10)
  * --seed 42, --no-test, --invalid-users 2000 (unconstrained invalid-id rate on that many test users)
  * --save DIR                    save the model folder
  *
@@ -39,6 +40,7 @@ const vectorNames = option('vectors', 'sasrec').split('+') as (ItemVectorSource 
 const extra = JSON.parse(option('config', '{}')) as FitTigerOptions;
 const budgetMinutes = Number(option('budget-min', '30'));
 const sample = Number(option('sample', '2000'));
+const patience = Number(option('patience', '5'));
 const invalidUsers = Number(option('invalid-users', '2000'));
 const files = {
   toys: { sequences: sharedPath('data', 'amazon2014-toys', 'Toys_and_Games.txt'), items: sharedPath('data', 'amazon2014-toys', 'items.jsonl') },
@@ -86,7 +88,7 @@ const options: FitTigerOptions = {
   textFields: which === 'sports' ? ['attributes'] : ['title'],
   seed,
   threads: 2,
-  earlyStopping: { metric: 'ndcg@10', patience: 3, sampleUsers: sample },
+  earlyStopping: { metric: 'ndcg@10', patience, sampleUsers: sample },
   ...extra,
 };
 const controller = new AbortController();
