@@ -18,7 +18,8 @@ import { SETREC_BETA_GRID } from './options.js';
 import { CODE_INPUTS, ITEM_INPUTS, buildCodeTrainingGraph, slotCount } from './setrec-graph.js';
 import { batchFeeds, epochBatches, rowsPerStep, trainingRows } from './training-rows.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
-import { addBetaRanks, selectValidationUsers, validate, validationMetrics } from './validation.js';
+import { selectValidationUsers } from '@genrec/core';
+import { addBetaRanks, validate, validationMetrics } from './validation.js';
 
 /** Options of {@link discretizeSetrec}. */
 export interface DiscretizeSetrecOptions {

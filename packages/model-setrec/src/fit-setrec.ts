@@ -9,7 +9,8 @@ import { SetrecRunner } from './runner.js';
 import { ITEM_INPUTS, architectureOf, buildTrainingGraph } from './setrec-graph.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
 import { batchFeeds, epochBatches, rowsPerStep, stepsPerEpoch, trainingRows } from './training-rows.js';
-import { searchBeta, selectValidationUsers, validate, validationMetrics, type RankMetric } from './validation.js';
+import { selectValidationUsers, type ValidationMetric } from '@genrec/core';
+import { searchBeta, validate, validationMetrics } from './validation.js';
 import { SETREC_KIND } from './version.js';
 
 /** Adam as SASRec's peer configures it. */
@@ -163,7 +164,7 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
   const contentHash = hashFloats(content.data);
   const givenCf = options.cfVectors !== undefined || options.sasrec !== undefined;
   const metrics = validationMetrics(itemCount, early);
-  const selection: RankMetric = metrics.find((m) => m.name === (early?.name ?? 'ndcg@10'))!;
+  const selection: ValidationMetric = metrics.find((m) => m.name === (early?.name ?? 'ndcg@10'))!;
   const earlyName = early ? `${early.name}/${early.patience}` : 'none';
 
   // the frozen CF vectors: given, from a checkpoint, or pre-trained

@@ -1,22 +1,13 @@
-import { createMatrix, type Recommender, type ValidationUsers } from '@genrec/core';
+import { createMatrix, type Recommender, type ValidationMetric, type ValidationUsers } from '@genrec/core';
 import { matMul } from '@genrec/nn';
 import type { ResolvedEarlyStopping } from './options.js';
 import type { SetrecRunner } from './runner.js';
 import { slotCount } from './setrec-graph.js';
 
-export { selectValidationUsers, type ValidationUsers } from '@genrec/core';
-
-/** A ranking metric at a cut-off. */
-export interface RankMetric {
-  name: string;
-  metric: 'ndcg' | 'recall' | 'hitrate';
-  k: number;
-}
-
 /** The metrics every validation reports: `ndcg@10`, `recall@10` and the early-stopping one. */
-export function validationMetrics(itemCount: number, early: ResolvedEarlyStopping | undefined): RankMetric[] {
+export function validationMetrics(itemCount: number, early: ResolvedEarlyStopping | undefined): ValidationMetric[] {
   const k10 = Math.min(10, itemCount);
-  const wanted: RankMetric[] = [
+  const wanted: ValidationMetric[] = [
     { name: 'ndcg@10', metric: 'ndcg', k: k10 },
     { name: 'recall@10', metric: 'recall', k: k10 },
   ];
@@ -25,7 +16,7 @@ export function validationMetrics(itemCount: number, early: ResolvedEarlyStoppin
 }
 
 /** One user's contribution to a metric given the 0-based ranks of its targets (`undefined` = not ranked). */
-function userValue(metric: RankMetric, ranks: readonly (number | undefined)[]): number {
+function userValue(metric: ValidationMetric, ranks: readonly (number | undefined)[]): number {
   let hits = 0;
   let dcg = 0;
   for (const rank of ranks) {
@@ -46,7 +37,7 @@ function userValue(metric: RankMetric, ranks: readonly (number | undefined)[]): 
  * `K` list, then with `T` the user's targets Recall@K = hits / |T|, HitRate@K = 1[hits > 0],
  * NDCG@K = Σ_hits 1/log2(rank + 2) / Σ_{i < min(|T|, K)} 1/log2(i + 2), averaged over users.
  */
-export async function validate(model: Recommender, users: ValidationUsers, metrics: readonly RankMetric[]): Promise<Record<string, number>> {
+export async function validate(model: Recommender, users: ValidationUsers, metrics: readonly ValidationMetric[]): Promise<Record<string, number>> {
   const count = users.targetOffsets.length - 1;
   if (count === 0) return Object.fromEntries(metrics.map((m) => [m.name, 0]));
   const depth = Math.max(...metrics.map((m) => m.k));
@@ -77,7 +68,7 @@ export function addBetaRanks(
   u: number,
   targets: readonly number[],
   grid: readonly number[],
-  metric: RankMetric,
+  metric: ValidationMetric,
   sums: Float64Array,
 ): void {
   grid.forEach((beta, g) => {
@@ -114,7 +105,7 @@ export async function searchBeta(
   tokens: Float32Array,
   users: ValidationUsers,
   grid: readonly number[],
-  metric: RankMetric,
+  metric: ValidationMetric,
   threads: number,
 ): Promise<{ beta: number; value: number }[]> {
   const a = runner.architecture;
