@@ -40,4 +40,16 @@ describe('benchmark', () => {
     expect(said).toContain(`item-knn: the run in ${join(folder, 'out', 'tiny', 'runs', 'item-knn')} is interrupted; training again`);
     expect(resumed.markdown).toBe(first.markdown); // the same numbers: training is deterministic
   });
+
+  it('passes model options by kind to genrec train, recorded in the run folder', async () => {
+    const data = join(folder, 'tiny');
+    const quiet = { stdout: { write: () => true }, stderr: { write: () => true, isTTY: false }, stdoutIsTTY: false, env: {} };
+    const said: string[] = [];
+    const out = join(folder, 'out-options');
+    const result = await runBenchmark({ data, out, models: ['item-knn'], modelOptions: { 'item-knn': { neighbours: 7, window: 3 } }, io: quiet, say: (line: string) => said.push(line) });
+    expect(result.exitCode).toBe(0);
+    expect(said).toContain(`$ genrec train item-knn --config ${join(out, 'tiny', 'genrec.json')} --run-id item-knn --set model.options.neighbours=7 --set model.options.window=3`);
+    const config = JSON.parse(readFileSync(join(out, 'tiny', 'runs', 'item-knn', 'config.json'), 'utf8')) as { model: { options: Record<string, unknown> } };
+    expect(config.model.options).toEqual({ neighbours: 7, window: 3 });
+  });
 });

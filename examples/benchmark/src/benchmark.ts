@@ -1,10 +1,19 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { RUN_FILES, collectRuns, readRunFolder, reportFromRuns, runCli, tigerEntry, type CliIo, type ModelEntry, type TableSystem } from '@genrec/cli';
-import * as tiger from '@genrec/model-tiger';
+import { RUN_FILES, collectRuns, readRunFolder, reportFromRuns, runCli, type CliIo, type ModelEntry, type TableSystem } from '@genrec/cli';
 
-/** The models of the table by default: every trained kind (popularity is the baseline of every run); TIGER through `tigerEntry`. */
+/** The models of the table by default: every trained kind of the CLI's registry (popularity is the baseline of every run). */
 export const DEFAULT_MODELS: readonly string[] = ['markov', 'item-knn', 'sasrec', 'setrec', 'tiger'];
+
+/**
+ * Model options of the table that differ from the package defaults, each chosen on Toys validation
+ * in its package's benchmark: TIGER's semantic ids from the CLI's text vectors concatenated with
+ * the item embeddings of a SASRec trained first (`@genrec/model-tiger`'s README: text + SASRec
+ * beat either alone).
+ */
+export const MODEL_OPTIONS: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  tiger: { itemVectors: ['given', 'sasrec'] },
+};
 
 /** Options of {@link runBenchmark}. */
 export interface BenchmarkOptions {
@@ -18,7 +27,7 @@ export interface BenchmarkOptions {
   seeds?: readonly number[];
   /** Epochs instead of each model's defaults (the smoke test uses 1). */
   epochs?: number;
-  /** Further registry entries. @defaultValue TIGER's (`tigerEntry` of `@genrec/model-tiger`), until the CLI's registry has it */
+  /** Further registry entries (kinds beyond the CLI's, or replacing one of them). @defaultValue none */
   extraModels?: readonly ModelEntry[];
   /** Streams of the `genrec` commands. */
   io?: Partial<CliIo>;
@@ -26,6 +35,8 @@ export interface BenchmarkOptions {
   say?: (line: string) => void;
   /** Ctrl-C. */
   signal?: AbortSignal;
+  /** Model options by kind, passed as `--set model.options.<name>=<json>`. @defaultValue {@link MODEL_OPTIONS} */
+  modelOptions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** What {@link runBenchmark} did. */
@@ -67,13 +78,14 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     config,
     JSON.stringify({ name, data: { path: data }, evaluation: { ks: [10, 20], baselines: ['popularity'] }, seeds: options.seeds ?? [42], output: runs }, null, 2) + '\n',
   );
-  const cliOptions = { ...(options.io === undefined ? {} : { io: options.io }), models: options.extraModels ?? [tigerEntry(tiger)], ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  const cliOptions = { ...(options.io === undefined ? {} : { io: options.io }), ...(options.extraModels === undefined ? {} : { models: options.extraModels }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
   const trained: string[] = [];
   const skipped: string[] = [];
   const report = join(out, 'report.html');
   const markdownFile = join(out, 'table.md');
   const result = (exitCode: number, table = '', markdown = ''): BenchmarkResult => ({ exitCode, trained, skipped, report, table, markdown });
-  for (const model of options.models ?? DEFAULT_MODELS) {
+  const models = options.models ?? DEFAULT_MODELS;
+  for (const model of models) {
     const folder = join(runs, model);
     if (existsSync(join(folder, RUN_FILES.record))) {
       const status = readRunFolder(folder).record.status;
@@ -85,13 +97,17 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       say(`${model}: the run in ${folder} is ${status}; training again`);
     }
     rmSync(folder, { recursive: true, force: true });
-    const argv = ['train', model, '--config', config, '--run-id', model, ...(options.epochs === undefined ? [] : ['--epochs', String(options.epochs)])];
+    const modelOptions: Record<string, unknown> = { ...(options.modelOptions ?? MODEL_OPTIONS)[model] };
+    // SETRec's CF tokens from the table's own SASRec when it is one of the models (trained before it)
+    if (model === 'setrec' && models.indexOf('sasrec') >= 0 && models.indexOf('sasrec') < models.indexOf('setrec') && modelOptions['sasrecModel'] === undefined) modelOptions['sasrecModel'] = join(runs, 'sasrec');
+    const sets = Object.entries(modelOptions).flatMap(([field, value]) => ['--set', `model.options.${field}=${JSON.stringify(value)}`]);
+    const argv = ['train', model, '--config', config, '--run-id', model, ...sets, ...(options.epochs === undefined ? [] : ['--epochs', String(options.epochs)])];
     say(`$ genrec ${argv.join(' ')}`);
     const code = await runCli(argv, cliOptions);
     if (code !== 0) return result(code);
     trained.push(model);
   }
-  const folders = (options.models ?? DEFAULT_MODELS).map((model) => join(runs, model));
+  const folders = models.map((model) => join(runs, model));
   let table = '';
   const code = await runCli(['report', ...folders, '--out', report, '--title', `genrec benchmark: ${name}`], {
     ...cliOptions,

@@ -1,12 +1,9 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tigerEntry, type CliIo, type ModelEntry } from '@genrec/cli';
-import * as tiger from '@genrec/model-tiger';
+import { runCli, type CliIo } from '@genrec/cli';
 
-/** A generative model the quickstart can train: its kind, small configuration and arguments. */
+/** A generative model the quickstart can train (a kind of the CLI's registry): its kind, small configuration and arguments. */
 export interface GenerativeChoice {
-  /** The registry entry, when the CLI's registry does not carry the kind yet. */
-  entry: ModelEntry | null;
   kind: string;
   preset: string;
   /** What it is, for the step's title. */
@@ -17,16 +14,14 @@ export interface GenerativeChoice {
 
 /** SETRec (`@genrec/model-setrec`, in the CLI's registry); its CF tokens come from the SASRec trained just before. */
 export const SETREC_CHOICE: GenerativeChoice = {
-  entry: null,
   kind: 'setrec',
   preset: 'quickstart',
   what: 'generative: each item a set of tokens (a CF token from the SASRec above, semantic tokens of its title) generated at once and grounded to catalogue items',
   args: (out) => ['--set', `model.options.sasrecModel=${join(out, 'runs', 'sasrec')}`],
 };
 
-/** TIGER (`@genrec/model-tiger`, through the CLI's `tigerEntry` until `@genrec/models` exports it): decodes over the semantic ids of step 1 with trie-constrained beam search. */
+/** TIGER (`@genrec/model-tiger`, in the CLI's registry): decodes over the semantic ids of step 1 with trie-constrained beam search. */
 export const TIGER_CHOICE: GenerativeChoice = {
-  entry: tigerEntry(tiger),
   kind: 'tiger',
   preset: 'quickstart',
   what: 'generative: the semantic ids of step 1 generated token by token by a Transformer, beam search constrained to the catalogue by a trie',
@@ -103,7 +98,6 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     ) + '\n',
   );
   const generative = options.generative === undefined ? GENERATIVE_MODEL : options.generative;
-  const models = generative?.entry ? [generative.entry] : [];
   const epochs = options.epochs === undefined ? [] : ['--epochs', String(options.epochs)];
   const steps: { title: string; argv: string[] }[] = [
     { title: 'semantic ids of the item titles (residual k-means, the ids TIGER decodes over), and their health', argv: ['ids', '--config', config, '--out', join(out, 'ids')] },
@@ -126,7 +120,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     say('');
     say(`[${index + 1}/${steps.length}] ${step.title}`);
     say(`$ genrec ${step.argv.map((arg) => arg.split(`${process.cwd()}/`).join('')).join(' ')}`);
-    const code = await runCli(step.argv, { ...(options.io === undefined ? {} : { io: options.io }), models, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    const code = await runCli(step.argv, { ...(options.io === undefined ? {} : { io: options.io }), ...(options.signal === undefined ? {} : { signal: options.signal }) });
     if (code !== 0) return { exitCode: code, report, trained, seconds: (performance.now() - started) / 1000 };
   }
   const seconds = (performance.now() - started) / 1000;

@@ -75,7 +75,7 @@ describe('genrec: bad configuration and usage', () => {
     const kind = await cli(['train', 'gpt5', '--config', config], folder);
     expect(kind.code).toBe(2);
     noStackTrace(kind.stderr);
-    expect(kind.stderr).toBe('genrec train: error: unknown model kind "gpt5" (known: popularity, markov, item-knn, sasrec, setrec) (field "model.kind")\n');
+    expect(kind.stderr).toBe('genrec train: error: unknown model kind "gpt5" (known: popularity, markov, item-knn, sasrec, setrec, tiger) (field "model.kind")\n');
     const preset = await cli(['train', 'sasrec', '--preset', 'huge', '--config', config], folder);
     expect(preset.code).toBe(2);
     expect(preset.stderr).toMatch(/config field model\.preset: "huge" is not a preset of sasrec \(known: quickstart, small, paper\)/);
@@ -103,7 +103,7 @@ describe('genrec: bad configuration and usage', () => {
     expect(flag.stderr).toMatch(/Unknown argument: epochz/);
     const json = await cli(['train', 'gpt5', '--config', config, '--json'], folder);
     expect(json.code).toBe(2);
-    expect(json.json()).toEqual({ ok: false, command: 'train', exitCode: 2, error: { code: 'INVALID_OPTION', message: 'unknown model kind "gpt5" (known: popularity, markov, item-knn, sasrec, setrec) (field "model.kind")', field: 'model.kind' } });
+    expect(json.json()).toEqual({ ok: false, command: 'train', exitCode: 2, error: { code: 'INVALID_OPTION', message: 'unknown model kind "gpt5" (known: popularity, markov, item-knn, sasrec, setrec, tiger) (field "model.kind")', field: 'model.kind' } });
   });
 
   it('align needs a model: exit 2 with one line (its runs are tested in commands/align.test.ts)', async () => {
@@ -127,7 +127,7 @@ describe('genrec: commands on tiny data', () => {
     const run = await cli(['models', '--json'], folder);
     expect(run.code).toBe(0);
     const { models } = run.json<{ models: { kind: string; presets: Record<string, unknown> }[] }>();
-    expect(models.map((model) => model.kind)).toEqual(['popularity', 'markov', 'item-knn', 'sasrec', 'setrec']);
+    expect(models.map((model) => model.kind)).toEqual(['popularity', 'markov', 'item-knn', 'sasrec', 'setrec', 'tiger']);
     expect(Object.keys(models[3]!.presets)).toEqual(['quickstart', 'small', 'paper']);
   });
 

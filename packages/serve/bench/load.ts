@@ -23,7 +23,7 @@
  * the model has Toys' 11,924 items and ../shared/data is there, else seeded random histories.
  */
 import { execSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 import { sharedPath } from '@genrec/core';
 import { leaveOneOutSplit, readSequenceFile } from '@genrec/data';
@@ -87,6 +87,15 @@ interface RunFigures {
   meanBatchSize: number;
   meanBatchMs: number;
   eventLoopWindowMaxMs: number;
+  /** The longest garbage-collection pause in the window of the longest block, and in any window. */
+  gcPauseInThatWindowMs: number;
+  gcPauseMaxMs: number;
+  /**
+   * Time the service's main thread spent runnable but not running (waiting for a core: Linux
+   * `/proc/PID/task/PID/schedstat`) in the second of the longest block, and at most in any second.
+   */
+  runQueueWaitInThatWindowMs: number;
+  runQueueWaitMaxMs: number;
   eventLoopShareOver25Ms: number;
   serviceCpuShare: number;
   autocannonCpuShare: number;
@@ -95,10 +104,17 @@ interface RunFigures {
 
 async function measure(service: ServiceProcess, mode: string, bodies: string[], connections: number, seconds: number): Promise<RunFigures> {
   const before = await scrape(service.address);
-  const windowMaxima: number[] = [];
+  const windowMaxima: { loopMs: number; gcMs: number; waitMs: number }[] = [];
+  let lastWait = mainThreadRunQueueWaitMs(service);
+  const windowOf = (metrics: Map<string, number>) => {
+    const wait = mainThreadRunQueueWaitMs(service);
+    const waitMs = wait - lastWait;
+    lastWait = wait;
+    return { loopMs: (metrics.get('genrec_event_loop_delay_max_seconds') ?? 0) * 1000, gcMs: (metrics.get('genrec_gc_pause_max_seconds') ?? 0) * 1000, waitMs };
+  };
   const poller = setInterval(() => {
     scrape(service.address).then(
-      (metrics) => windowMaxima.push((metrics.get('genrec_event_loop_delay_max_seconds') ?? 0) * 1000),
+      (metrics) => windowMaxima.push(windowOf(metrics)),
       () => {},
     );
   }, 1000);
@@ -117,7 +133,8 @@ async function measure(service: ServiceProcess, mode: string, bodies: string[], 
   clearInterval(poller);
   await new Promise((resolve) => setTimeout(resolve, 1100)); // let the last event-loop window close
   const after = await scrape(service.address);
-  windowMaxima.push((after.get('genrec_event_loop_delay_max_seconds') ?? 0) * 1000);
+  windowMaxima.push(windowOf(after));
+  const longest = windowMaxima.reduce((a, b) => (b.loopMs > a.loopMs ? b : a));
   const batches = delta(before, after, 'genrec_batch_size_count');
   const loopSamples = delta(before, after, 'genrec_event_loop_delay_seconds_count');
   const loopAt25 = delta(before, after, 'genrec_event_loop_delay_seconds_bucket{le="0.025"}');
@@ -136,7 +153,11 @@ async function measure(service: ServiceProcess, mode: string, bodies: string[], 
     non2xx: result.non2xx,
     meanBatchSize: batches > 0 ? delta(before, after, 'genrec_batch_size_sum') / batches : 0,
     meanBatchMs: batches > 0 ? (1000 * delta(before, after, 'genrec_batch_duration_seconds_sum')) / batches : 0,
-    eventLoopWindowMaxMs: Math.max(...windowMaxima),
+    eventLoopWindowMaxMs: longest.loopMs,
+    gcPauseInThatWindowMs: longest.gcMs,
+    gcPauseMaxMs: Math.max(...windowMaxima.map((w) => w.gcMs)),
+    runQueueWaitInThatWindowMs: longest.waitMs,
+    runQueueWaitMaxMs: Math.max(...windowMaxima.map((w) => w.waitMs)),
     eventLoopShareOver25Ms: loopSamples > 0 ? 1 - loopAt25 / loopSamples : 0,
     serviceCpuShare: delta(before, after, 'process_cpu_seconds_total') / wall,
     autocannonCpuShare: (cpu.user + cpu.system) / 1e6 / wall,
@@ -144,9 +165,19 @@ async function measure(service: ServiceProcess, mode: string, bodies: string[], 
   };
   log(
     `${mode} c=${connections}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, errors ${figures.errors}, timeouts ${figures.timeouts}, non-2xx ${figures.non2xx}, ` +
-      `batch ${figures.meanBatchSize.toFixed(1)} users / ${figures.meanBatchMs.toFixed(1)} ms, loop max ${figures.eventLoopWindowMaxMs.toFixed(1)} ms, cpu service ${(figures.serviceCpuShare * 100).toFixed(0)}% autocannon ${(figures.autocannonCpuShare * 100).toFixed(0)}%`,
+      `batch ${figures.meanBatchSize.toFixed(1)} users / ${figures.meanBatchMs.toFixed(1)} ms, loop max ${figures.eventLoopWindowMaxMs.toFixed(1)} ms (gc ${figures.gcPauseInThatWindowMs.toFixed(1)} ms in that window, ${figures.gcPauseMaxMs.toFixed(1)} ms at most; main thread waited for a core ${figures.runQueueWaitInThatWindowMs.toFixed(1)} ms of that second, ${figures.runQueueWaitMaxMs.toFixed(1)} ms at most), cpu service ${(figures.serviceCpuShare * 100).toFixed(0)}% autocannon ${(figures.autocannonCpuShare * 100).toFixed(0)}%`,
   );
   return figures;
+}
+
+/** Run-queue wait of the service's main thread so far, ms (0 where /proc has no schedstat). */
+function mainThreadRunQueueWaitMs(service: ServiceProcess): number {
+  const pid = service.child.pid;
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return 0;
+  }
 }
 
 function serviceEnv(batching: boolean): Record<string, string> {

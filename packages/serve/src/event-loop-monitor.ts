@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Histogram } from './metrics.js';
 
 /** Sampling interval of the event-loop delay monitor, in milliseconds. */
@@ -16,6 +16,9 @@ export const EVENT_LOOP_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05
  * blocked). Every window ({@link EVENT_LOOP_WINDOW_MS}) the samples are moved into a Prometheus
  * histogram (seconds, the timer's own interval subtracted) and the window's maximum is kept, so a
  * scraper sees both the distribution since start and the longest block of the last second.
+ * Garbage-collection pauses of the main thread (`PerformanceObserver`, entry type `gc`) are kept
+ * the same way, so a long block can be told apart: a GC pause as long, or not (then JavaScript
+ * ran that long, or the thread was not scheduled).
  */
 export class EventLoopMonitor {
   private readonly monitor: IntervalHistogram;
@@ -24,6 +27,14 @@ export class EventLoopMonitor {
   lastWindowMaxMs = 0;
   /** Longest block (ms) since start. */
   maxMs = 0;
+  /** Longest garbage-collection pause (ms) of the last completed window. */
+  lastWindowGcMaxMs = 0;
+  /** Longest garbage-collection pause (ms) since start. */
+  gcMaxMs = 0;
+  private windowGcMaxMs = 0;
+  private readonly gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) this.windowGcMaxMs = Math.max(this.windowGcMaxMs, entry.duration);
+  });
 
   constructor(private readonly histogram: Histogram) {
     this.monitor = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
@@ -33,12 +44,16 @@ export class EventLoopMonitor {
   start(): void {
     if (this.timer) return;
     this.monitor.enable();
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     this.timer = setInterval(() => this.flush(), EVENT_LOOP_WINDOW_MS);
     this.timer.unref();
   }
 
   /** Moves the samples gathered so far into the histogram and starts a new window. */
   flush(): void {
+    this.lastWindowGcMaxMs = this.windowGcMaxMs;
+    this.gcMaxMs = Math.max(this.gcMaxMs, this.windowGcMaxMs);
+    this.windowGcMaxMs = 0;
     const count = this.monitor.count;
     if (count === 0) return;
     const toSeconds = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - EVENT_LOOP_RESOLUTION_MS) / 1000;
@@ -67,5 +82,6 @@ export class EventLoopMonitor {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.monitor.disable();
+    this.gcObserver.disconnect();
   }
 }

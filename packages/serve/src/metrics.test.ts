@@ -70,6 +70,28 @@ describe('EventLoopMonitor', () => {
       monitor.stop();
     }
   });
+
+  it('keeps the longest garbage-collection pause of the window', async () => {
+    const monitor = new EventLoopMonitor(new MetricsRegistry().histogram('loop_seconds', 'x', EVENT_LOOP_BUCKETS));
+    monitor.start();
+    try {
+      // garbage that survives a while, then is dropped: scavenges and a major collection
+      let keep: number[][] = [];
+      for (let round = 0; round < 40; round++) {
+        keep.push(Array.from({ length: 20_000 }, (_, i) => [i, round]).flat());
+        if (keep.length > 10) keep = [];
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20)); // observer entries arrive asynchronously
+      monitor.flush();
+      expect(monitor.lastWindowGcMaxMs).toBeGreaterThan(0);
+      expect(monitor.gcMaxMs).toBe(monitor.lastWindowGcMaxMs);
+      monitor.flush(); // a window without collections
+      expect(monitor.lastWindowGcMaxMs).toBe(0);
+      expect(monitor.gcMaxMs).toBeGreaterThan(0);
+    } finally {
+      monitor.stop();
+    }
+  });
 });
 
 describe('OpenAPI document', () => {

@@ -106,6 +106,7 @@ describe('routes', () => {
       'genrec_queue_depth',
       'genrec_batches_in_flight',
       'genrec_event_loop_delay_max_seconds',
+      'genrec_gc_pause_max_seconds',
       'genrec_model_ready 1',
       `genrec_model_info{kind="markov",score_scale="log-probability",version="${version}"} 1`,
       'process_resident_memory_bytes',

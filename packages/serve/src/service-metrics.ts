@@ -41,6 +41,8 @@ export class ServiceMetrics {
     this.eventLoop = new EventLoopMonitor(delay);
     r.gauge('genrec_event_loop_delay_max_seconds', 'Longest event-loop block of the last completed one-second window', () => this.eventLoop.lastWindowMaxMs / 1000);
     r.gauge('genrec_event_loop_delay_lifetime_max_seconds', 'Longest event-loop block since start', () => this.eventLoop.maxMs / 1000);
+    r.gauge('genrec_gc_pause_max_seconds', 'Longest garbage-collection pause of the main thread in the last completed one-second window', () => this.eventLoop.lastWindowGcMaxMs / 1000);
+    r.gauge('genrec_gc_pause_lifetime_max_seconds', 'Longest garbage-collection pause of the main thread since start', () => this.eventLoop.gcMaxMs / 1000);
     this.modelInfo = r.gauge('genrec_model_info', 'The model being served (value 1)');
     r.gauge('genrec_model_ready', '1 when the model is loaded and warmed and the server is not shutting down', () => (state.ready() ? 1 : 0));
     r.gauge('genrec_model_items', 'Catalogue size of the model being served', state.items);

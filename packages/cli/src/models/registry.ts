@@ -1,9 +1,24 @@
 import { GenrecError, type FitData, type ProgressCallback, type Recommender, type RecommenderLoader } from '@genrec/core';
-import { MODEL_LOADERS, fitItemKnn, fitMarkov, fitPopularity, fitSasrec, fitSetrec, loadSasrec, resolveSasrecSpec, resolveSetrecSpec } from '@genrec/models';
+import {
+  MODEL_LOADERS,
+  fitItemKnn,
+  fitMarkov,
+  fitPopularity,
+  fitSasrec,
+  fitSetrec,
+  fitTiger,
+  loadSasrec,
+  loadTiger,
+  resolveSasrecSpec,
+  resolveSetrecSpec,
+  resolveTigerSpec,
+  tigerPreferenceModel,
+} from '@genrec/models';
 import { modelFolders } from '../run/model-folders.js';
 import type { FieldSpec } from '../config/schema.js';
 import type { PreparedIds } from '../ids/build-ids.js';
 import type { PreferenceHookFactory } from './preference-hooks.js';
+import { tigerEntry } from './tiger-entry.js';
 
 /** What a registry entry's `fit` receives. */
 export interface ModelFitInput {
@@ -206,12 +221,13 @@ const SETREC: ModelEntry = {
   },
 };
 
+const TIGER: ModelEntry = tigerEntry({ fitTiger, loadTiger, resolveTigerSpec, tigerPreferenceModel });
+
 /**
- * Every model kind `genrec` trains out of the box, by kind: the baselines, SASRec and SETRec (from
- * `@genrec/models`). TIGER (`@genrec/model-tiger`) is added here, one entry, when `@genrec/models`
- * exports it; until then a program passes its entry to `runCli(argv, { models })`.
+ * Every model kind `genrec` trains out of the box, by kind: the baselines, SASRec, SETRec and TIGER
+ * (all from `@genrec/models`).
  */
-export const MODEL_REGISTRY: Readonly<Record<string, ModelEntry>> = Object.freeze(Object.fromEntries([...BASELINES, SASREC, SETREC].map((entry) => [entry.kind, entry])));
+export const MODEL_REGISTRY: Readonly<Record<string, ModelEntry>> = Object.freeze(Object.fromEntries([...BASELINES, SASREC, SETREC, TIGER].map((entry) => [entry.kind, entry])));
 
 /** A registry: the built-in entries plus further ones (a model package of your own). */
 export type ModelRegistry = Readonly<Record<string, ModelEntry>>;

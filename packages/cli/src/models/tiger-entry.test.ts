@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FitData, Recommender } from '@genrec/core';
+import * as models from '@genrec/models';
 import { validateField } from '../config/schema.js';
 import { tigerEntry } from './tiger-entry.js';
 
@@ -33,5 +34,15 @@ describe('tigerEntry', () => {
     const fitted = await entry.fit({ data: {} as FitData, options: { epochs: 2 }, seed: 7, threads: 1, onProgress, signal, checkpointDirectory: '/tmp/x' });
     expect(fitted).toBe(model);
     expect(calls.fit).toEqual({ threads: 1, epochs: 2, seed: 7, onProgress, signal, checkpointDirectory: '/tmp/x' });
+  });
+
+  it('declares every option of @genrec/model-tiger and none that it refuses', () => {
+    const entry = tigerEntry(models);
+    const hyperParameters = [...Object.keys(models.TIGER_DEFAULTS), 'itemVectors', 'headDimension'];
+    expect(hyperParameters.filter((name) => !(name in entry.options))).toEqual([]);
+    for (const name of Object.keys(entry.options)) expect(() => models.resolveTigerSpec({ [name]: undefined })).not.toThrow();
+    // the 'sasrec' vector source's options go through to model-sasrec's checks
+    expect(() => entry.check!({ itemVectors: ['given', 'sasrec'], sasrecOptions: { epochs: 2 } })).not.toThrow();
+    expect(() => entry.check!({ sasrecOptions: { epochs: -1 } })).toThrow(/epochs/);
   });
 });

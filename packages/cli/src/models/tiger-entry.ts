@@ -7,7 +7,7 @@ const integer = (min = 0): FieldSpec => ({ type: 'integer', min });
 const number: FieldSpec = { type: 'number' };
 const strings: FieldSpec = { type: 'array', items: { type: 'string' }, minItems: 1 };
 
-/** The functions of `@genrec/model-tiger` the entry calls (the package's module satisfies it). */
+/** The functions of `@genrec/model-tiger` the entry calls (the package's module, or `@genrec/models`, satisfies it). */
 export interface TigerApi {
   fitTiger(data: FitData, options: Record<string, unknown>): Promise<Recommender>;
   loadTiger(directory: string): Promise<Recommender>;
@@ -17,10 +17,9 @@ export interface TigerApi {
 }
 
 /**
- * The `genrec` registry entry of TIGER, built from `@genrec/model-tiger`'s module: the CLI does not
- * depend on that package, so a program that does passes `tigerEntry(await import('@genrec/model-tiger'))`
- * to `runCli(argv, { models })`; once `@genrec/models` exports TIGER, `MODEL_REGISTRY` carries
- * `tigerEntry(models)`. It requires semantic ids: the CLI builds them (or loads `ids.path`) and
+ * The `genrec` registry entry of TIGER, built from `@genrec/model-tiger`'s functions
+ * (`MODEL_REGISTRY` carries the one built from `@genrec/models`; a program can build its own, e.g.
+ * over a patched TIGER, and pass it to `runCli(argv, { models })`). It requires semantic ids: the CLI builds them (or loads `ids.path`) and
  * TIGER receives their item vectors (`data.itemVectors`, its `'given'` source), so its codes come
  * from the vectors whose health `genrec ids` printed.
  *
@@ -44,11 +43,15 @@ export function tigerEntry(tiger: TigerApi): ModelEntry {
       itemVectors: { type: 'either', options: [{ type: 'string', enum: ['text', 'collaborative', 'sasrec', 'given'] }, strings] },
       textFields: strings,
       vectorDimension: integer(1),
-      sasrecEpochs: integer(1),
+      collaborativeWindow: integer(1),
+      // model-sasrec's options of the 'sasrec' source, checked by model-tiger (`check`)
+      sasrecOptions: { type: 'object', values: { type: 'any' } },
       quantizer: { type: 'string', enum: ['residual-kmeans', 'balanced-kmeans', 'rq-vae'] },
       levels: integer(1),
       codebookSize: integer(2),
       collisionCodes: integer(0),
+      lastLevel: { type: 'string', enum: ['collision', 'item'] },
+      itemTokens: integer(0),
       indexItems: { type: 'string', enum: ['all', 'trained'] },
       maxHistory: integer(1),
       modelDimension: integer(1),
