@@ -3,8 +3,10 @@
  * (`../shared/peers/README.md`, section 1): leave-one-out, 20 epochs by default, no early stopping,
  * then full-ranking test metrics with the history excluded and not, wall time and peak RSS.
  *
- *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/toys.ts [--epochs 20] [--seed 42] [--threads 2] [--loss ce] [FILE.txt]
+ *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/toys.ts [--epochs 20] [--seed 42] [--threads 2] [--loss ce] [--save DIR] [FILE.txt]
  *
+ * `--save DIR` keeps the trained model as a model folder (e.g. for model-tiger's throughput
+ * benchmark or the service's load test).
  * Prints one progress line per epoch on stderr and one JSON line on stdout.
  */
 import { sharedPath } from '@genrec/core';
@@ -21,6 +23,7 @@ const epochs = Number(option('epochs', '20'));
 const seed = Number(option('seed', '42'));
 const threads = Number(option('threads', '2'));
 const loss = option('loss', 'ce') as SasrecLoss;
+const saveTo = option('save', '');
 const file = process.argv.slice(2).find((a) => a.endsWith('.txt')) ?? sharedPath('data', 'amazon2014-toys', 'Toys_and_Games.txt');
 if (file === undefined) {
   console.error('skipped: the shared data folder (../shared/data/amazon2014-toys) is absent');
@@ -63,6 +66,10 @@ for (const [name, excludeHistory] of [['history_excluded', true], ['history_not_
   log(`test, ${name.replace(/_/g, ' ')}: R@10 ${metrics[name]!['recall@10']} N@10 ${metrics[name]!['ndcg@10']}`);
 }
 const evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
+if (saveTo !== '') {
+  await model.save(saveTo);
+  log(`saved ${saveTo}`);
+}
 await model.dispose();
 
 console.log(
