@@ -1,4 +1,4 @@
-import { GenrecError, createMatrix, type FitData, type Matrix, type ProgressCallback } from '@genrec/core';
+import { GenrecError, createMatrix, type FitData, type Matrix, progressReporter, type ProgressCallback } from '@genrec/core';
 import { fitSasrec } from '@genrec/model-sasrec';
 import { collaborativeEmbeddings, textEmbeddings } from '@genrec/semantic-id';
 import type { ItemVectorSource, TigerSpec } from './options.js';
@@ -69,7 +69,23 @@ export async function buildItemVectors(
       const cf = collaborativeEmbeddings(data.train, { dimension: spec.vectorDimension, window: spec.collaborativeWindow, seed: spec.seed });
       part = byItemId(itemCount, cf.itemIds, cf.vectors);
     } else if (source === 'sasrec') {
-      const sasrec = await fitSasrec({ train: data.train }, { threads: spec.threads, ...spec.sasrecOptions, seed: spec.seed, earlyStopping: false, ...(signal ? { signal } : {}) });
+      // SASRec's epochs reported as one task, like SETRec's pre-training (minutes on Toys)
+      const sasrecProgress = progressReporter(onProgress, 'sasrec-pretraining', { unit: 'epochs' });
+      sasrecProgress.start();
+      const sasrec = await fitSasrec(
+        { train: data.train },
+        {
+          threads: spec.threads,
+          ...spec.sasrecOptions,
+          seed: spec.seed,
+          earlyStopping: false,
+          ...(signal ? { signal } : {}),
+          onProgress: (event) => {
+            if (event.type === 'epoch-end') sasrecProgress.update(event.epoch, { total: event.epochs, metrics: { loss: event.loss } });
+          },
+        },
+      );
+      sasrecProgress.end();
       try {
         part = sasrec.itemEmbeddings();
       } finally {
