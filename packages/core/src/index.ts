@@ -89,6 +89,20 @@ export { batchSize, toHistoryBatch } from './recommend/histories.js';
 export { ExclusionMask, checkRecommendOptions, emptyRecommendations, selectTopItems } from './recommend/rank-items.js';
 export { RetiredItems } from './recommend/retired-items.js';
 export { selectValidationUsers, validateRecommender, type ValidationMetric, type ValidationUsers } from './recommend/validation-users.js';
+export { resolveEarlyStopping, type ResolvedEarlyStopping } from './recommend/early-stopping.js';
+export { checkFitCallbacks, checkFitData, checkStepLoss } from './recommend/fit-inputs.js';
+export {
+  copyParameters,
+  fitEpochs,
+  type EpochLoopState,
+  type EpochSnapshot,
+  type EpochValidation,
+  type FitEpochsOptions,
+  type FitEpochsResult,
+  type ParameterValues,
+} from './recommend/fit-epochs.js';
+export { checkSavedTraining, resolveSavedSpec, storedItemFields } from './recommend/saved-model.js';
+export { itemCounts, popularityLogits } from './recommend/popularity.js';
 export {
   MODEL_FILES,
   RECOMMENDER_FOLDER_VERSION,

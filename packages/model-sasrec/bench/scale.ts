@@ -20,12 +20,11 @@
  * the feeds and the copies onnxruntime returns), with the load average.
  */
 import { freemem, loadavg } from 'node:os';
-import { Rng, WeightedSampler, type SequenceDataset } from '@genrec/core';
+import { Rng, WeightedSampler, itemCounts, type SequenceDataset } from '@genrec/core';
 import { paddedTrainingSequences } from '@genrec/data';
 import { Trainer, optimizers } from '@genrec/nn';
 import { trainGraphBuilder } from '../src/fit-sasrec.js';
 import { resolveSasrecSpec, type SasrecLoss } from '../src/options.js';
-import { itemCounts } from '../src/popularity.js';
 import { architectureOf } from '../src/sasrec-model.js';
 import { BatchBuilder, positionBuckets } from '../src/training-batches.js';
 

@@ -1,15 +1,26 @@
-import { GenrecError, Rng, datasetFingerprint, type FitData, type ProgressCallback, type SequenceDataset } from '@genrec/core';
+import {
+  GenrecError,
+  Rng,
+  checkFitCallbacks,
+  checkFitData,
+  checkStepLoss,
+  datasetFingerprint,
+  fitEpochs,
+  itemCounts,
+  selectValidationUsers,
+  validateRecommender,
+  type FitData,
+  type ProgressCallback,
+} from '@genrec/core';
 import { paddedTrainingSequences, validateSequenceDataset } from '@genrec/data';
-import { Trainer, optimizers, type Graph } from '@genrec/nn';
-import { compatibilityOf, openCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
+import { Trainer, optimizers, trainingCheckpointState, writeTrainingCheckpoint, type Graph } from '@genrec/nn';
+import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, openCheckpoint, type CheckpointState } from './checkpoint.js';
 import { HiddenStateRunner } from './hidden-states.js';
 import { resolveEarlyStopping, resolveSasrecSpec, type FitSasrecOptions, type SasrecSpec } from './options.js';
-import { itemCounts } from './popularity.js';
 import { buildBinaryCrossEntropyGraph, buildCrossEntropyGraph, buildSampledSoftmaxGraph, type ParameterSource, type SasrecArchitecture } from './sasrec-graph.js';
-import { SasrecModel, architectureOf, type SasrecTrainingSummary } from './sasrec-model.js';
+import { SasrecModel, architectureOf } from './sasrec-model.js';
 import { BatchBuilder, positionBuckets } from './training-batches.js';
 import { SASREC_KIND } from './version.js';
-import { selectValidationUsers, validateRecommender as validate } from '@genrec/core';
 
 /**
  * Adam as the peer configures it (`torch.optim.Adam(lr, betas=(0.9, 0.98), eps=1e-8)`); also used
@@ -17,42 +28,6 @@ import { selectValidationUsers, validateRecommender as validate } from '@genrec/
  * @internal
  */
 export const ADAM = optimizers.adam({ beta1: 0.9, beta2: 0.98, epsilon: 1e-8 });
-
-function checkFitData(data: FitData): SequenceDataset {
-  if (typeof data !== 'object' || data === null || typeof data.train !== 'object' || data.train === null) {
-    throw new GenrecError('INVALID_INPUT', 'fitSasrec needs { train: SequenceDataset, validation?, catalog? }', { details: { field: 'data' } });
-  }
-  const train = data.train;
-  if (!Number.isSafeInteger(train.itemCount) || train.itemCount < 1) {
-    throw new GenrecError('INVALID_INPUT', `train.itemCount must be a positive integer, got ${String(train.itemCount)}`, { details: { field: 'train.itemCount' } });
-  }
-  try {
-    validateSequenceDataset(train);
-  } catch (error) {
-    if (GenrecError.isInstance(error)) throw new GenrecError(error.code, `train: ${error.message}`, { cause: error, details: { field: 'train' } });
-    throw error;
-  }
-  if (data.catalog !== undefined && (typeof data.catalog !== 'object' || data.catalog === null || !Array.isArray(data.catalog.records))) {
-    throw new GenrecError('INVALID_INPUT', 'catalog must be an ItemCatalog ({ itemCount, records })', { details: { field: 'catalog' } });
-  }
-  return train;
-}
-
-function checkCallbacks(options: FitSasrecOptions): void {
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw new GenrecError('INVALID_OPTION', 'onProgress must be a function', { details: { field: 'onProgress' } });
-  }
-  const signal = options.signal as unknown;
-  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean')) {
-    throw new GenrecError('INVALID_OPTION', 'signal must be an AbortSignal', { details: { field: 'signal' } });
-  }
-  for (const field of ['checkpointDirectory', 'resumeFrom'] as const) {
-    const value = options[field] as unknown;
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new GenrecError('INVALID_OPTION', `${field} must be a folder path, got ${typeof value}`, { details: { field } });
-    }
-  }
-}
 
 /**
  * The most distinct items one training step can look up (the row-sparse embedding's `maxRows`):
@@ -93,10 +68,6 @@ export function trainGraphBuilder(a: SasrecArchitecture, spec: SasrecSpec): (g: 
   };
 }
 
-function copyParameters(values: ReadonlyMap<string, Float32Array | Float64Array>): Map<string, Float32Array> {
-  return new Map([...values].map(([name, value]) => [name, Float32Array.from(value)]));
-}
-
 /**
  * Trains SASRec on `data.train` (item ids `1 .. itemCount`).
  *
@@ -126,8 +97,8 @@ function copyParameters(values: ReadonlyMap<string, Float32Array | Float64Array>
  */
 export async function fitSasrec(data: FitData, options: FitSasrecOptions = {}): Promise<SasrecModel> {
   const spec = resolveSasrecSpec(options);
-  checkCallbacks(options);
-  const train = checkFitData(data);
+  checkFitCallbacks(options);
+  const train = checkFitData(data, 'fitSasrec needs { train: SequenceDataset, validation?, catalog? }', validateSequenceDataset);
   const itemCount = train.itemCount;
   const early = resolveEarlyStopping(options.earlyStopping, data.validation !== undefined, itemCount);
   const validationUsers = data.validation === undefined ? undefined : selectValidationUsers(data.validation, itemCount, early?.sampleUsers, spec.seed);
@@ -153,130 +124,62 @@ export async function fitSasrec(data: FitData, options: FitSasrecOptions = {}): 
   const runner = new HiddenStateRunner(architecture, spec.inferenceBatchSize, spec.threads);
   const started = performance.now();
   let orderRng = new Rng(spec.seed);
-  let epoch = 0;
-  let bestEpoch = 0;
-  let bestValue: number | null = null;
-  let bestValidation: Record<string, number> | null = null;
-  let best: Map<string, Float32Array> | undefined;
-  let sinceBest = 0;
-  let stoppedEarly = false;
-  const losses: number[] = [];
   if (resumed) {
     trainer.loadCheckpoint(resumed.trainerPath);
-    const s = resumed.state;
-    orderRng = Rng.fromState(s.orderRng);
-    builder.samplerState = s.samplerRng;
-    epoch = s.epoch;
-    bestEpoch = s.bestEpoch;
-    bestValue = s.bestValue;
-    bestValidation = s.bestValidation;
-    sinceBest = s.sinceBest;
-    stoppedEarly = s.stoppedEarly;
-    losses.push(...s.losses);
-    best = resumed.best ?? (bestEpoch === epoch && early ? copyParameters(trainer.parameterValues()) : undefined);
+    orderRng = Rng.fromState(resumed.state.orderRng);
+    builder.samplerState = resumed.state.samplerRng;
   }
-  const startEpoch = epoch;
-  const stepsPerEpoch = builder.stepsPerEpoch;
-  onProgress({ type: 'fit-start', model: SASREC_KIND, epochs: spec.epochs, stepsPerEpoch, startEpoch });
-  let stoppedBy: SasrecTrainingSummary['stoppedBy'] = stoppedEarly ? 'early-stopping' : 'epochs';
-  let aborted = false;
   try {
-    while (epoch < spec.epochs && !stoppedEarly) {
-      const order = orderRng.permutation(rows.rowCount);
-      let total = 0;
-      let steps = 0;
-      for (let from = 0; from < rows.rowCount; from += spec.batchSize) {
-        if (signal?.aborted) {
-          aborted = true;
-          break;
+    return await fitEpochs({
+      model: SASREC_KIND,
+      epochs: spec.epochs,
+      stepsPerEpoch: builder.stepsPerEpoch,
+      early,
+      onProgress,
+      started,
+      resumed: resumed && { state: resumed.state, best: resumed.best, extra: undefined },
+      extra: undefined,
+      parameters: () => trainer.parameterValues(),
+      runEpoch: async (epoch) => {
+        const order = orderRng.permutation(rows.rowCount);
+        let total = 0;
+        let steps = 0;
+        for (let from = 0; from < rows.rowCount; from += spec.batchSize) {
+          if (signal?.aborted) return undefined;
+          const batch = builder.build(order, from);
+          const result = await trainer.step(batch.feeds, { learningRate: spec.learningRate, bucket: batch.bucket });
+          checkStepLoss(result.loss, epoch, steps + 1);
+          total += result.loss;
+          steps++;
         }
-        const batch = builder.build(order, from);
-        const result = await trainer.step(batch.feeds, { learningRate: spec.learningRate, bucket: batch.bucket });
-        if (!Number.isFinite(result.loss)) {
-          throw new GenrecError('RUNTIME_ERROR', `training diverged: the loss is ${result.loss} at epoch ${epoch + 1}, step ${steps + 1} (try a lower learningRate)`, { details: { field: 'learningRate' } });
-        }
-        total += result.loss;
-        steps++;
-      }
-      if (aborted) break;
-      epoch++;
-      const loss = total / steps;
-      losses.push(loss);
-      let validation: Record<string, number> | undefined;
-      let isBest = true;
-      if (validationUsers) {
+        return { loss: total / steps, learningRate: spec.learningRate };
+      },
+      validate: async (epoch, losses) => {
+        if (!validationUsers) return undefined;
         // the trainer's own buffers (no copy): nothing steps while the epoch is validated
         const live = trainer.parameterValues() as Map<string, Float32Array>;
         const current = new SasrecModel({ spec, itemCount, parameters: live, popularity, dataFingerprint: fingerprint, training: { epoch, epochsTrained: epoch, stoppedBy: 'epochs', losses }, runner });
-        validation = await validate(current, validationUsers, early);
+        const metrics = await validateRecommender(current, validationUsers, early);
         await current.dispose();
-      }
-      if (early && validation) {
-        const value = validation[early.name]!;
-        isBest = bestValue === null || value > bestValue;
-        if (isBest) {
-          bestValue = value;
-          bestEpoch = epoch;
-          bestValidation = validation;
-          best = copyParameters(trainer.parameterValues());
-          sinceBest = 0;
-        } else if (++sinceBest >= early.patience) {
-          stoppedEarly = true;
-        }
-      } else {
-        bestEpoch = epoch;
-        bestValidation = validation ?? null;
-      }
-      const elapsedMs = performance.now() - started;
-      const doneThisRun = epoch - startEpoch;
-      onProgress({
-        type: 'epoch-end',
-        epoch,
-        epochs: spec.epochs,
-        loss,
-        ...(validation ? { validation } : {}),
-        best: isBest,
-        learningRate: spec.learningRate,
-        elapsedMs,
-        etaMs: stoppedEarly ? 0 : (elapsedMs / doneThisRun) * (spec.epochs - epoch),
-        progress: epoch / spec.epochs,
-      });
-      if (options.checkpointDirectory !== undefined) {
-        const state: CheckpointState = {
-          kind: 'genrec.sasrec-checkpoint',
-          formatVersion: 1,
-          epoch,
-          compatibility,
-          orderRng: orderRng.getState(),
-          samplerRng: builder.samplerState,
-          bestEpoch,
-          bestValue,
-          bestValidation,
-          sinceBest,
-          stoppedEarly,
-          losses,
-          hasBestWeights: early !== undefined && best !== undefined && bestEpoch !== epoch,
-        };
-        await writeCheckpoint(options.checkpointDirectory, trainer, state, best);
-      }
-    }
-    if (aborted) stoppedBy = 'abort';
-    else if (stoppedEarly) stoppedBy = 'early-stopping';
-    const useBest = early !== undefined && best !== undefined;
-    const parameters = useBest ? best! : copyParameters(trainer.parameterValues());
-    const keptEpoch = useBest ? bestEpoch : epoch;
-    const model = new SasrecModel({
-      spec,
-      itemCount,
-      parameters,
-      popularity,
-      dataFingerprint: fingerprint,
-      training: { epoch: keptEpoch, epochsTrained: epoch, stoppedBy, losses, ...(useBest && bestValidation ? { validation: bestValidation } : !early && bestValidation ? { validation: bestValidation } : {}) },
-      ...(train.externalItemIds ? { externalItemIds: train.externalItemIds } : {}),
-      ...(data.catalog ? { catalog: data.catalog } : {}),
+        return { metrics };
+      },
+      afterEpoch: async (snapshot) => {
+        if (options.checkpointDirectory === undefined) return;
+        const state: CheckpointState = trainingCheckpointState({ kind: CHECKPOINT_KIND, formatVersion: CHECKPOINT_VERSION, compatibility }, snapshot, { orderRng: orderRng.getState(), samplerRng: builder.samplerState });
+        await writeTrainingCheckpoint(options.checkpointDirectory, trainer, state, snapshot.best);
+      },
+      finish: (result) =>
+        new SasrecModel({
+          spec,
+          itemCount,
+          parameters: result.parameters,
+          popularity,
+          dataFingerprint: fingerprint,
+          training: { epoch: result.keptEpoch, epochsTrained: result.epochsTrained, stoppedBy: result.stoppedBy, losses: result.losses, ...(result.validation ? { validation: result.validation } : {}) },
+          ...(train.externalItemIds ? { externalItemIds: train.externalItemIds } : {}),
+          ...(data.catalog ? { catalog: data.catalog } : {}),
+        }),
     });
-    onProgress({ type: 'fit-end', epochs: epoch, bestEpoch: keptEpoch, stoppedBy, elapsedMs: performance.now() - started });
-    return model;
   } finally {
     await runner.release();
     await trainer.release();

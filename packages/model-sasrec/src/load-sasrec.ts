@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { GenrecError, MODEL_FILES, checkIntegerOption, checkKnownOptions, openModelFolder, type ItemCatalog, type ItemRecord, type RecommenderManifest } from '@genrec/core';
+import {
+  GenrecError,
+  MODEL_FILES,
+  checkIntegerOption,
+  checkKnownOptions,
+  checkSavedTraining,
+  openModelFolder,
+  resolveSavedSpec,
+  storedItemFields,
+  type RecommenderManifest,
+} from '@genrec/core';
 import { resolveSasrecSpec, type SasrecSpec } from './options.js';
 import { sasrecParameterShapes } from './sasrec-graph.js';
 import { SasrecModel, architectureOf, type SasrecTrainingSummary } from './sasrec-model.js';
@@ -40,18 +50,11 @@ export async function loadSasrec(directory: string, options: LoadSasrecOptions =
   const source = join(folder.artifact.directory, MODEL_FILES.manifest);
   const { manifest } = folder;
   const itemCount = manifest.description.itemCount;
-  let spec: SasrecSpec;
-  try {
-    spec = resolveSasrecSpec(manifest.spec);
-  } catch (error) {
-    throw new GenrecError('CORRUPT_ARTIFACT', `the saved spec is invalid: ${(error as Error).message}`, { cause: error, details: { file: source, field: 'spec' } });
-  }
+  let spec = resolveSavedSpec(manifest.spec, resolveSasrecSpec, source);
   if (options.threads !== undefined) spec = { ...spec, threads: checkIntegerOption(options.threads, 'threads', 0, 1024) };
   if (options.inferenceBatchSize !== undefined) spec = { ...spec, inferenceBatchSize: checkIntegerOption(options.inferenceBatchSize, 'inferenceBatchSize', 1, 65_536) };
   const training = manifest.training;
-  if (typeof training !== 'object' || training === null || !Number.isInteger(training.epoch) || !Array.isArray(training.losses)) {
-    throw new GenrecError('CORRUPT_ARTIFACT', 'the manifest has no valid training summary', { details: { file: source, field: 'training' } });
-  }
+  checkSavedTraining(training, source);
   const tensors = folder.readTensors();
   const weightsFile = join(folder.artifact.directory, MODEL_FILES.weights);
   const parameters = new Map<string, Float32Array>();
@@ -67,21 +70,6 @@ export async function loadSasrec(directory: string, options: LoadSasrecOptions =
   if (!popularity || popularity.dtype !== 'int32' || popularity.shape.join(',') !== String(itemCount)) {
     throw new GenrecError('CORRUPT_ARTIFACT', `weights.safetensors needs "popularity" int32 [${itemCount}]`, { details: { file: weightsFile, field: 'popularity' } });
   }
-  const items = folder.readItems();
-  let externalItemIds: string[] | undefined;
-  const records: (ItemRecord | undefined)[] = new Array(itemCount + 1);
-  let titled = false;
-  items.forEach((entry, j) => {
-    if (entry?.externalId !== undefined) {
-      externalItemIds ??= new Array<string>(itemCount + 1).fill('');
-      externalItemIds[j + 1] = entry.externalId;
-    }
-    if (entry?.title !== undefined) {
-      titled = true;
-      records[j + 1] = { id: j + 1, title: entry.title, fields: {} };
-    }
-  });
-  const catalog: ItemCatalog | undefined = titled ? { itemCount, records } : undefined;
   return new SasrecModel({
     spec,
     itemCount,
@@ -90,7 +78,6 @@ export async function loadSasrec(directory: string, options: LoadSasrecOptions =
     dataFingerprint: manifest.description.dataFingerprint,
     training,
     retiredItems: manifest.retiredItems,
-    ...(externalItemIds ? { externalItemIds } : {}),
-    ...(catalog ? { catalog } : {}),
+    ...storedItemFields(folder.readItems(), itemCount),
   });
 }

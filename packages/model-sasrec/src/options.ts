@@ -6,7 +6,6 @@ import {
   checkKnownOptions,
   checkNumberOption,
   type CommonFitOptions,
-  type EarlyStoppingOptions,
 } from '@genrec/core';
 
 /** The training losses of {@link SasrecOptions.loss}. */
@@ -89,16 +88,6 @@ export interface SasrecSpec {
   seed: number;
 }
 
-/** The resolved early-stopping rule (`undefined` = none). */
-export interface ResolvedEarlyStopping {
-  metric: 'ndcg' | 'recall' | 'hitrate';
-  k: number;
-  /** The metric's name as given (`ndcg@10`). */
-  name: string;
-  patience: number;
-  sampleUsers: number | undefined;
-}
-
 /** Defaults of {@link SasrecOptions} (the peer's settings; `sparseEmbeddings` follows the loss). */
 export const SASREC_DEFAULTS: Readonly<Omit<SasrecSpec, 'seed' | 'sparseEmbeddings'>> = {
   hiddenSize: 64,
@@ -165,32 +154,5 @@ export function resolveSasrecSpec(options: FitSasrecOptions = {}): SasrecSpec {
   };
 }
 
-/**
- * Resolves the early-stopping rule: none without validation data or with `earlyStopping: false`,
- * otherwise `{ metric: 'ndcg@10', patience: 3 }` unless given.
- *
- * @param value - the `earlyStopping` option.
- * @param hasValidation - whether `fit` was given validation data.
- * @param itemCount - the catalogue size (bounds the metric's K).
- * @returns the rule, or undefined for none.
- * @throws GenrecError `INVALID_OPTION` for an unknown metric, a bad patience or sample size.
- * @example
- * ```ts
- * resolveEarlyStopping(undefined, true, 2000); // { metric: 'ndcg', k: 10, name: 'ndcg@10', patience: 3, sampleUsers: undefined }
- * ```
- */
-export function resolveEarlyStopping(value: EarlyStoppingOptions | false | undefined, hasValidation: boolean, itemCount: number): ResolvedEarlyStopping | undefined {
-  if (value === false) return undefined;
-  if (value !== undefined) checkKnownOptions(value, ['metric', 'patience', 'sampleUsers'], 'earlyStopping');
-  // the default metric is ndcg@10, or ndcg@itemCount for a catalogue of fewer than 10 items
-  const name = value?.metric ?? `ndcg@${Math.min(10, itemCount)}`;
-  const match = typeof name === 'string' ? /^(ndcg|recall|hitrate)@(\d+)$/.exec(name) : null;
-  if (!match) {
-    throw new GenrecError('INVALID_OPTION', `earlyStopping.metric must be 'ndcg@K', 'recall@K' or 'hitrate@K', got ${JSON.stringify(name)}`, { details: { field: 'earlyStopping.metric' } });
-  }
-  const k = checkIntegerOption(Number(match[2]), 'earlyStopping.metric (K)', 1, itemCount);
-  const patience = checkIntegerOption(value?.patience ?? 3, 'earlyStopping.patience', 1);
-  const sampleUsers = value?.sampleUsers === undefined ? undefined : checkIntegerOption(value.sampleUsers, 'earlyStopping.sampleUsers', 1);
-  if (!hasValidation) return undefined;
-  return { metric: match[1] as ResolvedEarlyStopping['metric'], k, name, patience, sampleUsers };
-}
+// early stopping is resolved by core's recommend kit (the same rule for every trained model)
+export { resolveEarlyStopping, type ResolvedEarlyStopping } from '@genrec/core';

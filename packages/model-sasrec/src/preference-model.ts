@@ -1,5 +1,16 @@
-import { GenrecError, batchSize, toHistoryBatch, type HistoryBatch } from '@genrec/core';
-import { ops, type Graph, type PreferenceModel, type PreferenceShape, type SupervisedShape, type SymbolicTensor } from '@genrec/nn';
+import { GenrecError } from '@genrec/core';
+import {
+  checkPreferenceShape,
+  itemLogProbFeeds,
+  itemSupervisedFeeds,
+  mergeParameterValues,
+  ops,
+  type Graph,
+  type PreferenceModel,
+  type PreferenceShape,
+  type SupervisedShape,
+  type SymbolicTensor,
+} from '@genrec/nn';
 import { buildSasrecEncoder, lastHidden } from './sasrec-graph.js';
 import { SasrecModel } from './sasrec-model.js';
 
@@ -10,26 +21,6 @@ export const PREFERENCE_INPUTS = {
   supervisedSeq: 'supervised.seq',
   targets: 'supervised.targets',
 } as const;
-
-function checkShape(value: unknown, fields: readonly string[], where: string): void {
-  for (const field of fields) {
-    const n = (value as Record<string, unknown> | undefined)?.[field];
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-      throw new GenrecError('INVALID_INPUT', `${where}: shape.${field} must be a positive integer, got ${String(n)}`, { details: { field: `shape.${field}` } });
-    }
-  }
-}
-
-function paddedSequences(histories: HistoryBatch, users: number, maxLength: number): BigInt64Array {
-  const seq = new BigInt64Array(users * maxLength);
-  for (let u = 0; u < users; u++) {
-    const to = histories.offsets[u + 1]!;
-    const from = Math.max(histories.offsets[u]!, to - maxLength);
-    const base = u * maxLength + maxLength - (to - from);
-    for (let i = from; i < to; i++) seq[base + i - from] = BigInt(histories.items[i]!);
-  }
-  return seq;
-}
 
 /**
  * The preference hook (`@genrec/nn`'s `PreferenceModel`) of a fitted SASRec model, through which
@@ -63,6 +54,7 @@ export function sasrecPreferenceModel(model: SasrecModel): PreferenceModel {
   const architecture = model.architecture;
   const { itemCount, maxLength } = architecture;
   const values = model.parameterMap;
+  const inputs = { itemCount, maxLength, names: PREFERENCE_INPUTS };
   const encode = (g: Graph, seq: SymbolicTensor, users: number) => {
     const encoder = buildSasrecEncoder(g, architecture, seq, values);
     return ops.gemm(lastHidden(encoder, architecture, users), encoder.table, { transB: true });
@@ -73,7 +65,7 @@ export function sasrecPreferenceModel(model: SasrecModel): PreferenceModel {
     maxHistoryLength: maxLength,
     tokensPerItem: 1,
     buildLogProb(g: Graph, shape: PreferenceShape): SymbolicTensor {
-      checkShape(shape, ['users', 'candidates'], 'buildLogProb');
+      checkPreferenceShape(shape, ['users', 'candidates'], 'buildLogProb');
       const { users, candidates } = shape;
       const seq = g.input(PREFERENCE_INPUTS.logProbSeq, 'int64', [users, maxLength]);
       const ids = g.input(PREFERENCE_INPUTS.candidates, 'int64', [users, candidates]);
@@ -84,53 +76,17 @@ export function sasrecPreferenceModel(model: SasrecModel): PreferenceModel {
       return ops.gather(logp, flat);
     },
     buildSupervisedLoss(g: Graph, shape: SupervisedShape): SymbolicTensor {
-      checkShape(shape, ['users'], 'buildSupervisedLoss');
+      checkPreferenceShape(shape, ['users'], 'buildSupervisedLoss');
       const { users } = shape;
       const seq = g.input(PREFERENCE_INPUTS.supervisedSeq, 'int64', [users, maxLength]);
       const targets = g.input(PREFERENCE_INPUTS.targets, 'int64', [users]);
       return ops.softmaxCrossEntropy(encode(g, seq, users), ops.sub(targets, 1), { ignoreIndex: -101 });
     },
-    logProbFeeds(histories, candidates, shape) {
-      checkShape(shape, ['users', 'candidates'], 'logProbFeeds');
-      const batch = toHistoryBatch(histories, itemCount);
-      if (batchSize(batch) !== shape.users) throw new GenrecError('SHAPE_MISMATCH', `logProbFeeds: ${batchSize(batch)} histories for shape.users = ${shape.users}`, { details: { field: 'histories' } });
-      if (!(candidates instanceof Int32Array) || candidates.length !== shape.users * shape.candidates) {
-        throw new GenrecError('SHAPE_MISMATCH', `logProbFeeds: candidates must be an Int32Array of users x candidates = ${shape.users * shape.candidates} ids`, { details: { field: 'candidates' } });
-      }
-      const ids = new BigInt64Array(candidates.length);
-      for (let i = 0; i < candidates.length; i++) {
-        const id = candidates[i]!;
-        if (id < 1 || id > itemCount) throw new GenrecError('INVALID_INPUT', `candidates[${i}] = ${id} is outside the catalogue 1..${itemCount}`, { details: { field: 'candidates', position: i } });
-        ids[i] = BigInt(id);
-      }
-      return { [PREFERENCE_INPUTS.logProbSeq]: paddedSequences(batch, shape.users, maxLength), [PREFERENCE_INPUTS.candidates]: ids };
-    },
-    supervisedFeeds(histories, targets, shape) {
-      checkShape(shape, ['users'], 'supervisedFeeds');
-      const batch = toHistoryBatch(histories, itemCount);
-      if (batchSize(batch) !== shape.users) throw new GenrecError('SHAPE_MISMATCH', `supervisedFeeds: ${batchSize(batch)} histories for shape.users = ${shape.users}`, { details: { field: 'histories' } });
-      if (!(targets instanceof Int32Array) || targets.length !== shape.users) {
-        throw new GenrecError('SHAPE_MISMATCH', `supervisedFeeds: targets must be an Int32Array of ${shape.users} ids`, { details: { field: 'targets' } });
-      }
-      const ids = new BigInt64Array(targets.length);
-      for (let i = 0; i < targets.length; i++) {
-        const id = targets[i]!;
-        if (id < 1 || id > itemCount) throw new GenrecError('INVALID_INPUT', `targets[${i}] = ${id} is outside the catalogue 1..${itemCount}`, { details: { field: 'targets', position: i } });
-        ids[i] = BigInt(id);
-      }
-      return { [PREFERENCE_INPUTS.supervisedSeq]: paddedSequences(batch, shape.users, maxLength), [PREFERENCE_INPUTS.targets]: ids };
-    },
+    logProbFeeds: (histories, candidates, shape) => itemLogProbFeeds(histories, candidates, shape, inputs),
+    supervisedFeeds: (histories, targets, shape) => itemSupervisedFeeds(histories, targets, shape, inputs),
     parameterValues: () => model.parameterValues(),
     async withParameters(next) {
-      const merged = model.parameterValues();
-      for (const [name, value] of next) {
-        const current = merged.get(name);
-        if (!current) throw new GenrecError('UNKNOWN_ID', `withParameters: the model has no parameter "${name}"`, { details: { field: name } });
-        if (!(value instanceof Float32Array) || value.length !== current.length) {
-          throw new GenrecError('SHAPE_MISMATCH', `withParameters: "${name}" needs a Float32Array of ${current.length} values`, { details: { field: name } });
-        }
-        merged.set(name, value.slice());
-      }
+      const merged = mergeParameterValues(model.parameterValues(), next);
       return new SasrecModel({
         spec: model.spec,
         itemCount,

@@ -8,6 +8,7 @@ import {
   checkRecommendOptions,
   createMatrix,
   emptyRecommendations,
+  popularityLogits,
   selectTopItems,
   toHistoryBatch,
   writeModelFolder,
@@ -26,7 +27,6 @@ import {
 import { Graph, matMul, matMulTopK } from '@genrec/nn';
 import { HiddenStateRunner } from './hidden-states.js';
 import type { SasrecSpec } from './options.js';
-import { popularityLogits } from './popularity.js';
 import { buildScoreGraph, sasrecParameterShapes, type SasrecArchitecture } from './sasrec-graph.js';
 import { PACKAGE_NAME, SASREC_FORMAT_VERSION, SASREC_KIND, version } from './version.js';
 

@@ -18,8 +18,8 @@ import { SETREC_BETA_GRID } from './options.js';
 import { CODE_INPUTS, ITEM_INPUTS, buildCodeTrainingGraph, slotCount } from './setrec-graph.js';
 import { batchFeeds, epochBatches, rowsPerStep, trainingRows } from './training-rows.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
-import { selectValidationUsers } from '@genrec/core';
-import { addBetaRanks, validate, validationMetrics } from './validation.js';
+import { selectValidationUsers, validateRecommender } from '@genrec/core';
+import { addBetaRanks, validationMetrics } from './validation.js';
 
 /** Options of {@link discretizeSetrec}. */
 export interface DiscretizeSetrecOptions {
@@ -171,7 +171,7 @@ export async function discretizeSetrec(model: SetrecModel, options: DiscretizeSe
     }
     const probe = build(parameters, beta, { ...kept, betaSource });
     try {
-      return { beta, validation: { ...(await validate(probe, users, metrics)), beta }, betaSearch };
+      return { beta, validation: { ...(await validateRecommender(probe, users, undefined)), beta }, betaSearch };
     } finally {
       await probe.dispose();
     }

@@ -1,68 +1,43 @@
-import { GenrecError, Rng, datasetFingerprint, type FitData, type ProgressCallback, type SequenceDataset } from '@genrec/core';
+import {
+  GenrecError,
+  Rng,
+  checkFitCallbacks,
+  checkFitData,
+  checkStepLoss,
+  datasetFingerprint,
+  fitEpochs,
+  itemCounts,
+  selectValidationUsers,
+  validateRecommender,
+  type FitData,
+  type ProgressCallback,
+  type SequenceDataset,
+  type ValidationMetric,
+} from '@genrec/core';
 import { validateSequenceDataset } from '@genrec/data';
 import { fitSasrec, SasrecModel } from '@genrec/model-sasrec';
-import { Trainer, optimizers } from '@genrec/nn';
-import { compatibilityOf, hashFloats, openCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
+import { Trainer, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
+import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, hashFloats, openCheckpoint, writeFrozenInputs, type CheckpointState } from './checkpoint.js';
 import { coldReadyCf, contentVectors } from './item-inputs.js';
 import { SETREC_FALLBACK_BETA, resolveEarlyStopping, resolveSetrecSpec, type FitSetrecOptions } from './options.js';
 import { SetrecRunner } from './runner.js';
 import { ITEM_INPUTS, architectureOf, buildTrainingGraph } from './setrec-graph.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
 import { batchFeeds, epochBatches, rowsPerStep, stepsPerEpoch, trainingRows } from './training-rows.js';
-import { selectValidationUsers, type ValidationMetric } from '@genrec/core';
-import { searchBeta, validate, validationMetrics } from './validation.js';
+import { searchBeta, validationMetrics } from './validation.js';
 import { SETREC_KIND } from './version.js';
 
 /** Adam as SASRec's peer configures it. */
 const ADAM = optimizers.adam({ beta1: 0.9, beta2: 0.98, epsilon: 1e-8 });
 
-function checkFitData(data: FitData): SequenceDataset {
-  if (typeof data !== 'object' || data === null || typeof data.train !== 'object' || data.train === null) {
-    throw new GenrecError('INVALID_INPUT', 'fitSetrec needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', { details: { field: 'data' } });
-  }
-  const train = data.train;
-  if (!Number.isSafeInteger(train.itemCount) || train.itemCount < 1) {
-    throw new GenrecError('INVALID_INPUT', `train.itemCount must be a positive integer, got ${String(train.itemCount)}`, { details: { field: 'train.itemCount' } });
-  }
-  try {
-    validateSequenceDataset(train);
-  } catch (error) {
-    if (GenrecError.isInstance(error)) throw new GenrecError(error.code, `train: ${error.message}`, { cause: error, details: { field: 'train' } });
-    throw error;
-  }
-  if (data.catalog !== undefined && (typeof data.catalog !== 'object' || data.catalog === null || !Array.isArray(data.catalog.records))) {
-    throw new GenrecError('INVALID_INPUT', 'catalog must be an ItemCatalog ({ itemCount, records })', { details: { field: 'catalog' } });
-  }
-  return train;
-}
-
 function checkCallbacks(options: FitSetrecOptions): void {
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw new GenrecError('INVALID_OPTION', 'onProgress must be a function', { details: { field: 'onProgress' } });
-  }
-  const signal = options.signal as unknown;
-  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean')) {
-    throw new GenrecError('INVALID_OPTION', 'signal must be an AbortSignal', { details: { field: 'signal' } });
-  }
-  for (const field of ['checkpointDirectory', 'resumeFrom'] as const) {
-    const value = options[field] as unknown;
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new GenrecError('INVALID_OPTION', `${field} must be a folder path, got ${typeof value}`, { details: { field } });
-    }
-  }
+  checkFitCallbacks(options);
   if (options.sasrec !== undefined && !(options.sasrec instanceof SasrecModel)) {
     throw new GenrecError('INVALID_OPTION', 'sasrec must be a fitted SasrecModel of @genrec/model-sasrec', { details: { field: 'sasrec' } });
   }
   if (options.sasrecOptions !== undefined && (typeof options.sasrecOptions !== 'object' || options.sasrecOptions === null)) {
     throw new GenrecError('INVALID_OPTION', 'sasrecOptions must be an object of fitSasrec options', { details: { field: 'sasrecOptions' } });
   }
-}
-
-/** Training interactions per item, index `j` = item `j + 1`. */
-function itemCounts(train: SequenceDataset): Int32Array {
-  const counts = new Int32Array(train.itemCount);
-  for (let i = 0; i < train.items.length; i++) counts[train.items[i]! - 1]!++;
-  return counts;
 }
 
 /** The CF vectors given or pre-trained (`itemCount x d`). */
@@ -106,10 +81,6 @@ async function frozenCf(data: FitData, train: SequenceDataset, options: FitSetre
   }
 }
 
-function copyParameters(values: ReadonlyMap<string, Float32Array | Float64Array>): Map<string, Float32Array> {
-  return new Map([...values].map(([name, value]) => [name, Float32Array.from(value)]));
-}
-
 /**
  * Trains SETRec (Lin et al., SIGIR 2025) on `data.train`: every item is a set of n+1 tokens — a
  * CF token (the frozen CF vector through a trainable linear layer) and n semantic tokens (the SETRec
@@ -150,7 +121,7 @@ function copyParameters(values: ReadonlyMap<string, Float32Array | Float64Array>
 export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): Promise<SetrecModel> {
   const spec = resolveSetrecSpec(options);
   checkCallbacks(options);
-  const train = checkFitData(data);
+  const train = checkFitData(data, 'fitSetrec needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', validateSequenceDataset);
   const itemCount = train.itemCount;
   const early = resolveEarlyStopping(options.earlyStopping, data.validation !== undefined, itemCount);
   const validationUsers = data.validation === undefined ? undefined : selectValidationUsers(data.validation, itemCount, early?.sampleUsers, spec.seed);
@@ -198,38 +169,14 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
   const runner = new SetrecRunner(architecture, spec.inferenceBatchSize, spec.lengthBuckets, spec.threads);
   const started = performance.now();
   let orderRng = new Rng(spec.seed);
-  let epoch = 0;
-  let bestEpoch = 0;
-  let bestValue: number | null = null;
-  let bestValidation: Record<string, number> | null = null;
-  let best: Map<string, Float32Array> | undefined;
-  let sinceBest = 0;
-  let stoppedEarly = false;
   const fixedBeta = spec.beta === 'validation' ? (validationUsers ? undefined : SETREC_FALLBACK_BETA) : spec.beta;
   const betaSource: SetrecTrainingSummary['betaSource'] = spec.beta !== 'validation' ? 'given' : validationUsers ? 'validation' : 'fallback';
-  let bestBeta = fixedBeta ?? SETREC_FALLBACK_BETA;
-  let bestBetaSearch: { beta: number; value: number }[] | null = null;
-  const losses: number[] = [];
+  /** β (and its search) of the best epoch: kept with its weights by the shared loop. */
+  type KeptBeta = { beta: number; search: { beta: number; value: number }[] | null };
   if (resumed) {
     trainer.loadCheckpoint(resumed.trainerPath);
-    const s = resumed.state;
-    orderRng = Rng.fromState(s.orderRng);
-    epoch = s.epoch;
-    bestEpoch = s.bestEpoch;
-    bestValue = s.bestValue;
-    bestValidation = s.bestValidation;
-    sinceBest = s.sinceBest;
-    stoppedEarly = s.stoppedEarly;
-    bestBeta = s.bestBeta;
-    bestBetaSearch = s.bestBetaSearch;
-    losses.push(...s.losses);
-    best = resumed.best ?? (bestEpoch === epoch && early ? copyParameters(trainer.parameterValues()) : undefined);
+    orderRng = Rng.fromState(resumed.state.orderRng);
   }
-  const startEpoch = epoch;
-  const steps = stepsPerEpoch(rows, spec.lengthBuckets, spec.batchPositions);
-  onProgress({ type: 'fit-start', model: SETREC_KIND, epochs: spec.epochs, stepsPerEpoch: steps, startEpoch });
-  let stoppedBy: SetrecTrainingSummary['stoppedBy'] = stoppedEarly ? 'early-stopping' : 'epochs';
-  let aborted = false;
   const modelAt = (parameters: Map<string, Float32Array>, beta: number, summary: SetrecTrainingSummary, shared: boolean, tokens?: Float32Array): SetrecModel =>
     new SetrecModel({
       spec,
@@ -247,31 +194,34 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
       ...(!shared && data.catalog ? { catalog: data.catalog } : {}),
     });
   try {
-    while (epoch < spec.epochs && !stoppedEarly) {
-      const batches = epochBatches(rows, spec.lengthBuckets, spec.batchPositions, orderRng);
-      let total = 0;
-      let count = 0;
-      for (const batch of batches) {
-        if (signal?.aborted) {
-          aborted = true;
-          break;
+    return await fitEpochs<KeptBeta, SetrecModel>({
+      model: SETREC_KIND,
+      epochs: spec.epochs,
+      stepsPerEpoch: stepsPerEpoch(rows, spec.lengthBuckets, spec.batchPositions),
+      early,
+      onProgress,
+      started,
+      resumed: resumed && { state: resumed.state, best: resumed.best, extra: { beta: resumed.state.bestBeta, search: resumed.state.bestBetaSearch } },
+      extra: { beta: fixedBeta ?? SETREC_FALLBACK_BETA, search: null },
+      parameters: () => trainer.parameterValues(),
+      runEpoch: async (epoch) => {
+        const batches = epochBatches(rows, spec.lengthBuckets, spec.batchPositions, orderRng);
+        let total = 0;
+        let count = 0;
+        for (const batch of batches) {
+          if (signal?.aborted) return undefined;
+          const { seq, labels } = batchFeeds(rows, batch, spec.batchPositions);
+          const result = await trainer.step({ seq, labels, ...itemFeeds }, { learningRate: spec.learningRate, bucket: batch.length });
+          checkStepLoss(result.loss, epoch, count + 1);
+          total += result.loss;
+          count++;
         }
-        const { seq, labels } = batchFeeds(rows, batch, spec.batchPositions);
-        const result = await trainer.step({ seq, labels, ...itemFeeds }, { learningRate: spec.learningRate, bucket: batch.length });
-        if (!Number.isFinite(result.loss)) {
-          throw new GenrecError('RUNTIME_ERROR', `training diverged: the loss is ${result.loss} at epoch ${epoch + 1}, step ${count + 1} (try a lower learningRate)`, { details: { field: 'learningRate' } });
-        }
-        total += result.loss;
-        count++;
-      }
-      if (aborted) break;
-      epoch++;
-      const loss = total / count;
-      losses.push(loss);
-      let validation: Record<string, number> | undefined;
-      let beta = fixedBeta ?? SETREC_FALLBACK_BETA;
-      let betaSearch: { beta: number; value: number }[] | null = null;
-      if (validationUsers) {
+        return { loss: total / count, learningRate: spec.learningRate };
+      },
+      validate: async (epoch, losses) => {
+        if (!validationUsers) return undefined;
+        let beta = fixedBeta ?? SETREC_FALLBACK_BETA;
+        let betaSearch: { beta: number; value: number }[] | null = null;
         // the trainer's own buffers (no copy): nothing steps while the epoch is validated
         const live = trainer.parameterValues() as Map<string, Float32Array>;
         const summary: SetrecTrainingSummary = { epoch, epochsTrained: epoch, stoppedBy: 'epochs', losses, betaSource };
@@ -281,82 +231,33 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
           beta = betaSearch.reduce((found, entry) => (entry.value > found.value ? entry : found)).beta;
         }
         const current = modelAt(live, beta, summary, true, tokens);
-        validation = await validate(current, validationUsers, metrics);
+        const metrics = await validateRecommender(current, validationUsers, early);
         await current.dispose();
-        if (betaSearch) validation.beta = beta;
-      }
-      let isBest = true;
-      if (early && validation) {
-        const value = validation[early.name]!;
-        isBest = bestValue === null || value > bestValue;
-        if (isBest) {
-          bestValue = value;
-          bestEpoch = epoch;
-          bestValidation = validation;
-          bestBeta = beta;
-          bestBetaSearch = betaSearch;
-          best = copyParameters(trainer.parameterValues());
-          sinceBest = 0;
-        } else if (++sinceBest >= early.patience) {
-          stoppedEarly = true;
-        }
-      } else {
-        bestEpoch = epoch;
-        bestValidation = validation ?? null;
-        bestBeta = beta;
-        bestBetaSearch = betaSearch;
-      }
-      const elapsedMs = performance.now() - started;
-      onProgress({
-        type: 'epoch-end',
-        epoch,
-        epochs: spec.epochs,
-        loss,
-        ...(validation ? { validation } : {}),
-        best: isBest,
-        learningRate: spec.learningRate,
-        elapsedMs,
-        etaMs: stoppedEarly ? 0 : (elapsedMs / (epoch - startEpoch)) * (spec.epochs - epoch),
-        progress: epoch / spec.epochs,
-      });
-      if (options.checkpointDirectory !== undefined) {
-        const state: CheckpointState = {
-          kind: 'genrec.setrec-checkpoint',
-          formatVersion: 1,
-          epoch,
-          compatibility,
-          orderRng: orderRng.getState(),
-          bestEpoch,
-          bestValue,
-          bestValidation,
-          sinceBest,
-          stoppedEarly,
-          losses,
-          hasBestWeights: early !== undefined && best !== undefined && bestEpoch !== epoch,
-          bestBeta,
+        if (betaSearch) metrics.beta = beta;
+        return { metrics, extra: { beta, search: betaSearch } };
+      },
+      afterEpoch: async (snapshot) => {
+        if (options.checkpointDirectory === undefined) return;
+        const state: CheckpointState = trainingCheckpointState({ kind: CHECKPOINT_KIND, formatVersion: CHECKPOINT_VERSION, compatibility }, snapshot, { orderRng: orderRng.getState() }, {
+          bestBeta: snapshot.extra.beta,
           betaSource,
-          bestBetaSearch,
+          bestBetaSearch: snapshot.extra.search,
+        });
+        await writeTrainingCheckpoint(options.checkpointDirectory, trainer, state, snapshot.best, (folder) => writeFrozenInputs(folder, { cf: cf.data, cfDimension: cf.dimension }));
+      },
+      finish: (result) => {
+        const summary: SetrecTrainingSummary = {
+          epoch: result.keptEpoch,
+          epochsTrained: result.epochsTrained,
+          stoppedBy: result.stoppedBy,
+          losses: result.losses,
+          betaSource,
+          ...(result.validation ? { validation: result.validation } : {}),
+          ...(result.validation && result.extra.search ? { betaSearch: result.extra.search } : {}),
         };
-        await writeCheckpoint(options.checkpointDirectory, trainer, state, best, { cf: cf.data, cfDimension: cf.dimension });
-      }
-    }
-    if (aborted) stoppedBy = 'abort';
-    else if (stoppedEarly) stoppedBy = 'early-stopping';
-    const useBest = early !== undefined && best !== undefined;
-    const parameters = useBest ? best! : copyParameters(trainer.parameterValues());
-    const keptEpoch = useBest ? bestEpoch : epoch;
-    const summary: SetrecTrainingSummary = {
-      epoch: keptEpoch,
-      epochsTrained: epoch,
-      stoppedBy,
-      losses,
-      betaSource,
-      ...(bestValidation && (useBest || !early) ? { validation: bestValidation } : {}),
-      ...(bestBetaSearch && (useBest || !early) ? { betaSearch: bestBetaSearch } : {}),
-    };
-    const model = modelAt(parameters, bestBeta, summary, false);
-    onProgress({ type: 'fit-end', epochs: epoch, bestEpoch: keptEpoch, stoppedBy, elapsedMs: performance.now() - started });
-    return model;
+        return modelAt(result.parameters, result.extra.beta, summary, false);
+      },
+    });
   } finally {
     await runner.release();
     await trainer.release();

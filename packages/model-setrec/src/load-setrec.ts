@@ -1,5 +1,16 @@
 import { join } from 'node:path';
-import { GenrecError, MODEL_FILES, checkIntegerOption, checkKnownOptions, openModelFolder, type ItemCatalog, type ItemRecord, type RecommenderManifest, type Tensor } from '@genrec/core';
+import {
+  GenrecError,
+  MODEL_FILES,
+  checkIntegerOption,
+  checkKnownOptions,
+  checkSavedTraining,
+  openModelFolder,
+  resolveSavedSpec,
+  storedItemFields,
+  type RecommenderManifest,
+  type Tensor,
+} from '@genrec/core';
 import type { DiscreteParts } from './discrete-table.js';
 import { resolveSetrecSpec, type SetrecSpec } from './options.js';
 import { architectureOf, setrecParameterShapes, slotCount } from './setrec-graph.js';
@@ -46,22 +57,16 @@ export async function loadSetrec(directory: string, options: LoadSetrecOptions =
   const folder = openModelFolder<SetrecManifest>(directory, SETREC_KIND, [SETREC_FORMAT_VERSION]);
   const source = join(folder.artifact.directory, MODEL_FILES.manifest);
   const weightsFile = join(folder.artifact.directory, MODEL_FILES.weights);
-  const corrupt = (message: string, field: string, file = source, cause?: unknown): GenrecError =>
-    new GenrecError('CORRUPT_ARTIFACT', message, { ...(cause === undefined ? {} : { cause }), details: { file, field } });
+  const corrupt = (message: string, field: string, file = source): GenrecError => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file, field } });
   const { manifest } = folder;
   const itemCount = manifest.description.itemCount;
-  let spec: SetrecSpec;
-  try {
-    spec = resolveSetrecSpec(manifest.spec);
-  } catch (error) {
-    throw corrupt(`the saved spec is invalid: ${(error as Error).message}`, 'spec', source, error);
-  }
+  let spec = resolveSavedSpec(manifest.spec, resolveSetrecSpec, source);
   if (options.threads !== undefined) spec = { ...spec, threads: checkIntegerOption(options.threads, 'threads', 0, 1024) };
   if (options.inferenceBatchSize !== undefined) spec = { ...spec, inferenceBatchSize: checkIntegerOption(options.inferenceBatchSize, 'inferenceBatchSize', 1, 65_536) };
   const { beta, variant, training, cfDimension, contentDimension } = manifest;
   if (typeof beta !== 'number' || !(beta >= 0 && beta <= 1)) throw corrupt(`the manifest's beta must be a number in [0, 1], found ${JSON.stringify(beta)}`, 'beta');
   if (variant !== 'continuous' && variant !== 'discrete') throw corrupt(`the manifest's variant must be 'continuous' or 'discrete', found ${JSON.stringify(variant)}`, 'variant');
-  if (typeof training !== 'object' || training === null || !Number.isInteger(training.epoch) || !Array.isArray(training.losses)) throw corrupt('the manifest has no valid training summary', 'training');
+  checkSavedTraining(training, source);
   for (const [field, value] of [['cfDimension', cfDimension], ['contentDimension', contentDimension]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw corrupt(`the manifest's ${field} must be a positive integer, found ${JSON.stringify(value)}`, field);
   }
@@ -108,21 +113,6 @@ export async function loadSetrec(directory: string, options: LoadSetrecOptions =
     const rotation = tensors.has('discrete.rotation') ? (take('discrete.rotation', 'float32', [width, width]).data as Float32Array) : undefined;
     discrete = { codes, codebooks, codebookSizes, rotation };
   }
-  const items = folder.readItems();
-  let externalItemIds: string[] | undefined;
-  const records: (ItemRecord | undefined)[] = new Array(itemCount + 1);
-  let titled = false;
-  items.forEach((entry, j) => {
-    if (entry?.externalId !== undefined) {
-      externalItemIds ??= new Array<string>(itemCount + 1).fill('');
-      externalItemIds[j + 1] = entry.externalId;
-    }
-    if (entry?.title !== undefined) {
-      titled = true;
-      records[j + 1] = { id: j + 1, title: entry.title, fields: {} };
-    }
-  });
-  const catalog: ItemCatalog | undefined = titled ? { itemCount, records } : undefined;
   return new SetrecModel({
     spec,
     architecture,
@@ -135,7 +125,6 @@ export async function loadSetrec(directory: string, options: LoadSetrecOptions =
     training,
     retiredItems: manifest.retiredItems,
     ...(discrete ? { discrete } : {}),
-    ...(externalItemIds ? { externalItemIds } : {}),
-    ...(catalog ? { catalog } : {}),
+    ...storedItemFields(folder.readItems(), itemCount),
   });
 }

@@ -5,11 +5,16 @@ import {
   checkIntegerOption,
   checkKnownOptions,
   checkNumberOption,
+  resolveEarlyStopping as resolveCoreEarlyStopping,
   type CommonFitOptions,
   type EarlyStoppingOptions,
+  type ResolvedEarlyStopping,
   type Matrix,
 } from '@genrec/core';
 import type { FitSasrecOptions, SasrecModel } from '@genrec/model-sasrec';
+
+/** The resolved early-stopping rule (core's, `undefined` = none). */
+export type { ResolvedEarlyStopping };
 
 /**
  * How the n+1 queries read the history (both encode every history item as its n+1 tokens sharing
@@ -316,16 +321,6 @@ export function resolveSetrecSpec(options: FitSetrecOptions = {}): SetrecSpec {
   };
 }
 
-/** The resolved early-stopping rule (`undefined` = none). */
-export interface ResolvedEarlyStopping {
-  metric: 'ndcg' | 'recall' | 'hitrate';
-  k: number;
-  /** The metric's name as given (`ndcg@10`). */
-  name: string;
-  patience: number;
-  sampleUsers: number | undefined;
-}
-
 /**
  * Resolves the early-stopping rule: none without validation data or with `earlyStopping: false`,
  * otherwise `{ metric: 'ndcg@10', patience: 3 }` unless given.
@@ -342,18 +337,9 @@ export interface ResolvedEarlyStopping {
  */
 export function resolveEarlyStopping(value: EarlyStoppingOptions | false | undefined, hasValidation: boolean, itemCount: number): ResolvedEarlyStopping | undefined {
   if (value === false) return undefined;
+  // the model's own wording for a value that is not an object; the rule itself is core's
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new GenrecError('INVALID_OPTION', `earlyStopping must be false or { metric, patience, sampleUsers }, got ${String(value)}`, { details: { field: 'earlyStopping' } });
   }
-  if (value !== undefined) checkKnownOptions(value, ['metric', 'patience', 'sampleUsers'], 'earlyStopping');
-  const name = value?.metric ?? `ndcg@${Math.min(10, itemCount)}`;
-  const match = typeof name === 'string' ? /^(ndcg|recall|hitrate)@(\d+)$/.exec(name) : null;
-  if (!match) {
-    throw new GenrecError('INVALID_OPTION', `earlyStopping.metric must be 'ndcg@K', 'recall@K' or 'hitrate@K', got ${JSON.stringify(name)}`, { details: { field: 'earlyStopping.metric' } });
-  }
-  const k = checkIntegerOption(Number(match[2]), 'earlyStopping.metric (K)', 1, itemCount);
-  const patience = checkIntegerOption(value?.patience ?? 3, 'earlyStopping.patience', 1);
-  const sampleUsers = value?.sampleUsers === undefined ? undefined : checkIntegerOption(value.sampleUsers, 'earlyStopping.sampleUsers', 1);
-  if (!hasValidation) return undefined;
-  return { metric: match[1] as ResolvedEarlyStopping['metric'], k, name, patience, sampleUsers };
+  return resolveCoreEarlyStopping(value, hasValidation, itemCount);
 }

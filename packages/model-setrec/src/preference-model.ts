@@ -1,5 +1,16 @@
-import { GenrecError, batchSize, toHistoryBatch, type HistoryBatch } from '@genrec/core';
-import { ops, type Graph, type PreferenceModel, type PreferenceShape, type SupervisedShape, type SymbolicTensor } from '@genrec/nn';
+import { GenrecError } from '@genrec/core';
+import {
+  checkPreferenceShape,
+  itemLogProbFeeds,
+  itemSupervisedFeeds,
+  mergeParameterValues,
+  ops,
+  type Graph,
+  type PreferenceModel,
+  type PreferenceShape,
+  type SupervisedShape,
+  type SymbolicTensor,
+} from '@genrec/nn';
 import { batchReconstructionLoss, queryVectors, slotCount, slotCrossEntropy, slotLogits, tokenTable } from './setrec-graph.js';
 import { SetrecModel } from './setrec-model.js';
 
@@ -10,37 +21,6 @@ export const SETREC_PREFERENCE_INPUTS = {
   supervisedSeq: 'supervised.seq',
   targets: 'supervised.targets',
 } as const;
-
-function checkShape(value: unknown, fields: readonly string[], where: string): void {
-  for (const field of fields) {
-    const n = (value as Record<string, unknown> | undefined)?.[field];
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-      throw new GenrecError('INVALID_INPUT', `${where}: shape.${field} must be a positive integer, got ${String(n)}`, { details: { field: `shape.${field}` } });
-    }
-  }
-}
-
-/** Each history's most recent `maxLength` items, left-padded with 0: `[users, maxLength]`. */
-function paddedSequences(histories: HistoryBatch, users: number, maxLength: number): BigInt64Array {
-  const seq = new BigInt64Array(users * maxLength);
-  for (let u = 0; u < users; u++) {
-    const to = histories.offsets[u + 1]!;
-    const from = Math.max(histories.offsets[u]!, to - maxLength);
-    const base = u * maxLength + maxLength - (to - from);
-    for (let i = from; i < to; i++) seq[base + i - from] = BigInt(histories.items[i]!);
-  }
-  return seq;
-}
-
-function itemIds(ids: Int32Array, itemCount: number, field: string): BigInt64Array {
-  const out = new BigInt64Array(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if (!(id >= 1 && id <= itemCount)) throw new GenrecError('INVALID_INPUT', `${field}[${i}] = ${id} is outside the catalogue 1..${itemCount}`, { details: { field, position: i } });
-    out[i] = BigInt(id);
-  }
-  return out;
-}
 
 /**
  * The preference hook (`@genrec/nn`'s `PreferenceModel`) of a fitted continuous SETRec model,
@@ -78,6 +58,7 @@ export function setrecPreferenceModel(model: SetrecModel): PreferenceModel {
   const { itemCount, maxLength } = a;
   const slots = slotCount(a);
   const values = model.parameterMap;
+  const inputs = { itemCount, maxLength, names: SETREC_PREFERENCE_INPUTS };
   const { cf, content } = model.internals;
   const weights = model.slotWeights();
   const queriesOf = (g: Graph, seq: SymbolicTensor): SymbolicTensor => {
@@ -90,7 +71,7 @@ export function setrecPreferenceModel(model: SetrecModel): PreferenceModel {
     maxHistoryLength: maxLength,
     tokensPerItem: slots,
     buildLogProb(g: Graph, shape: PreferenceShape): SymbolicTensor {
-      checkShape(shape, ['users', 'candidates'], 'buildLogProb');
+      checkPreferenceShape(shape, ['users', 'candidates'], 'buildLogProb');
       const { users, candidates } = shape;
       const seq = g.input(SETREC_PREFERENCE_INPUTS.logProbSeq, 'int64', [users, maxLength]);
       const ids = g.input(SETREC_PREFERENCE_INPUTS.candidates, 'int64', [users, candidates]);
@@ -101,42 +82,18 @@ export function setrecPreferenceModel(model: SetrecModel): PreferenceModel {
       return ops.gather(ops.reshape(weighted, [users * itemCount]), ops.add(ids, g.constant(rowOffsets, [users, 1], 'int64')));
     },
     buildSupervisedLoss(g: Graph, shape: SupervisedShape): SymbolicTensor {
-      checkShape(shape, ['users'], 'buildSupervisedLoss');
+      checkPreferenceShape(shape, ['users'], 'buildSupervisedLoss');
       const { users } = shape;
       const seq = g.input(SETREC_PREFERENCE_INPUTS.supervisedSeq, 'int64', [users, maxLength]);
       const targets = g.input(SETREC_PREFERENCE_INPUTS.targets, 'int64', [users]);
       const crossEntropy = slotCrossEntropy(g, a, queriesOf(g, seq), ops.sub(targets, 1), undefined, -101, values);
       return a.alpha === 0 ? crossEntropy : ops.add(crossEntropy, ops.mul(batchReconstructionLoss(g, a, seq, values), a.alpha));
     },
-    logProbFeeds(histories, candidates, shape) {
-      checkShape(shape, ['users', 'candidates'], 'logProbFeeds');
-      const batch = toHistoryBatch(histories, itemCount);
-      if (batchSize(batch) !== shape.users) throw new GenrecError('SHAPE_MISMATCH', `logProbFeeds: ${batchSize(batch)} histories for shape.users = ${shape.users}`, { details: { field: 'histories' } });
-      if (!(candidates instanceof Int32Array) || candidates.length !== shape.users * shape.candidates) {
-        throw new GenrecError('SHAPE_MISMATCH', `logProbFeeds: candidates must be an Int32Array of users x candidates = ${shape.users * shape.candidates} ids`, { details: { field: 'candidates' } });
-      }
-      return { [SETREC_PREFERENCE_INPUTS.logProbSeq]: paddedSequences(batch, shape.users, maxLength), [SETREC_PREFERENCE_INPUTS.candidates]: itemIds(candidates, itemCount, 'candidates') };
-    },
-    supervisedFeeds(histories, targets, shape) {
-      checkShape(shape, ['users'], 'supervisedFeeds');
-      const batch = toHistoryBatch(histories, itemCount);
-      if (batchSize(batch) !== shape.users) throw new GenrecError('SHAPE_MISMATCH', `supervisedFeeds: ${batchSize(batch)} histories for shape.users = ${shape.users}`, { details: { field: 'histories' } });
-      if (!(targets instanceof Int32Array) || targets.length !== shape.users) {
-        throw new GenrecError('SHAPE_MISMATCH', `supervisedFeeds: targets must be an Int32Array of ${shape.users} ids`, { details: { field: 'targets' } });
-      }
-      return { [SETREC_PREFERENCE_INPUTS.supervisedSeq]: paddedSequences(batch, shape.users, maxLength), [SETREC_PREFERENCE_INPUTS.targets]: itemIds(targets, itemCount, 'targets') };
-    },
+    logProbFeeds: (histories, candidates, shape) => itemLogProbFeeds(histories, candidates, shape, inputs),
+    supervisedFeeds: (histories, targets, shape) => itemSupervisedFeeds(histories, targets, shape, inputs),
     parameterValues: () => model.parameterValues(),
     async withParameters(next) {
-      const merged = model.parameterValues();
-      for (const [name, value] of next) {
-        const current = merged.get(name);
-        if (!current) throw new GenrecError('UNKNOWN_ID', `withParameters: the model has no parameter "${name}"`, { details: { field: name } });
-        if (!(value instanceof Float32Array) || value.length !== current.length) {
-          throw new GenrecError('SHAPE_MISMATCH', `withParameters: "${name}" needs a Float32Array of ${current.length} values`, { details: { field: name } });
-        }
-        merged.set(name, value.slice());
-      }
+      const merged = mergeParameterValues(model.parameterValues(), next);
       return new SetrecModel({
         spec: model.spec,
         architecture: a,

@@ -7,6 +7,7 @@ import {
   checkRecommendOptions,
   createMatrix,
   emptyRecommendations,
+  popularityLogits,
   selectTopItems,
   toHistoryBatch,
   writeModelFolder,
@@ -89,16 +90,6 @@ export function slotWeightsOf(beta: number, slots: number): Float32Array {
   const weights = new Float32Array(slots).fill(beta);
   weights[0] = 1 - beta;
   return weights;
-}
-
-/** The empty-history fallback's scores: `log((count_j + 1) / (total + itemCount))`. */
-export function popularityLogits(counts: Int32Array): Float32Array {
-  let total = 0;
-  for (let j = 0; j < counts.length; j++) total += counts[j]!;
-  const denominator = Math.log(total + counts.length);
-  const out = new Float32Array(counts.length);
-  for (let j = 0; j < counts.length; j++) out[j] = Math.log(counts[j]! + 1) - denominator;
-  return out;
 }
 
 /** Users per block of the exact ranking when no block size is implied (bounds `users x itemCount` floats). */

@@ -1,4 +1,4 @@
-import { createMatrix, type Recommender, type ValidationMetric, type ValidationUsers } from '@genrec/core';
+import { createMatrix, type ValidationMetric, type ValidationUsers } from '@genrec/core';
 import { matMul } from '@genrec/nn';
 import type { ResolvedEarlyStopping } from './options.js';
 import type { SetrecRunner } from './runner.js';
@@ -30,27 +30,6 @@ function userValue(metric: ValidationMetric, ranks: readonly (number | undefined
   let ideal = 0;
   for (let i = 0; i < Math.min(ranks.length, metric.k); i++) ideal += 1 / Math.log2(i + 2);
   return dcg / ideal;
-}
-
-/**
- * Full-ranking validation through the model's own `recommend` (history excluded): per user the top
- * `K` list, then with `T` the user's targets Recall@K = hits / |T|, HitRate@K = 1[hits > 0],
- * NDCG@K = Σ_hits 1/log2(rank + 2) / Σ_{i < min(|T|, K)} 1/log2(i + 2), averaged over users.
- */
-export async function validate(model: Recommender, users: ValidationUsers, metrics: readonly ValidationMetric[]): Promise<Record<string, number>> {
-  const count = users.targetOffsets.length - 1;
-  if (count === 0) return Object.fromEntries(metrics.map((m) => [m.name, 0]));
-  const depth = Math.max(...metrics.map((m) => m.k));
-  const lists = await model.recommend(users.histories, { k: depth });
-  const sums = new Float64Array(metrics.length);
-  const rankOf = new Map<number, number>();
-  for (let u = 0; u < count; u++) {
-    rankOf.clear();
-    for (let r = 0; r < lists.lengths[u]!; r++) rankOf.set(lists.items[u * depth + r]!, r);
-    const ranks = Array.from(users.targetItems.subarray(users.targetOffsets[u]!, users.targetOffsets[u + 1]!), (t) => rankOf.get(t));
-    metrics.forEach((m, i) => (sums[i]! += userValue(m, ranks)));
-  }
-  return Object.fromEntries(metrics.map((m, i) => [m.name, sums[i]! / count]));
 }
 
 /**

@@ -1,56 +1,28 @@
 import { createHash } from 'node:crypto';
-import { GenrecError, Rng, datasetFingerprint, type FitData, type ProgressCallback, type SequenceDataset } from '@genrec/core';
+import {
+  GenrecError,
+  Rng,
+  checkFitCallbacks,
+  checkFitData,
+  checkStepLoss,
+  copyParameters,
+  datasetFingerprint,
+  fitEpochs,
+  selectValidationUsers,
+  validateRecommender,
+  type FitData,
+  type ProgressCallback,
+} from '@genrec/core';
 import { validateSequenceDataset } from '@genrec/data';
-import { Trainer, optimizers } from '@genrec/nn';
-import { compatibilityOf, openCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint.js';
+import { Trainer, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
+import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, openCheckpoint, type CheckpointState } from './checkpoint.js';
 import { trainGraphBuilder } from './graphs.js';
 import { fitItemCodes } from './item-codes.js';
 import { buildItemVectors } from './item-vectors.js';
 import { learningRateAt, resolveEarlyStopping, resolveTigerSpec, type FitTigerOptions } from './options.js';
 import { TrainingExamples } from './sequences.js';
 import { TigerModel, type TigerTrainingSummary } from './tiger-model.js';
-import { selectValidationUsers, validateRecommender as validate } from '@genrec/core';
 import { TIGER_KIND } from './version.js';
-
-function checkFitData(data: FitData): SequenceDataset {
-  if (typeof data !== 'object' || data === null || typeof data.train !== 'object' || data.train === null) {
-    throw new GenrecError('INVALID_INPUT', 'fitTiger needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', { details: { field: 'data' } });
-  }
-  const train = data.train;
-  if (!Number.isSafeInteger(train.itemCount) || train.itemCount < 1) {
-    throw new GenrecError('INVALID_INPUT', `train.itemCount must be a positive integer, got ${String(train.itemCount)}`, { details: { field: 'train.itemCount' } });
-  }
-  try {
-    validateSequenceDataset(train);
-  } catch (error) {
-    if (GenrecError.isInstance(error)) throw new GenrecError(error.code, `train: ${error.message}`, { cause: error, details: { field: 'train' } });
-    throw error;
-  }
-  if (data.catalog !== undefined && (typeof data.catalog !== 'object' || data.catalog === null || !Array.isArray(data.catalog.records))) {
-    throw new GenrecError('INVALID_INPUT', 'catalog must be an ItemCatalog ({ itemCount, records })', { details: { field: 'catalog' } });
-  }
-  return train;
-}
-
-function checkCallbacks(options: FitTigerOptions): void {
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw new GenrecError('INVALID_OPTION', 'onProgress must be a function', { details: { field: 'onProgress' } });
-  }
-  const signal = options.signal as unknown;
-  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean')) {
-    throw new GenrecError('INVALID_OPTION', 'signal must be an AbortSignal', { details: { field: 'signal' } });
-  }
-  for (const field of ['checkpointDirectory', 'resumeFrom'] as const) {
-    const value = options[field] as unknown;
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new GenrecError('INVALID_OPTION', `${field} must be a folder path, got ${typeof value}`, { details: { field } });
-    }
-  }
-}
-
-function copyParameters(values: ReadonlyMap<string, Float32Array | Float64Array>): Map<string, Float32Array> {
-  return new Map([...values].map(([name, value]) => [name, Float32Array.from(value)]));
-}
 
 /**
  * Trains a TIGER-style generative recommender on `data.train` (item ids `1 .. itemCount`).
@@ -88,8 +60,8 @@ export async function fitTiger(data: FitData, options: FitTigerOptions = {}): Pr
   const hasItemVectors = typeof data === 'object' && data !== null && data.itemVectors !== undefined;
   const hasCatalog = typeof data === 'object' && data !== null && data.catalog !== undefined;
   const spec = resolveTigerSpec(options, { hasItemVectors, hasCatalog });
-  checkCallbacks(options);
-  const train = checkFitData(data);
+  checkFitCallbacks(options);
+  const train = checkFitData(data, 'fitTiger needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', validateSequenceDataset);
   const itemCount = train.itemCount;
   const early = resolveEarlyStopping(options.earlyStopping, data.validation !== undefined, itemCount);
   const validationUsers = data.validation === undefined ? undefined : selectValidationUsers(data.validation, itemCount, early?.sampleUsers, spec.seed);
@@ -138,36 +110,14 @@ export async function fitTiger(data: FitData, options: FitTigerOptions = {}): Pr
     });
 
   let orderRng = new Rng(spec.seed);
-  let epoch = 0;
-  let bestEpoch = 0;
-  let bestValue: number | null = null;
-  let bestValidation: Record<string, number> | null = null;
-  let best: Map<string, Float32Array> | undefined;
-  let sinceBest = 0;
-  let stoppedEarly = false;
-  const losses: number[] = [];
   if (resumed) {
     trainer.loadCheckpoint(resumed.trainerPath);
-    const s = resumed.state;
-    orderRng = Rng.fromState(s.orderRng);
-    epoch = s.epoch;
-    bestEpoch = s.bestEpoch;
-    bestValue = s.bestValue;
-    bestValidation = s.bestValidation;
-    sinceBest = s.sinceBest;
-    stoppedEarly = s.stoppedEarly;
-    losses.push(...s.losses);
-    best = resumed.best ?? (bestEpoch === epoch && early ? copyParameters(trainer.parameterValues()) : undefined);
+    orderRng = Rng.fromState(resumed.state.orderRng);
   }
-  const startEpoch = epoch;
   const trainingStarted = performance.now();
-  onProgress({ type: 'fit-start', model: TIGER_KIND, epochs: spec.epochs, stepsPerEpoch, startEpoch });
-  let stoppedBy: TigerTrainingSummary['stoppedBy'] = stoppedEarly ? 'early-stopping' : 'epochs';
-  let aborted = false;
-  let learningRate = learningRateAt(spec, Math.max(1, trainer.stepCount), totalSteps);
-  const summary = (keptEpoch: number, validation: Record<string, number> | null): TigerTrainingSummary => ({
+  const summary = (keptEpoch: number, epochsTrained: number, stoppedBy: TigerTrainingSummary['stoppedBy'], losses: readonly number[], validation: Record<string, number> | undefined): TigerTrainingSummary => ({
     epoch: keptEpoch,
-    epochsTrained: epoch,
+    epochsTrained,
     stoppedBy,
     losses: [...losses],
     ...(validation ? { validation } : {}),
@@ -176,94 +126,48 @@ export async function fitTiger(data: FitData, options: FitTigerOptions = {}): Pr
     trainingMs: performance.now() - trainingStarted,
   });
   try {
-    while (epoch < spec.epochs && !stoppedEarly) {
-      const plan = examples.plan(orderRng);
-      let total = 0;
-      let weight = 0;
-      for (const planned of plan) {
-        if (signal?.aborted) {
-          aborted = true;
-          break;
+    return await fitEpochs({
+      model: TIGER_KIND,
+      epochs: spec.epochs,
+      stepsPerEpoch,
+      early,
+      onProgress,
+      started,
+      resumed: resumed && { state: resumed.state, best: resumed.best, extra: undefined },
+      extra: undefined,
+      parameters: () => trainer.parameterValues(),
+      runEpoch: async (epoch) => {
+        const plan = examples.plan(orderRng);
+        let total = 0;
+        let weight = 0;
+        let learningRate = learningRateAt(spec, Math.max(1, trainer.stepCount), totalSteps);
+        for (const planned of plan) {
+          if (signal?.aborted) return undefined;
+          const batch = examples.build(planned);
+          learningRate = learningRateAt(spec, trainer.stepCount + 1, totalSteps);
+          const result = await trainer.step(batch.feeds, { learningRate, bucket: batch.bucket });
+          checkStepLoss(result.loss, epoch, trainer.stepCount);
+          total += result.loss * batch.examples;
+          weight += batch.examples;
         }
-        const batch = examples.build(planned);
-        learningRate = learningRateAt(spec, trainer.stepCount + 1, totalSteps);
-        const result = await trainer.step(batch.feeds, { learningRate, bucket: batch.bucket });
-        if (!Number.isFinite(result.loss)) {
-          throw new GenrecError('RUNTIME_ERROR', `training diverged: the loss is ${result.loss} at epoch ${epoch + 1}, step ${trainer.stepCount} (try a lower learningRate)`, { details: { field: 'learningRate' } });
-        }
-        total += result.loss * batch.examples;
-        weight += batch.examples;
-      }
-      if (aborted) break;
-      epoch++;
-      const loss = total / Math.max(1, weight);
-      losses.push(loss);
-      let validation: Record<string, number> | undefined;
-      let isBest = true;
-      if (validationUsers) {
-        const current = modelAt(copyParameters(trainer.parameterValues()), summary(epoch, null));
+        return { loss: total / Math.max(1, weight), learningRate };
+      },
+      validate: async (epoch, losses) => {
+        if (!validationUsers) return undefined;
+        const current = modelAt(copyParameters(trainer.parameterValues()), summary(epoch, epoch, 'epochs', losses, undefined));
         try {
-          validation = await validate(current, validationUsers, early);
+          return { metrics: await validateRecommender(current, validationUsers, early) };
         } finally {
           await current.dispose();
         }
-      }
-      if (early && validation) {
-        const value = validation[early.name]!;
-        isBest = bestValue === null || value > bestValue;
-        if (isBest) {
-          bestValue = value;
-          bestEpoch = epoch;
-          bestValidation = validation;
-          best = copyParameters(trainer.parameterValues());
-          sinceBest = 0;
-        } else if (++sinceBest >= early.patience) {
-          stoppedEarly = true;
-        }
-      } else {
-        bestEpoch = epoch;
-        bestValidation = validation ?? null;
-      }
-      const elapsedMs = performance.now() - started;
-      const doneThisRun = epoch - startEpoch;
-      onProgress({
-        type: 'epoch-end',
-        epoch,
-        epochs: spec.epochs,
-        loss,
-        ...(validation ? { validation } : {}),
-        best: isBest,
-        learningRate,
-        elapsedMs,
-        etaMs: stoppedEarly ? 0 : ((performance.now() - trainingStarted) / doneThisRun) * (spec.epochs - epoch),
-        progress: epoch / spec.epochs,
-      });
-      if (options.checkpointDirectory !== undefined) {
-        const state: CheckpointState = {
-          kind: 'genrec.tiger-checkpoint',
-          formatVersion: 1,
-          epoch,
-          compatibility,
-          orderRng: orderRng.getState(),
-          bestEpoch,
-          bestValue,
-          bestValidation,
-          sinceBest,
-          stoppedEarly,
-          losses,
-          hasBestWeights: early !== undefined && best !== undefined && bestEpoch !== epoch,
-        };
-        await writeCheckpoint(options.checkpointDirectory, trainer, state, best);
-      }
-    }
-    if (aborted) stoppedBy = 'abort';
-    else if (stoppedEarly) stoppedBy = 'early-stopping';
-    const useBest = early !== undefined && best !== undefined;
-    const parameters = useBest ? best! : copyParameters(trainer.parameterValues());
-    const keptEpoch = useBest ? bestEpoch : epoch;
-    const model = modelAt(parameters, summary(keptEpoch, useBest ? bestValidation : !early ? bestValidation : null));
-    onProgress({ type: 'fit-end', epochs: epoch, bestEpoch: keptEpoch, stoppedBy, elapsedMs: performance.now() - started });
-    return model;
+      },
+      afterEpoch: async (snapshot) => {
+        if (options.checkpointDirectory === undefined) return;
+        const state: CheckpointState = trainingCheckpointState({ kind: CHECKPOINT_KIND, formatVersion: CHECKPOINT_VERSION, compatibility }, snapshot, { orderRng: orderRng.getState() });
+        await writeTrainingCheckpoint(options.checkpointDirectory, trainer, state, snapshot.best);
+      },
+      finish: (result) => modelAt(result.parameters, summary(result.keptEpoch, result.epochsTrained, result.stoppedBy, result.losses, result.validation)),
+    });
   } finally {
     await trainer.release();
   }

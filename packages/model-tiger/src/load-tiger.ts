@@ -4,10 +4,11 @@ import {
   MODEL_FILES,
   checkIntegerOption,
   checkKnownOptions,
+  checkSavedTraining,
   createMatrix,
   openModelFolder,
-  type ItemCatalog,
-  type ItemRecord,
+  resolveSavedSpec,
+  storedItemFields,
   type Matrix,
   type RecommenderManifest,
   type Tensor,
@@ -62,17 +63,12 @@ export async function loadTiger(directory: string, options: LoadTigerOptions = {
   const corrupt = (message: string, field: string, file = source): GenrecError => new GenrecError('CORRUPT_ARTIFACT', message, { details: { file, field } });
   const { manifest } = folder;
   const itemCount = manifest.description.itemCount;
-  let spec: TigerSpec;
-  try {
-    spec = resolveTigerSpec(manifest.spec);
-  } catch (error) {
-    throw new GenrecError('CORRUPT_ARTIFACT', `the saved spec is invalid: ${(error as Error).message}`, { cause: error, details: { file: source, field: 'spec' } });
-  }
+  let spec = resolveSavedSpec(manifest.spec, resolveTigerSpec, source);
   if (options.workers !== undefined) spec = { ...spec, workers: checkIntegerOption(options.workers, 'workers', 0, 64) };
   if (options.inferenceBatchSize !== undefined) spec = { ...spec, inferenceBatchSize: checkIntegerOption(options.inferenceBatchSize, 'inferenceBatchSize', 1, 65_536) };
   if (options.beamWidth !== undefined) spec = { ...spec, beamWidth: checkIntegerOption(options.beamWidth, 'beamWidth', 1, 65_536) };
   const training = manifest.training;
-  if (typeof training !== 'object' || training === null || !Number.isInteger(training.epoch) || !Array.isArray(training.losses)) throw corrupt('the manifest has no valid training summary', 'training');
+  checkSavedTraining(training, source);
   const semantic = manifest.semanticIds;
   const q = semantic?.quantizerLevels;
   if (
@@ -150,21 +146,6 @@ export async function loadTiger(directory: string, options: LoadTigerOptions = {
   if (!Array.isArray(addedItems) || addedItems.some((id) => !Number.isInteger(id) || id < 1 || id > itemCount || codes[id * width]! < 0)) {
     throw corrupt('addedItems must list item ids that have a semantic id', 'addedItems');
   }
-  const items = folder.readItems();
-  let externalItemIds: string[] | undefined;
-  const records: (ItemRecord | undefined)[] = new Array(itemCount + 1);
-  let titled = false;
-  items.forEach((entry, j) => {
-    if (entry?.externalId !== undefined) {
-      externalItemIds ??= new Array<string>(itemCount + 1).fill('');
-      externalItemIds[j + 1] = entry.externalId;
-    }
-    if (entry?.title !== undefined) {
-      titled = true;
-      records[j + 1] = { id: j + 1, title: entry.title, fields: {} };
-    }
-  });
-  const catalog: ItemCatalog | undefined = titled ? { itemCount, records } : undefined;
   return new TigerModel({
     spec,
     itemCount,
@@ -176,7 +157,6 @@ export async function loadTiger(directory: string, options: LoadTigerOptions = {
     training,
     retiredItems: manifest.retiredItems,
     addedItems,
-    ...(externalItemIds ? { externalItemIds } : {}),
-    ...(catalog ? { catalog } : {}),
+    ...storedItemFields(folder.readItems(), itemCount),
   });
 }

@@ -1,5 +1,5 @@
 import { GenrecError, batchSize, toHistoryBatch, type HistoryBatch } from '@genrec/core';
-import { ops, type Graph, type PreferenceModel, type PreferenceShape, type SupervisedShape, type SymbolicTensor } from '@genrec/nn';
+import { checkPreferenceShape, ops, type Graph, type PreferenceModel, type PreferenceShape, type SupervisedShape, type SymbolicTensor } from '@genrec/nn';
 import { candidateLogProbGraph, logProbInputNames } from './graphs.js';
 import { TigerModel } from './tiger-model.js';
 
@@ -10,15 +10,6 @@ export const TIGER_PREFERENCE_INPUTS = {
   /** `supervised.tokens`, `supervised.target` (encoder-decoder), `supervised.labels`. */
   supervised: logProbInputNames('supervised'),
 } as const;
-
-function checkShape(value: unknown, fields: readonly string[], where: string): void {
-  for (const field of fields) {
-    const n = (value as Record<string, unknown> | undefined)?.[field];
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-      throw new GenrecError('INVALID_INPUT', `${where}: shape.${field} must be a positive integer, got ${String(n)}`, { details: { field: `shape.${field}` } });
-    }
-  }
-}
 
 /**
  * Runs `body` so that the graph's `parameter` returns the tensor it already holds under the same
@@ -138,20 +129,20 @@ export function tigerPreferenceModel(model: TigerModel): PreferenceModel {
     maxHistoryLength: spec.maxHistory,
     tokensPerItem: width,
     buildLogProb(g: Graph, preferenceShape: PreferenceShape): SymbolicTensor {
-      checkShape(preferenceShape, ['users', 'candidates'], 'buildLogProb');
+      checkPreferenceShape(preferenceShape, ['users', 'candidates'], 'buildLogProb');
       const { users, candidates } = preferenceShape;
       return ops.reshape(build(g, users * candidates, 'preference'), [users, candidates]);
     },
     buildSupervisedLoss(g: Graph, supervisedShape: SupervisedShape): SymbolicTensor {
-      checkShape(supervisedShape, ['users'], 'buildSupervisedLoss');
+      checkPreferenceShape(supervisedShape, ['users'], 'buildSupervisedLoss');
       return ops.neg(ops.reduceMean(build(g, supervisedShape.users, 'supervised')));
     },
     logProbFeeds(histories: HistoryBatch, candidates: Int32Array, preferenceShape: PreferenceShape) {
-      checkShape(preferenceShape, ['users', 'candidates'], 'logProbFeeds');
+      checkPreferenceShape(preferenceShape, ['users', 'candidates'], 'logProbFeeds');
       return feeds(toHistoryBatch(histories, model.itemCount), candidates, preferenceShape.users, preferenceShape.candidates, 'preference');
     },
     supervisedFeeds(histories: HistoryBatch, targets: Int32Array, supervisedShape: SupervisedShape) {
-      checkShape(supervisedShape, ['users'], 'supervisedFeeds');
+      checkPreferenceShape(supervisedShape, ['users'], 'supervisedFeeds');
       return feeds(toHistoryBatch(histories, model.itemCount), targets, supervisedShape.users, 1, 'supervised');
     },
     parameterValues: () => model.parameterValues(),

@@ -23,3 +23,12 @@ export { optimizers, appendOptimizer, type OptimizerConfig, type SgdConfig, type
 export { Trainer, InferenceModel, compileTrainStep, type TrainerOptions, type TrainGraphSpec, type TrainGraphBuilder, type InferenceGraphBuilder, type StepOptions, type StepResult } from './train/trainer.js';
 export type { PreferenceModel, PreferenceShape, SupervisedShape } from './train/preference-model.js';
 export * as nn from './layers/index.js';
+export {
+  TRAINING_CHECKPOINT_FILES,
+  openTrainingCheckpoint,
+  trainingCheckpointState,
+  writeTrainingCheckpoint,
+  type OpenedTrainingCheckpoint,
+  type TrainingCheckpointState,
+} from './train/training-checkpoint.js';
+export { checkPreferenceShape, itemLogProbFeeds, itemSupervisedFeeds, mergeParameterValues, paddedItemSequences, type ItemPreferenceInputs } from './train/preference-feeds.js';
