@@ -5,7 +5,7 @@
  *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/load.ts \
  *     --model /tmp/genrec-serve-bench/sasrec-toys [--scenarios throughput,malformed,soak] \
  *     [--duration 60] [--short-duration 20] [--concurrency 1,16,64] [--max-batch 64] [--max-wait-ms 2] \
- *     [--soak-seconds 300] [--threads 0] [--execution worker|main] [--modes batched,unbatched] [--json out.json]
+ *     [--soak-seconds 300] [--threads N (default: the service's, cores - 1)] [--execution worker|main] [--modes batched,unbatched] [--json out.json]
  *
  * Scenarios:
  * - throughput: with and without micro-batching (without = every request its own one-user model
@@ -43,7 +43,7 @@ const concurrencies = option('concurrency', '1,16,64').split(',').map(Number);
 const maxBatch = option('max-batch', '64');
 const maxWait = option('max-wait-ms', '2');
 const soakSeconds = Number(option('soak-seconds', '300'));
-const threads = option('threads', '0');
+const threads = option('threads', '');
 const jsonPath = option('json', '');
 const modes = option('modes', 'batched,unbatched').split(',');
 const execution = option('execution', 'worker');
@@ -186,13 +186,13 @@ function serviceEnv(batching: boolean): Record<string, string> {
     GENREC_SERVE_BATCHING: String(batching),
     GENREC_SERVE_MAX_BATCH_SIZE: maxBatch,
     GENREC_SERVE_MAX_WAIT_MS: maxWait,
-    GENREC_SERVE_THREADS: threads,
+    ...(threads === '' ? {} : { GENREC_SERVE_THREADS: threads }),
     GENREC_SERVE_EXECUTION: execution,
     GENREC_SERVE_MAX_QUEUED_USERS: '100000',
   };
 }
 
-const report: Record<string, unknown> = { model: modelDir, loadBefore: uptime(), options: { maxBatch, maxWait, threads, execution, duration, shortDuration, concurrencies } };
+const report: Record<string, unknown> = { model: modelDir, loadBefore: uptime(), options: { maxBatch, maxWait, threads: threads === '' ? 'default (cores - 1)' : threads, execution, duration, shortDuration, concurrencies } };
 let bodies: string[] = [];
 
 async function withService<T>(batching: boolean, use: (service: ServiceProcess) => Promise<T>): Promise<T> {

@@ -18,6 +18,7 @@ export {
 } from './server.js';
 export { startServer, type RunningServer, type StartServerOptions } from './start-server.js';
 export {
+  DEFAULT_THREADS,
   ENV_PREFIX,
   EXECUTION_MODES,
   LOG_LEVELS,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { GenrecError } from '@genrec/core';
 import { ENV_PREFIX, SERVE_OPTIONS, parseServeOption, resolveServeOptions, serveOptionsFromEnv } from './options.js';
 
@@ -22,6 +23,12 @@ describe('option table, flags and environment variables', () => {
     expect(spec('maxBatchSize')).toMatchObject({ flag: '--max-batch-size', env: 'GENREC_SERVE_MAX_BATCH_SIZE', type: 'integer', defaultValue: 64, minimum: 1 });
     expect(spec('modelDir')).toMatchObject({ flag: '--model-dir', env: 'GENREC_SERVE_MODEL_DIR', defaultValue: undefined });
     for (const option of SERVE_OPTIONS) expect(option.env.startsWith(ENV_PREFIX)).toBe(true);
+  });
+
+  it('threads default to the cores minus one (at least 1); 0 still means one per physical core', () => {
+    expect(resolveServeOptions({ modelDir: 'x' }).threads).toBe(Math.max(1, availableParallelism() - 1));
+    expect(resolveServeOptions({ modelDir: 'x', threads: 0 }).threads).toBe(0);
+    expect(resolveServeOptions({ modelDir: 'x', threads: 3 }).threads).toBe(3);
   });
 
   it("the defaults in the table are resolveServeOptions' defaults", () => {
