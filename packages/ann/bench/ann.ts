@@ -111,7 +111,7 @@ async function batchedQps(index: VectorIndex, queries: Matrix, options: VectorSe
 async function flatBatchedQps(base: Matrix, queries: Matrix, backend: 'onnxruntime' | 'javascript', threads = 1, searchOptions: VectorSearchOptions = {}): Promise<{ qps: number; buildSeconds: number }> {
   const start = performance.now();
   const index = new FlatIndex({ dimension: base.cols, metric: 'ip', backend, intraOpNumThreads: threads, initialCapacity: base.rows });
-  index.add(Int32Array.from({ length: base.rows }, (_, i) => i), base);
+  await index.add(Int32Array.from({ length: base.rows }, (_, i) => i), base);
   const buildSeconds = (performance.now() - start) / 1000;
   return { qps: await batchedQps(index, queries, searchOptions), buildSeconds };
 }

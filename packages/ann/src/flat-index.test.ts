@@ -40,8 +40,8 @@ describe('FlatIndex', () => {
       // 16 queries per block: 70 queries take 5 blocks, the last one partial
       const onnx = new FlatIndex({ dimension: width, metric, backend: 'onnxruntime', intraOpNumThreads: 1, scoreBlockSize: 16 * itemCount, initialCapacity: 3 });
       const javascript = new FlatIndex({ dimension: width, metric, backend: 'javascript', scoreBlockSize: 16 * itemCount });
-      onnx.add(ids, vectors);
-      javascript.add(ids, createMatrix(itemCount, width, vectors));
+      await onnx.add(ids, vectors);
+      await javascript.add(ids, createMatrix(itemCount, width, vectors));
       const k = 15;
       const rng = new Rng(3);
       // each query excludes 30 of its 60 best ids (a long user history near the top) plus unknown ids
@@ -73,7 +73,7 @@ describe('FlatIndex', () => {
 
   it('backend auto gives the same answer as the naive reference on a batch large enough for onnxruntime', async () => {
     const index = new FlatIndex({ dimension: width, metric: 'ip' });
-    index.add(ids, vectors);
+    await index.add(ids, vectors);
     const result = await index.search(queries, 5); // 70 x 2000 x 24 multiply-adds: onnxruntime
     for (let q = 0; q < queryCount; q += 7) {
       const reference = referenceSearch(entries, queries.subarray(q * width, (q + 1) * width), 5, 'ip');
@@ -83,7 +83,7 @@ describe('FlatIndex', () => {
 
   it('concurrent searches do not disturb each other', async () => {
     const index = new FlatIndex({ dimension: width, metric: 'cosine', backend: 'onnxruntime', scoreBlockSize: 8 * itemCount });
-    index.add(ids, vectors);
+    await index.add(ids, vectors);
     const half = queries.subarray(0, 35 * width);
     const other = queries.subarray(35 * width);
     const [a, b] = await Promise.all([index.search(half, 5), index.search(other, 5)]);
@@ -95,7 +95,7 @@ describe('FlatIndex', () => {
     const rng = new Rng(4);
     const far = new Float32Array(200 * 8).map(() => 50 + rng.normal());
     const index = new FlatIndex({ dimension: 8, metric: 'l2', backend: 'javascript' });
-    index.add(Int32Array.from({ length: 200 }, (_, i) => i), far);
+    await index.add(Int32Array.from({ length: 200 }, (_, i) => i), far);
     const query = far.slice(8 * 17, 8 * 18).map((v) => v + 0.001);
     const result = await index.search(query, 3);
     expect(result.ids[0]).toBe(17);
@@ -104,7 +104,7 @@ describe('FlatIndex', () => {
 
   it('cosine: a zero vector scores 0, and a zero query scores every item 0', async () => {
     const index = new FlatIndex({ dimension: 2, metric: 'cosine', backend: 'javascript' });
-    index.add([1, 2, 3], new Float32Array([3, 4, 0, 0, -1, 0]));
+    await index.add([1, 2, 3], new Float32Array([3, 4, 0, 0, -1, 0]));
     const result = await index.search(new Float32Array([6, 8]), 3);
     expect(Array.from(result.ids)).toEqual([1, 2, 3]);
     expect(Array.from(result.scores)).toEqual([1, 0, Math.fround(-0.6)]);
@@ -114,9 +114,9 @@ describe('FlatIndex', () => {
 
   it('grows past its initial capacity and keeps storage dense after removals', async () => {
     const index = new FlatIndex({ dimension: 3, initialCapacity: 1 });
-    for (let i = 0; i < 10; i++) index.add([i], new Float32Array([i, 1, 0]));
+    for (let i = 0; i < 10; i++) await index.add([i], new Float32Array([i, 1, 0]));
     expect(index.size).toBe(10);
-    index.remove([2, 9, 2]); // a repeated id is removed once
+    await index.remove([2, 9, 2]); // a repeated id is removed once
     expect(Array.from(index.ids())).toEqual([0, 1, 8, 3, 4, 5, 6, 7]); // 8 moved into 2's slot
     const result = await index.search(new Float32Array([1, 0, 0]), 2);
     expect(Array.from(result.ids)).toEqual([8, 7]);
@@ -132,7 +132,7 @@ describe('FlatIndex', () => {
 
   it('writes a checksummed sidecar and refuses other versions and kinds', async () => {
     const index = new FlatIndex({ dimension: 2, metric: 'l2' });
-    index.add([7, 3], new Float32Array([1, 2, 3, 4]));
+    await index.add([7, 3], new Float32Array([1, 2, 3, 4]));
     const path = join(directory, 'sidecar');
     await index.save(path);
     const sidecar = JSON.parse(new TextDecoder().decode(readArtifactFile(path, 'index.json')));
@@ -160,7 +160,7 @@ describe('FlatIndex', () => {
 
   it('the checksum list covers the sidecar: an edited dimension or metric fails to load (issue 11)', async () => {
     const index = new FlatIndex({ dimension: 2, metric: 'ip' });
-    index.add([1, 2, 3, 4], new Float32Array([1, 0, 0, 1, 1, 1, -1, 0]));
+    await index.add([1, 2, 3, 4], new Float32Array([1, 0, 0, 1, 1, 1, -1, 0]));
     const path = join(directory, 'edited-sidecar');
     await index.save(path);
     const original = new TextDecoder().decode(readArtifactFile(path, 'index.json'));
@@ -179,7 +179,7 @@ describe('FlatIndex', () => {
     const boom = new Error('boom');
     for (const backend of ['javascript', 'onnxruntime'] as const) {
       const index = new FlatIndex({ dimension: width, backend });
-      index.add(ids, vectors);
+      await index.add(ids, vectors);
       await expect(index.search(queries, 3, { filter: () => { throw boom; } })).rejects.toBe(boom);
       expect((await index.search(queries, 3)).ids.length).toBe(3 * queryCount);
     }
@@ -187,7 +187,7 @@ describe('FlatIndex', () => {
 
   it('loadVectorIndex dispatches on the saved kind', async () => {
     const hnsw = new HnswIndex({ dimension: 2 });
-    hnsw.add([1], new Float32Array([1, 0]));
+    await hnsw.add([1], new Float32Array([1, 0]));
     await hnsw.save(join(directory, 'dispatch-hnsw'));
     expect(await loadVectorIndex(join(directory, 'dispatch-hnsw'))).toBeInstanceOf(HnswIndex);
     await expect(loadFlatIndex(join(directory, 'dispatch-hnsw'))).rejects.toMatchObject({ code: 'FORMAT_VERSION' });

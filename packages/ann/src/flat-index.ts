@@ -71,12 +71,16 @@ const FILTER_CANDIDATES = 64;
  * then recomputed exactly for the returned ids). Equal scores: the vector stored earlier first
  * (storage order changes on `remove`, which moves the last vector into the hole).
  *
- * Do not add or remove while a `search` is pending.
+ * Writes: `add` and `remove` return promises, as the `VectorIndex` contract says, but apply the
+ * whole write before they return (validation first, then the change, all synchronously): `size`,
+ * `has` and `search` see it at once, writes apply in call order, and a rejected write leaves the
+ * index unchanged. Do not add or remove while a `search` is pending (the search reads the stored
+ * rows across its awaits).
  *
  * @example
  * ```ts
  * const index = new FlatIndex({ dimension: 3, metric: 'ip' });
- * index.add([10, 11], new Float32Array([1, 0, 0, 0, 1, 0]));
+ * await index.add([10, 11], new Float32Array([1, 0, 0, 0, 1, 0]));
  * const { ids, scores } = await index.search(new Float32Array([0.9, 0.1, 0]), 2); // ids [10, 11]
  * await index.save('/tmp/items.flat');
  * const again = await loadFlatIndex('/tmp/items.flat');
@@ -150,14 +154,17 @@ export class FlatIndex implements VectorIndex {
   }
 
   /**
-   * Adds vectors; all-or-nothing (nothing is added when a check fails).
+   * Adds vectors; all-or-nothing (nothing is added when a check fails). The rows are copied and
+   * visible to `search` before the call returns; the promise is already settled.
    *
    * @param ids - non-negative integer ids, one per row.
    * @param vectors - `ids.length x dimension`, row-major.
-   * @throws GenrecError `DUPLICATE_ID` for an id already present (or repeated) unless `replace`,
-   * `SHAPE_MISMATCH` for a wrong dimension, `INVALID_INPUT` for NaN/infinite values or bad ids.
+   * @returns a promise that resolves once the rows are in the index.
+   * @throws GenrecError, as a rejection with the index unchanged: `DUPLICATE_ID` for an id already
+   * present (or repeated) unless `replace`, `SHAPE_MISMATCH` for a wrong dimension, `INVALID_INPUT`
+   * for NaN/infinite values or bad ids.
    */
-  add(ids: ArrayLike<number>, vectors: Matrix | Float32Array, options: VectorAddOptions = {}): void {
+  async add(ids: ArrayLike<number>, vectors: Matrix | Float32Array, options: VectorAddOptions = {}): Promise<void> {
     const data = checkAddInput(ids, vectors, this.dimension);
     const replace = options.replace ?? false;
     let fresh = 0;
@@ -185,11 +192,13 @@ export class FlatIndex implements VectorIndex {
   }
 
   /**
-   * Removes ids (a repeated id is removed once); all-or-nothing.
+   * Removes ids (a repeated id is removed once); all-or-nothing, applied before the call returns.
    *
-   * @throws GenrecError `UNKNOWN_ID` for an id not in the index.
+   * @returns a promise that resolves once the ids are gone.
+   * @throws GenrecError, as a rejection with the index unchanged: `UNKNOWN_ID` for an id not in
+   * the index, `INVALID_INPUT` for a negative or non-integer id.
    */
-  remove(ids: ArrayLike<number>): void {
+  async remove(ids: ArrayLike<number>): Promise<void> {
     checkIdList(ids, 'ids');
     for (let i = 0; i < ids.length; i++) {
       if (!this.rowOf.has(ids[i]!)) throw new GenrecError('UNKNOWN_ID', `cannot remove id ${ids[i]}: it is not in the index`, { details: { field: 'ids', id: ids[i] } });

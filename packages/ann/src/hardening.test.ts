@@ -19,7 +19,7 @@ describe('issue 11: inputs that crashed the process', () => {
 import { HnswIndex } from ${INDEX};
 const index = new HnswIndex({ dimension: 4, m: 4, efConstruction: 20 });
 const vectors = new Float32Array(80).map((_, i) => Math.sin(i * 1.7));
-index.add(Array.from({ length: 20 }, (_, i) => i + 1), vectors);
+await index.add(Array.from({ length: 20 }, (_, i) => i + 1), vectors);
 const query = vectors.slice(12, 16);
 const boom = new Error('boom');
 let calls = 0;
@@ -42,7 +42,7 @@ console.log('after ' + (after.ids[0]! % 2 === 0));
     const run = runScript(`
 import { FlatIndex, HnswIndex } from ${INDEX};
 for (const index of [new FlatIndex({ dimension: 4 }), new HnswIndex({ dimension: 4 })]) {
-  index.add(Array.from({ length: 20 }, (_, i) => i), new Float32Array(80).map((_, i) => Math.cos(i)));
+  await index.add(Array.from({ length: 20 }, (_, i) => i), new Float32Array(80).map((_, i) => Math.cos(i)));
   for (const k of [2 ** 31 - 1, 1025, 0, 2.5, Number.NaN]) {
     try {
       await index.search(new Float32Array(4).fill(1), k);
@@ -77,8 +77,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 const index = new HnswIndex({ dimension: 4, m: 2, efConstruction: 20, initialCapacity: 64, seed: 5 });
-index.add(Array.from({ length: 60 }, (_, i) => i + 1), new Float32Array(240).map((_, i) => Math.sin(i * 1.3)));
-index.remove([7]);
+await index.add(Array.from({ length: 60 }, (_, i) => i + 1), new Float32Array(240).map((_, i) => Math.sin(i * 1.3)));
+await index.remove([7]);
 const path = join(mkdtempSync(join(tmpdir(), 'genrec-hnsw-corrupt-')), 'index');
 await index.save(path);
 const original = readArtifactFile(path, 'index.hnsw');

@@ -31,10 +31,10 @@ describe('HnswIndex', () => {
   for (const metric of ['ip', 'cosine', 'l2'] as VectorMetric[]) {
     it(`[${metric}] reaches recall@10 >= 0.98 against FlatIndex at ef 200, and ef changes the search`, async () => {
       const exact = new FlatIndex({ dimension: width, metric });
-      exact.add(ids, vectors);
+      await exact.add(ids, vectors);
       const truth = (await exact.search(queries, 10)).ids;
       const index = new HnswIndex({ dimension: width, metric, m: 12, efConstruction: 100, ef: 10, initialCapacity: 16 });
-      index.add(ids, vectors);
+      await index.add(ids, vectors);
       expect(index.capacity).toBe(4096); // 16 doubled until 3000 fit
       const wide = await index.search(queries, 10, { ef: 200 });
       const narrow = await index.search(queries, 10, { ef: 10 });
@@ -55,31 +55,31 @@ describe('HnswIndex', () => {
   it('the same seed and insertion order build the same graph', async () => {
     const a = new HnswIndex({ dimension: width, m: 8, efConstruction: 40, seed: 7 });
     const b = new HnswIndex({ dimension: width, m: 8, efConstruction: 40, seed: 7 });
-    a.add(ids.subarray(0, 1000), vectors.subarray(0, 1000 * width));
-    b.add(ids.subarray(0, 1000), vectors.subarray(0, 1000 * width));
+    await a.add(ids.subarray(0, 1000), vectors.subarray(0, 1000 * width));
+    await b.add(ids.subarray(0, 1000), vectors.subarray(0, 1000 * width));
     const ra = await a.search(queries, 10, { ef: 12 });
     const rb = await b.search(queries, 10, { ef: 12 });
     expect(Array.from(ra.ids)).toEqual(Array.from(rb.ids));
     expect(Array.from(ra.scores)).toEqual(Array.from(rb.scores));
   });
 
-  it('reuses the slots of removed ids instead of growing', () => {
+  it('reuses the slots of removed ids instead of growing', async () => {
     const index = new HnswIndex({ dimension: width, initialCapacity: 100 });
-    index.add(ids.subarray(0, 100), vectors.subarray(0, 100 * width));
-    index.remove(Array.from(ids.subarray(0, 50)));
-    index.add(Int32Array.from({ length: 50 }, (_, i) => 5000 + i), vectors.subarray(100 * width, 150 * width));
+    await index.add(ids.subarray(0, 100), vectors.subarray(0, 100 * width));
+    await index.remove(Array.from(ids.subarray(0, 50)));
+    await index.add(Int32Array.from({ length: 50 }, (_, i) => 5000 + i), vectors.subarray(100 * width, 150 * width));
     expect(index.size).toBe(100);
     expect(index.capacity).toBe(100);
-    index.add([9999], vectors.subarray(0, width));
+    await index.add([9999], vectors.subarray(0, width));
     expect(index.capacity).toBe(200);
   });
 
   it('a selective filter still finds the exact best accepted id', async () => {
     const index = new HnswIndex({ dimension: width, metric: 'l2', m: 12, efConstruction: 100, ef: 100 });
-    index.add(ids, vectors);
+    await index.add(ids, vectors);
     const accept = (id: number) => id % 50 === 7; // 60 of 3000 ids
     const exact = new FlatIndex({ dimension: width, metric: 'l2' });
-    exact.add(ids, vectors);
+    await exact.add(ids, vectors);
     const truth = await exact.search(queries, 3, { filter: accept });
     const result = await index.search(queries, 3, { filter: accept });
     let agree = 0;
@@ -92,8 +92,8 @@ describe('HnswIndex', () => {
 
   it('saves hnswlib file + sidecar with parameters, id map and checksum; refuses a sidecar that disagrees with the graph', async () => {
     const index = new HnswIndex({ dimension: width, metric: 'cosine', m: 6, efConstruction: 30, ef: 25, seed: 3, initialCapacity: 64 });
-    index.add([40, 41, 42], vectors.subarray(0, 3 * width));
-    index.remove([41]);
+    await index.add([40, 41, 42], vectors.subarray(0, 3 * width));
+    await index.remove([41]);
     const path = join(directory, 'sidecar');
     await index.save(path);
     const sidecar = JSON.parse(new TextDecoder().decode(readArtifactFile(path, 'index.json')));
@@ -114,7 +114,7 @@ describe('HnswIndex', () => {
     expect(loaded.m).toBe(6);
     expect(loaded.has(41)).toBe(false);
     // the freed label is reused after loading too
-    loaded.add([77], vectors.subarray(5 * width, 6 * width));
+    await loaded.add([77], vectors.subarray(5 * width, 6 * width));
     expect(loaded.capacity).toBe(64);
 
     const tampered = (patch: Record<string, unknown>) => rewriteArtifactFile(path, 'index.json', JSON.stringify({ ...sidecar, ...patch }));
@@ -130,7 +130,7 @@ describe('HnswIndex', () => {
 
   it('the checksum list covers the sidecar: an edited dimension or metric fails to load (issue 11)', async () => {
     const index = new HnswIndex({ dimension: width, metric: 'ip', m: 6, efConstruction: 30, seed: 3 });
-    index.add([1, 2, 3, 4], vectors.subarray(0, 4 * width));
+    await index.add([1, 2, 3, 4], vectors.subarray(0, 4 * width));
     const path = join(directory, 'edited-sidecar');
     await index.save(path);
     const original = new TextDecoder().decode(readArtifactFile(path, 'index.json'));
@@ -147,6 +147,42 @@ describe('HnswIndex', () => {
     const loaded = await loadHnswIndex(path);
     expect(loaded.size).toBe(4);
     expect(Array.from((await loaded.search(vectors.subarray(0, width), 4)).ids).sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('hnswlib failing midway through an add: RUNTIME_ERROR, the rows before it added, the failing row and those after it not', async () => {
+    const index = new HnswIndex({ dimension: width, metric: 'l2', m: 6, efConstruction: 30, seed: 3, initialCapacity: 8 });
+    await index.add([10, 11], vectors.subarray(0, 2 * width));
+    await index.remove([11]); // a free (deleted) label, reused by the next fresh id
+    const graph = (index as unknown as { graph: { addPoint: (point: number[], label: number) => void } }).graph;
+    const addPoint = graph.addPoint.bind(graph);
+    let calls = 0;
+    // hnswlib-node's methods are read-only on the prototype: shadow it with an own property
+    Object.defineProperty(graph, 'addPoint', {
+      configurable: true,
+      value: (point: number[], label: number) => {
+        if (++calls === 3) throw new Error('simulated hnswlib failure');
+        addPoint(point, label);
+      },
+    });
+    // 20 reuses the free label, 21 takes a new one, 22 fails (a new label), 23 is never reached
+    const failed = await index.add([20, 21, 22, 23], vectors.subarray(2 * width, 6 * width)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(GenrecError.isInstance(failed) && failed.code).toBe('RUNTIME_ERROR');
+    expect([10, 11, 20, 21, 22, 23].map((id) => index.has(id))).toEqual([true, false, true, true, false, false]);
+    expect(index.size).toBe(3);
+    // the failing row's label was given back: the next adds take it, and save/load agree
+    delete (graph as { addPoint?: unknown }).addPoint;
+    await index.add([22, 23], vectors.subarray(4 * width, 6 * width));
+    expect(index.size).toBe(5);
+    const path = join(directory, 'failed-add');
+    await index.save(path);
+    const loaded = await loadHnswIndex(path);
+    expect(loaded.size).toBe(5);
+    const top = await loaded.search(vectors.subarray(4 * width, 5 * width), 5, { ef: 50 });
+    expect(Array.from(top.ids).sort((a, b) => a - b)).toEqual([10, 20, 21, 22, 23]);
+    expect(top.ids[0]).toBe(22);
   });
 
   it('rejects bad options', () => {

@@ -56,10 +56,16 @@ export interface HnswIndexOptions {
  * Scores: `'ip'` and `'cosine'` report `1 - distance` = the (cosine) inner product as hnswlib
  * computed it in float32, `'l2'` reports minus hnswlib's squared distance.
  *
+ * Writes: `add` and `remove` return promises, as the `VectorIndex` contract says, but apply the
+ * whole write (checks first, then hnswlib's inserts or deletion marks) before they return, on the
+ * calling thread: `size`, `has` and `search` see it at once, writes apply in call order, and a
+ * write rejected for its input leaves the index unchanged. hnswlib failing midway through an `add`
+ * after the checks (`RUNTIME_ERROR`, e.g. out of memory) leaves the rows before the failing one added.
+ *
  * @example
  * ```ts
  * const index = new HnswIndex({ dimension: 64, metric: 'ip', m: 16, efConstruction: 200 });
- * index.add(ids, vectors);
+ * await index.add(ids, vectors);
  * const { ids: top } = await index.search(queries, 10, { ef: 128, exclude: histories });
  * await index.save('/tmp/items.hnsw');
  * const again = await loadHnswIndex('/tmp/items.hnsw', { dimension: 64 });
@@ -158,12 +164,17 @@ export class HnswIndex implements VectorIndex {
 
   /**
    * Adds vectors; with `replace`, an id already present gets its new vector (hnswlib updates the
-   * node and its links). All ids are checked before anything is inserted.
+   * node and its links). All ids are checked before anything is inserted; the inserts run before
+   * the call returns (the promise is already settled).
    *
-   * @throws GenrecError `DUPLICATE_ID` for an id already present (or repeated) unless `replace`,
-   * `SHAPE_MISMATCH` for a wrong dimension, `INVALID_INPUT` for NaN/infinite values or bad ids.
+   * @returns a promise that resolves once the rows are in the graph.
+   * @throws GenrecError, as a rejection with the index unchanged: `DUPLICATE_ID` for an id already
+   * present (or repeated) unless `replace`, `SHAPE_MISMATCH` for a wrong dimension, `INVALID_INPUT`
+   * for NaN/infinite values or bad ids; `RUNTIME_ERROR` when hnswlib fails to grow the graph (index
+   * unchanged) or to insert a row (the rows before it stay added, the failing one and those after it
+   * are not).
    */
-  add(ids: ArrayLike<number>, vectors: Matrix | Float32Array, options: VectorAddOptions = {}): void {
+  async add(ids: ArrayLike<number>, vectors: Matrix | Float32Array, options: VectorAddOptions = {}): Promise<void> {
     const data = checkAddInput(ids, vectors, this.dimension);
     const replace = options.replace ?? false;
     let fresh = 0;
@@ -182,29 +193,38 @@ export class HnswIndex implements VectorIndex {
     const { point, dimension } = this;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      let label = this.labelOf.get(id);
-      if (label === undefined) {
-        // a free label is a deleted hnswlib element: adding it again revives and updates that slot
-        label = this.freeLabels.pop() ?? this.labelCount++;
-        this.labelOf.set(id, label);
-        this.labelIds[label] = id;
-      }
+      const present = this.labelOf.get(id);
+      // a free label is a deleted hnswlib element: adding it again revives and updates that slot
+      const reused = present === undefined && this.freeLabels.length > 0;
+      const label = present ?? this.freeLabels.pop() ?? this.labelCount++;
       const offset = i * dimension;
       for (let c = 0; c < dimension; c++) point[c] = data[offset + c]!;
       try {
         this.graph.addPoint(point, label);
       } catch (error) {
+        // the id is registered only once hnswlib holds it: give a fresh label back
+        if (present === undefined) {
+          if (reused) this.freeLabels.push(label);
+          else this.labelCount--;
+        }
         throw new GenrecError('RUNTIME_ERROR', `hnswlib could not add id ${id}: ${(error as Error).message}`, { cause: error });
+      }
+      if (present === undefined) {
+        this.labelOf.set(id, label);
+        this.labelIds[label] = id;
       }
     }
   }
 
   /**
-   * Removes ids (hnswlib `markDelete`; the slot is reused by later adds). A repeated id is removed once.
+   * Removes ids (hnswlib `markDelete`; the slot is reused by later adds). A repeated id is removed
+   * once. Applied before the call returns.
    *
-   * @throws GenrecError `UNKNOWN_ID` for an id not in the index (nothing is removed then).
+   * @returns a promise that resolves once the ids are gone.
+   * @throws GenrecError, as a rejection with the index unchanged: `UNKNOWN_ID` for an id not in the
+   * index (nothing is removed then), `INVALID_INPUT` for a negative or non-integer id.
    */
-  remove(ids: ArrayLike<number>): void {
+  async remove(ids: ArrayLike<number>): Promise<void> {
     checkIdList(ids, 'ids');
     for (let i = 0; i < ids.length; i++) {
       if (!this.labelOf.has(ids[i]!)) throw new GenrecError('UNKNOWN_ID', `cannot remove id ${ids[i]}: it is not in the index`, { details: { field: 'ids', id: ids[i] } });

@@ -7,8 +7,8 @@ describe('measureHnswParallelQps', () => {
   it('searches every query once across the workers, on the saved graph', async () => {
     const rng = new Rng(8);
     const index = new HnswIndex({ dimension: 6, metric: 'l2', m: 6, efConstruction: 20 });
-    index.add(Int32Array.from({ length: 300 }, (_, i) => i), rng.fillNormal(new Float32Array(300 * 6)));
-    index.remove([0, 1, 2]);
+    await index.add(Int32Array.from({ length: 300 }, (_, i) => i), rng.fillNormal(new Float32Array(300 * 6)));
+    await index.remove([0, 1, 2]);
     const queries = createMatrix(37, 6, rng.fillNormal(new Float32Array(37 * 6)));
     const result = await measureHnswParallelQps(index, queries, { threads: 3, k: 4, ef: 20, reps: 1 });
     expect(result.threads).toBe(3);

@@ -174,7 +174,7 @@ export async function measureRecallThroughput(options: RecallThroughputOptions):
   let flat: RecallThroughputReport['flat'];
   if (truth === undefined) {
     const exact = new FlatIndex({ dimension: base.cols, metric, intraOpNumThreads: options.flatThreads ?? 1, initialCapacity: Math.max(1, base.rows) });
-    exact.add(ids, base);
+    await exact.add(ids, base);
     const timed = await timedPasses(reps, () => exact.search(queries, k));
     truth = timed.result.ids;
     flat = { qps: queryCount / timed.seconds, seconds: timed.seconds };
@@ -195,7 +195,7 @@ export async function measureRecallThroughput(options: RecallThroughputOptions):
   const rssBefore = process.memoryUsage().rss;
   const buildStart = performance.now();
   const index = options.createIndex(base.cols, metric);
-  index.add(ids, base);
+  await index.add(ids, base);
   const buildSeconds = (performance.now() - buildStart) / 1000;
   const buildRssBytes = Math.max(0, process.memoryUsage().rss - rssBefore);
   const estimate = (index as { memoryBytes?: unknown }).memoryBytes;

@@ -26,11 +26,12 @@ function saveModule(kind: 'flat' | 'hnsw'): string {
 const index = ${create};
 const vectors = new Float32Array(${ITEMS * DIMENSION});
 for (let i = 0; i < vectors.length; i++) vectors[i] = Math.sin(i * 0.37) * 3;
-index.add(Int32Array.from({ length: ${ITEMS} }, (_, i) => i), vectors);
+const filled = index.add(Int32Array.from({ length: ${ITEMS} }, (_, i) => i), vectors);
 export async function save(path: string, round: number): Promise<void> {
+  await filled; // (no top-level await: the module is loaded as CommonJS)
   const marker = new Float32Array(${DIMENSION});
   marker[0] = (round % 997) + 100;
-  index.add([0], marker, { replace: true });
+  await index.add([0], marker, { replace: true });
   await index.save(path);
 }
 `,

@@ -86,14 +86,14 @@ export async function fuzzIndexLoader(options: IndexFuzzOptions): Promise<FuzzRe
   let dataFile: string;
   if (options.kind === 'flat') {
     const index = new FlatIndex({ dimension, metric: 'l2', initialCapacity: 8 });
-    index.add(ids, vectors);
-    index.remove([4]);
+    await index.add(ids, vectors);
+    await index.remove([4]);
     await index.save(path);
     dataFile = 'vectors.f32';
   } else {
     const index = new HnswIndex({ dimension, metric: 'ip', m: 2, efConstruction: 10, initialCapacity: 32, seed: 9 });
-    index.add(ids, vectors);
-    index.remove([4, 10]);
+    await index.add(ids, vectors);
+    await index.remove([4, 10]);
     await index.save(path);
     dataFile = 'index.hnsw';
   }

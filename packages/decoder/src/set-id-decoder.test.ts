@@ -47,11 +47,11 @@ class ExactTestIndex implements VectorIndex {
   get size(): number {
     return this.#vectors.size;
   }
-  add(ids: ArrayLike<number>, vectors: Matrix | Float32Array): void {
+  async add(ids: ArrayLike<number>, vectors: Matrix | Float32Array): Promise<void> {
     const data = vectors instanceof Float32Array ? vectors : vectors.data;
     for (let i = 0; i < ids.length; i++) this.#vectors.set(ids[i]!, data.slice(i * this.dimension, (i + 1) * this.dimension));
   }
-  remove(ids: ArrayLike<number>): void {
+  async remove(ids: ArrayLike<number>): Promise<void> {
     for (let i = 0; i < ids.length; i++) this.#vectors.delete(ids[i]!);
   }
   has(id: number): boolean {
@@ -122,7 +122,7 @@ describe('SetIdDecoder', () => {
 
   it('grounding through a VectorIndex gives the same result as the exact product', async () => {
     const index = new ExactTestIndex(26);
-    addSetIdTableToIndex(table, index);
+    await addSetIdTableToIndex(table, index);
     expect(index.size).toBe(300);
     const exact = new SetIdDecoder(table);
     const indexed = new SetIdDecoder(table, { index });
@@ -145,6 +145,10 @@ describe('SetIdDecoder', () => {
     bad.data[3] = Number.NaN;
     expect(await code(decoder.decode(bad, { k: 3 }))).toBe('INVALID_INPUT');
     expect(() => new SetIdDecoder(table, { index: new ExactTestIndex(5) })).toThrow(GenrecError);
+    // filling an index of the wrong width rejects (no synchronous throw) and adds nothing
+    const narrow = new ExactTestIndex(5);
+    expect(await code(addSetIdTableToIndex(table, narrow))).toBe('SHAPE_MISMATCH');
+    expect(narrow.size).toBe(0);
     expect(() => decoder.concatenateSlots(slotQueries.slice(1))).toThrow(GenrecError);
   });
 });
@@ -261,8 +265,11 @@ describe('SetIdDecoder through @genrec/ann indexes', () => {
     const exactDecoder = new SetIdDecoder(table);
     const flat = new FlatIndex({ dimension: exactDecoder.dimension, metric: 'ip', intraOpNumThreads: 1 });
     const hnsw = new HnswIndex({ dimension: exactDecoder.dimension, metric: 'ip', m: 16, efConstruction: 200, seed: 3 });
-    addSetIdTableToIndex(table, flat);
-    addSetIdTableToIndex(table, hnsw);
+    await addSetIdTableToIndex(table, flat);
+    await addSetIdTableToIndex(table, hnsw);
+    // a second fill is the index's DUPLICATE_ID, as a rejection, and leaves the index as it was
+    await expect(addSetIdTableToIndex(table, flat)).rejects.toMatchObject({ code: 'DUPLICATE_ID' });
+    expect(flat.size).toBe(600);
     const rng = new Rng(4);
     const queries = createMatrix(30, exactDecoder.dimension);
     rng.fillNormal(queries.data);

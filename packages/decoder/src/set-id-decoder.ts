@@ -275,14 +275,25 @@ export class SetIdDecoder {
 
 /**
  * Adds every item of a set table to an (empty or partial) inner-product index: row `i` of
- * `table.flatten()` under id `table.itemIds[i]`.
+ * `table.flatten()` under id `table.itemIds[i]`, in one `index.add` (asynchronous, as core's
+ * `VectorIndex` writes are).
  *
- * @throws GenrecError `SHAPE_MISMATCH` when the index's dimension differs from the flattened width,
- *   `INVALID_OPTION` when it does not rank by inner product; and whatever `index.add` throws.
+ * @param table - the set table whose flattened rows are added.
+ * @param index - an inner-product index of the flattened width.
+ * @returns a promise that resolves once the index's `add` has (every item visible to `search`).
+ * @throws GenrecError, as a rejection: `SHAPE_MISMATCH` when the index's dimension differs from the
+ *   flattened width, `INVALID_OPTION` when it does not rank by inner product (the index untouched
+ *   either way); and whatever `index.add` rejects with (e.g. `DUPLICATE_ID`).
+ * @example
+ * ```ts
+ * const index = new HnswIndex({ dimension: new SetIdDecoder(table).dimension, metric: 'ip' });
+ * await addSetIdTableToIndex(table, index);
+ * const { ids } = await new SetIdDecoder(table, { index }).decode(queries, { k: 10 });
+ * ```
  */
-export function addSetIdTableToIndex(table: SetIdTable, index: VectorIndex): void {
+export async function addSetIdTableToIndex(table: SetIdTable, index: VectorIndex): Promise<void> {
   const flat = table.flatten();
   if (index.metric !== 'ip') throw new GenrecError('INVALID_OPTION', `the index must rank by inner product ('ip'), got '${index.metric}'`, { details: { field: 'index' } });
   if (index.dimension !== flat.cols) throw new GenrecError('SHAPE_MISMATCH', `the index has dimension ${index.dimension}, the flattened set table ${flat.cols}`, { details: { field: 'index' } });
-  index.add(table.itemIds, flat);
+  await index.add(table.itemIds, flat);
 }

@@ -233,7 +233,7 @@ export class SasrecModel implements Recommender {
     if (add === true || (add === 'auto' && index.size === 0)) {
       const ids = new Int32Array(this.itemCount);
       for (let j = 0; j < this.itemCount; j++) ids[j] = j + 1;
-      index.add(ids, this.table());
+      await index.add(ids, this.table());
     }
     this.index = index;
   }

@@ -329,7 +329,7 @@ export class SetrecModel implements Recommender {
     if (add !== 'auto' && typeof add !== 'boolean') throw new GenrecError('INVALID_OPTION', `addItems must be true, false or 'auto', got ${String(add)}`, { details: { field: 'addItems' } });
     if (add === true || (add === 'auto' && index.size === 0)) {
       const ids = Int32Array.from({ length: this.itemCount }, (_, j) => j + 1);
-      index.add(ids, await this.flattenedTable());
+      await index.add(ids, await this.flattenedTable());
     }
     this.index = index;
   }

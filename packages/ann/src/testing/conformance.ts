@@ -35,6 +35,9 @@ export const CONFORMANCE_CASES = [
   'exclusion sets are honoured',
   'filter predicate is honoured',
   'removed ids are never returned and can be re-added',
+  'a rejected add or remove leaves the index unchanged',
+  'writes issued without await apply in call order',
+  'remove of a missing id rejects with UNKNOWN_ID and removes nothing',
   'save/load round trip gives identical results',
   'bad input gives a clear GenrecError',
   'loading an index written for another dimension fails',
@@ -81,18 +84,6 @@ function queryRow(queries: Float32Array, q: number): Float32Array {
   return queries.subarray(q * DIMENSION, (q + 1) * DIMENSION);
 }
 
-function expectGenrecError(action: () => unknown, code: string): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(GenrecError.isInstance(caught), `expected a GenrecError ${code}, got ${String(caught)}`).toBe(true);
-  expect((caught as GenrecError).code).toBe(code);
-  expect((caught as GenrecError).message.length).toBeGreaterThan(10);
-}
-
 async function expectGenrecErrorAsync(action: () => Promise<unknown>, code: string | readonly string[]): Promise<GenrecError> {
   let caught: unknown;
   try {
@@ -104,6 +95,24 @@ async function expectGenrecErrorAsync(action: () => Promise<unknown>, code: stri
   const codes = typeof code === 'string' ? [code] : code;
   expect(codes).toContain((caught as GenrecError).code);
   return caught as GenrecError;
+}
+
+/**
+ * Runs a write (`add` / `remove`) and expects its promise to reject with a `GenrecError` of `code`
+ * and a real message. A synchronous throw fails the case: the contract reports bad input of a
+ * write as a rejection.
+ */
+async function expectRejectedWrite(write: () => Promise<unknown>, code: string): Promise<GenrecError> {
+  let pending: Promise<unknown>;
+  try {
+    pending = write();
+  } catch (error) {
+    throw new Error(`expected a rejected promise, the write threw synchronously: ${String(error)}`);
+  }
+  expect(pending).toBeInstanceOf(Promise);
+  const error = await expectGenrecErrorAsync(() => pending, code);
+  expect(error.message.length).toBeGreaterThan(10);
+  return error;
 }
 
 function rowIds(result: VectorSearchResult, q: number): number[] {
@@ -147,10 +156,12 @@ function checkWellFormed(result: VectorSearchResult, queryCount: number, k: numb
 /**
  * Registers the behaviour every `VectorIndex` must have as a vitest `describe` block: same top-1 as
  * an exact search on easy data (the whole top-k for exact indexes), `k` larger than the index,
- * empty index, duplicate-id policy, exclusion and filter, remove then search, save/load round trip
- * with identical results, clear `GenrecError`s for bad input, loading for another dimension, corrupt
- * or mismatched files, and a failed save leaving the previous index intact. Each case runs for every
- * metric in `options.metrics`.
+ * empty index, duplicate-id policy, exclusion and filter, remove then search, the asynchronous
+ * writes (a rejected `add`/`remove` leaves search results identical, writes issued without `await`
+ * apply in call order, `remove` of a missing id rejects with `UNKNOWN_ID`), save/load round trip
+ * with identical results, clear `GenrecError`s for bad input (rejections, never synchronous throws,
+ * for writes), loading for another dimension, corrupt or mismatched files, and a failed save
+ * leaving the previous index intact. Each case runs for every metric in `options.metrics`.
  *
  * @example
  * ```ts
@@ -183,7 +194,7 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
       const byId = new Map(data.entries.map((entry) => [entry.id, entry.vector] as const));
       const filled = async (): Promise<VectorIndex> => {
         const index = await options.create({ dimension: DIMENSION, metric });
-        index.add(data.ids, data.vectors);
+        await index.add(data.ids, data.vectors);
         return index;
       };
       const test = (caseName: (typeof CONFORMANCE_CASES)[number], body: () => Promise<void>): void => {
@@ -215,7 +226,7 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
 
       test('k larger than the index pads with -1 and -Infinity', async () => {
         const index = await options.create({ dimension: DIMENSION, metric });
-        index.add(data.ids.subarray(0, 5), data.vectors.subarray(0, 5 * DIMENSION));
+        await index.add(data.ids.subarray(0, 5), data.vectors.subarray(0, 5 * DIMENSION));
         const k = 8;
         const result = await index.search(data.queries.subarray(0, 3 * DIMENSION), k);
         checkWellFormed(result, 3, k, data.queries, byId, metric, tolerance);
@@ -246,17 +257,17 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
         const first = data.vectors.subarray(0, DIMENSION);
         const second = data.vectors.subarray(DIMENSION, 2 * DIMENSION);
         const third = data.vectors.subarray(2 * DIMENSION, 3 * DIMENSION);
-        index.add([1, 2], data.vectors.subarray(0, 2 * DIMENSION));
-        expectGenrecError(() => index.add([2], third), 'DUPLICATE_ID');
-        expectGenrecError(() => index.add([3, 3], data.vectors.subarray(0, 2 * DIMENSION)), 'DUPLICATE_ID');
-        expectGenrecError(() => index.add([4, 1], data.vectors.subarray(0, 2 * DIMENSION)), 'DUPLICATE_ID');
+        await index.add([1, 2], data.vectors.subarray(0, 2 * DIMENSION));
+        await expectRejectedWrite(() => index.add([2], third), 'DUPLICATE_ID');
+        await expectRejectedWrite(() => index.add([3, 3], data.vectors.subarray(0, 2 * DIMENSION)), 'DUPLICATE_ID');
+        await expectRejectedWrite(() => index.add([4, 1], data.vectors.subarray(0, 2 * DIMENSION)), 'DUPLICATE_ID');
         expect(index.size).toBe(2);
         expect(index.has(3)).toBe(false);
         expect(index.has(4)).toBe(false);
         const before = await index.search(second, 1);
         expect(before.ids[0]).toBe(2);
         // replace: id 2 now holds the third vector
-        index.add([2], third, { replace: true });
+        await index.add([2], third, { replace: true });
         expect(index.size).toBe(2);
         const entries = [
           { id: 1, vector: first.slice() },
@@ -315,7 +326,7 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
       test('removed ids are never returned and can be re-added', async () => {
         const index = await filled();
         const removed = Array.from(data.ids.filter((_, i) => i % 2 === 0));
-        index.remove(removed);
+        await index.remove(removed);
         expect(index.size).toBe(BASE_COUNT - removed.length);
         for (const id of removed) expect(index.has(id)).toBe(false);
         const kept = data.entries.filter((_, i) => i % 2 === 1);
@@ -331,26 +342,122 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
           if (options.exact) expect(ids).toEqual(reference.map((entry) => entry.id));
         }
         // an unknown id fails and removes nothing
-        expectGenrecError(() => index.remove([data.ids[1]!, 5]), 'UNKNOWN_ID');
+        await expectRejectedWrite(() => index.remove([data.ids[1]!, 5]), 'UNKNOWN_ID');
         expect(index.has(data.ids[1]!)).toBe(true);
-        expectGenrecError(() => index.remove([removed[0]!]), 'UNKNOWN_ID');
+        await expectRejectedWrite(() => index.remove([removed[0]!]), 'UNKNOWN_ID');
         // a removed id can come back, with a new vector
         // (scaled up so that it is its own best match under every metric, inner product included)
         const fresh = queryRow(data.queries, 0).map((v) => 10 * v);
-        index.add([removed[0]!], fresh);
+        await index.add([removed[0]!], fresh);
         expect(index.has(removed[0]!)).toBe(true);
         const back = await index.search(fresh, 1);
         expect(back.ids[0]).toBe(removed[0]!);
         // removing everything empties the index
-        index.remove([...kept.map((entry) => entry.id), removed[0]!]);
+        await index.remove([...kept.map((entry) => entry.id), removed[0]!]);
         expect(index.size).toBe(0);
         const empty = await index.search(fresh, 2);
         expect(Array.from(empty.ids)).toEqual([-1, -1]);
       });
 
+      test('a rejected add or remove leaves the index unchanged', async () => {
+        const index = await filled();
+        const k = 10;
+        const snapshot = async () => {
+          const result = await index.search(data.queries, k);
+          return { size: index.size, ids: Array.from(result.ids), scores: Array.from(result.scores) };
+        };
+        const before = await snapshot();
+        const present = data.ids[3]!;
+        const absent = 7; // stored ids are 1000 + 7 i
+        const row = data.vectors.subarray(0, DIMENSION);
+        // the direction of query 0, scaled: it would change query 0's answer under every metric but l2
+        const far = queryRow(data.queries, 0).map((v) => 10 * v);
+        const nan = row.slice();
+        nan[5] = Number.NaN;
+        const rows = (...parts: Float32Array[]): Float32Array => Float32Array.from(parts.flatMap((part) => Array.from(part)));
+        const rejected: [string, () => Promise<void>, string][] = [
+          ['a fresh id before a duplicate', () => index.add([absent, present], rows(far, row)), 'DUPLICATE_ID'],
+          ['an id repeated in the call', () => index.add([absent, absent], rows(far, far)), 'DUPLICATE_ID'],
+          ['a NaN in the second row', () => index.add([absent, 8], rows(far, nan)), 'INVALID_INPUT'],
+          ['a negative second id', () => index.add([absent, -1], rows(far, row)), 'INVALID_INPUT'],
+          ['too few values', () => index.add([absent, 8], far), 'SHAPE_MISMATCH'],
+          ['replace with a NaN in the second row', () => index.add([present, absent], rows(far, nan), { replace: true }), 'INVALID_INPUT'],
+          ['remove of a present and a missing id', () => index.remove([data.ids[0]!, absent]), 'UNKNOWN_ID'],
+          ['remove of a present and a negative id', () => index.remove([data.ids[0]!, -3]), 'INVALID_INPUT'],
+        ];
+        for (const [what, write, code] of rejected) {
+          await expectRejectedWrite(write, code);
+          expect(await snapshot(), `after the rejected write "${what}"`).toEqual(before);
+          expect(index.has(absent)).toBe(false);
+          expect(index.has(data.ids[0]!)).toBe(true);
+        }
+        // the index still takes writes afterwards
+        await index.add([absent], far);
+        expect(index.size).toBe(BASE_COUNT + 1);
+        expect(index.has(absent)).toBe(true);
+      });
+
+      test('writes issued without await apply in call order', async () => {
+        const index = await options.create({ dimension: DIMENSION, metric });
+        const row = (i: number): Float32Array => data.vectors.subarray(i * DIMENSION, (i + 1) * DIMENSION);
+        const buffer = row(6).slice();
+        const writes = [
+          index.add([1, 2], data.vectors.subarray(0, 2 * DIMENSION)),
+          index.add([2, 3], data.vectors.subarray(2 * DIMENSION, 4 * DIMENSION)), // 2 was added by the first: DUPLICATE_ID
+          index.add([3], row(4)), // the second was rejected, so 3 is new
+          index.remove([1]),
+          index.add([1], row(5)), // sees the removal
+          index.remove([1, 4]), // 4 was never added: UNKNOWN_ID, 1 stays
+          index.add([6], buffer), // the buffer is reused as soon as add returns
+        ];
+        buffer.set(row(7));
+        const outcomes = await Promise.allSettled(writes);
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+        const codes = outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as GenrecError).code : undefined));
+        expect(codes).toEqual([undefined, 'DUPLICATE_ID', undefined, undefined, undefined, 'UNKNOWN_ID', undefined]);
+        for (const outcome of outcomes) if (outcome.status === 'rejected') expect(GenrecError.isInstance(outcome.reason)).toBe(true);
+        expect(index.size).toBe(4);
+        for (const id of [1, 2, 3, 6]) expect(index.has(id)).toBe(true);
+        expect(index.has(4)).toBe(false);
+        // every stored vector is the one of the write that applied last
+        const entries: ReferenceEntry[] = [
+          { id: 1, vector: row(5).slice() },
+          { id: 2, vector: row(1).slice() },
+          { id: 3, vector: row(4).slice() },
+          { id: 6, vector: row(6).slice() },
+        ];
+        const stored = new Map(entries.map((entry) => [entry.id, entry.vector] as const));
+        const result = await index.search(data.queries, 4);
+        checkWellFormed(result, QUERY_COUNT, 4, data.queries, stored, metric, tolerance);
+        for (let q = 0; q < QUERY_COUNT; q++) {
+          const reference = referenceSearch(entries, queryRow(data.queries, q), 4, metric);
+          expect(rowIds(result, q)[0]).toBe(reference[0]!.id);
+          if (options.exact) expect(rowIds(result, q)).toEqual(reference.map((entry) => entry.id));
+        }
+      });
+
+      test('remove of a missing id rejects with UNKNOWN_ID and removes nothing', async () => {
+        const index = await filled();
+        const present = data.ids[0]!;
+        const missing = 5; // stored ids are 1000 + 7 i
+        await expectRejectedWrite(() => index.remove([missing]), 'UNKNOWN_ID');
+        await expectRejectedWrite(() => index.remove([present, missing]), 'UNKNOWN_ID');
+        expect(index.size).toBe(BASE_COUNT);
+        expect(index.has(present)).toBe(true);
+        // a repeated id is removed once; removing it again is a missing id
+        await index.remove([present, present]);
+        expect(index.size).toBe(BASE_COUNT - 1);
+        expect(index.has(present)).toBe(false);
+        await expectRejectedWrite(() => index.remove([present]), 'UNKNOWN_ID');
+        expect(index.size).toBe(BASE_COUNT - 1);
+        // an empty list removes nothing and resolves
+        await index.remove([]);
+        expect(index.size).toBe(BASE_COUNT - 1);
+      });
+
       test('save/load round trip gives identical results', async () => {
         const index = await filled();
-        index.remove(Array.from(data.ids.subarray(0, 10)));
+        await index.remove(Array.from(data.ids.subarray(0, 10)));
         const path = join(temporary(), 'index');
         await index.save(path);
         const loaded = await options.load(path, { dimension: DIMENSION, metric });
@@ -369,7 +476,7 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
         }
         // the loaded index keeps working: add, then save over the old folder
         const far = queryRow(data.queries, 1).map((v) => 10 * v);
-        loaded.add([5], far);
+        await loaded.add([5], far);
         await loaded.save(path);
         const second = await options.load(path);
         expect(second.size).toBe(index.size + 1);
@@ -379,19 +486,19 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
       test('bad input gives a clear GenrecError', async () => {
         const index = await filled();
         const wrongWidth = new Float32Array(2 * (DIMENSION + 1));
-        expectGenrecError(() => index.add([1, 2], createMatrix(2, DIMENSION + 1, wrongWidth)), 'SHAPE_MISMATCH');
-        expectGenrecError(() => index.add([1, 2], new Float32Array(DIMENSION)), 'SHAPE_MISMATCH');
+        await expectRejectedWrite(() => index.add([1, 2], createMatrix(2, DIMENSION + 1, wrongWidth)), 'SHAPE_MISMATCH');
+        await expectRejectedWrite(() => index.add([1, 2], new Float32Array(DIMENSION)), 'SHAPE_MISMATCH');
         const nan = new Float32Array(DIMENSION);
         nan[3] = Number.NaN;
-        expectGenrecError(() => index.add([1], nan), 'INVALID_INPUT');
+        await expectRejectedWrite(() => index.add([1], nan), 'INVALID_INPUT');
         const infinite = new Float32Array(DIMENSION);
         infinite[0] = Number.POSITIVE_INFINITY;
-        expectGenrecError(() => index.add([1], infinite), 'INVALID_INPUT');
-        expectGenrecError(() => index.add([-1], new Float32Array(DIMENSION)), 'INVALID_INPUT');
-        expectGenrecError(() => index.add([1.5], new Float32Array(DIMENSION)), 'INVALID_INPUT');
+        await expectRejectedWrite(() => index.add([1], infinite), 'INVALID_INPUT');
+        await expectRejectedWrite(() => index.add([-1], new Float32Array(DIMENSION)), 'INVALID_INPUT');
+        await expectRejectedWrite(() => index.add([1.5], new Float32Array(DIMENSION)), 'INVALID_INPUT');
         expect(index.size).toBe(BASE_COUNT);
         expect(index.has(1)).toBe(false);
-        expectGenrecError(() => index.remove([123456789]), 'UNKNOWN_ID');
+        await expectRejectedWrite(() => index.remove([123456789]), 'UNKNOWN_ID');
         await expectGenrecErrorAsync(() => index.search(createMatrix(1, DIMENSION - 1), 3), 'SHAPE_MISMATCH');
         await expectGenrecErrorAsync(() => index.search(new Float32Array(DIMENSION + 1), 3), 'SHAPE_MISMATCH');
         await expectGenrecErrorAsync(() => index.search(infinite, 3), 'INVALID_INPUT');
@@ -419,7 +526,7 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
         await index.save(path);
         if (!statSync(path).isDirectory()) return; // a single-file format: nothing to pair up
         const other = await options.create({ dimension: DIMENSION, metric });
-        other.add(data.ids.subarray(0, 20), data.vectors.subarray(0, 20 * DIMENSION));
+        await other.add(data.ids.subarray(0, 20), data.vectors.subarray(0, 20 * DIMENSION));
         const otherPath = join(root, 'other');
         await other.save(otherPath);
         const files = readdirSync(path).filter((file) => statSync(join(path, file)).isFile());
@@ -461,7 +568,7 @@ export function describeVectorIndexConformance(name: string, options: VectorInde
         const path = join(temporary(), 'index');
         await index.save(path);
         const before = await (await options.load(path)).search(data.queries, 5);
-        index.remove(Array.from(data.ids.subarray(0, 100)));
+        await index.remove(Array.from(data.ids.subarray(0, 100)));
         const disarm = options.armSaveFault();
         try {
           await expectGenrecErrorAsync(() => index.save(path), 'IO_ERROR');
