@@ -27,6 +27,7 @@ const index = ${create};
 const vectors = new Float32Array(${ITEMS * DIMENSION});
 for (let i = 0; i < vectors.length; i++) vectors[i] = Math.sin(i * 0.37) * 3;
 const filled = index.add(Int32Array.from({ length: ${ITEMS} }, (_, i) => i), vectors);
+filled.catch(() => {}); // a failed fill surfaces in save(), not as an unhandled rejection
 export async function save(path: string, round: number): Promise<void> {
   await filled; // (no top-level await: the module is loaded as CommonJS)
   const marker = new Float32Array(${DIMENSION});

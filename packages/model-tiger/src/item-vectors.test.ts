@@ -35,7 +35,7 @@ describe("buildItemVectors, 'sasrec' source", () => {
       ['task-progress', 2],
       ['task-end', 2],
     ]);
-    expect(task[1]).toMatchObject({ total: 2, unit: 'epochs' });
+    for (const event of task) expect(event).toMatchObject({ total: 2, unit: 'epochs' });
     expect(Number.isFinite((task[1] as unknown as { metrics: { loss: number } }).metrics.loss)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { GenrecError, createMatrix, type FitData, type Matrix, progressReporter, type ProgressCallback } from '@genrec/core';
-import { fitSasrec } from '@genrec/model-sasrec';
+import { fitSasrec, resolveSasrecSpec } from '@genrec/model-sasrec';
 import { collaborativeEmbeddings, textEmbeddings } from '@genrec/semantic-id';
 import type { ItemVectorSource, TigerSpec } from './options.js';
 
@@ -70,22 +70,26 @@ export async function buildItemVectors(
       part = byItemId(itemCount, cf.itemIds, cf.vectors);
     } else if (source === 'sasrec') {
       // SASRec's epochs reported as one task, like SETRec's pre-training (minutes on Toys)
-      const sasrecProgress = progressReporter(onProgress, 'sasrec-pretraining', { unit: 'epochs' });
+      const sasrecProgress = progressReporter(onProgress, 'sasrec-pretraining', { unit: 'epochs', total: resolveSasrecSpec({ ...spec.sasrecOptions }).epochs });
       sasrecProgress.start();
-      const sasrec = await fitSasrec(
-        { train: data.train },
-        {
-          threads: spec.threads,
-          ...spec.sasrecOptions,
-          seed: spec.seed,
-          earlyStopping: false,
-          ...(signal ? { signal } : {}),
-          onProgress: (event) => {
-            if (event.type === 'epoch-end') sasrecProgress.update(event.epoch, { total: event.epochs, metrics: { loss: event.loss } });
+      let sasrec;
+      try {
+        sasrec = await fitSasrec(
+          { train: data.train },
+          {
+            threads: spec.threads,
+            ...spec.sasrecOptions,
+            seed: spec.seed,
+            earlyStopping: false,
+            ...(signal ? { signal } : {}),
+            onProgress: (event) => {
+              if (event.type === 'epoch-end') sasrecProgress.update(event.epoch, { total: event.epochs, metrics: { loss: event.loss } });
+            },
           },
-        },
-      );
-      sasrecProgress.end();
+        );
+      } finally {
+        sasrecProgress.end(); // also when SASRec's training fails or is aborted: no bar is left open
+      }
       try {
         part = sasrec.itemEmbeddings();
       } finally {

@@ -106,15 +106,20 @@ async function measure(service: ServiceProcess, mode: string, bodies: string[], 
   const before = await scrape(service.address);
   const windowMaxima: { loopMs: number; gcMs: number; waitMs: number }[] = [];
   let lastWait = mainThreadRunQueueWaitMs(service);
-  const windowOf = (metrics: Map<string, number>) => {
+  /** Run-queue wait since the last call, ms (read every second, whether or not that second's scrape succeeds). */
+  const waitSinceLast = () => {
     const wait = mainThreadRunQueueWaitMs(service);
     const waitMs = wait - lastWait;
     lastWait = wait;
+    return waitMs;
+  };
+  const windowOf = (metrics: Map<string, number>, waitMs: number) => {
     return { loopMs: (metrics.get('genrec_event_loop_delay_max_seconds') ?? 0) * 1000, gcMs: (metrics.get('genrec_gc_pause_max_seconds') ?? 0) * 1000, waitMs };
   };
   const poller = setInterval(() => {
+    const waitMs = waitSinceLast();
     scrape(service.address).then(
-      (metrics) => windowMaxima.push(windowOf(metrics)),
+      (metrics) => windowMaxima.push(windowOf(metrics, waitMs)),
       () => {},
     );
   }, 1000);
@@ -133,7 +138,7 @@ async function measure(service: ServiceProcess, mode: string, bodies: string[], 
   clearInterval(poller);
   await new Promise((resolve) => setTimeout(resolve, 1100)); // let the last event-loop window close
   const after = await scrape(service.address);
-  windowMaxima.push(windowOf(after));
+  windowMaxima.push(windowOf(after, waitSinceLast()));
   const longest = windowMaxima.reduce((a, b) => (b.loopMs > a.loopMs ? b : a));
   const batches = delta(before, after, 'genrec_batch_size_count');
   const loopSamples = delta(before, after, 'genrec_event_loop_delay_seconds_count');

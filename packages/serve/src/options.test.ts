@@ -25,7 +25,7 @@ describe('option table, flags and environment variables', () => {
     for (const option of SERVE_OPTIONS) expect(option.env.startsWith(ENV_PREFIX)).toBe(true);
   });
 
-  it('threads default to the cores minus one (at least 1); 0 still means one per physical core', () => {
+  it('threads default to the logical CPUs minus one (at least 1); 0 still means one per physical core', () => {
     expect(resolveServeOptions({ modelDir: 'x' }).threads).toBe(Math.max(1, availableParallelism() - 1));
     expect(resolveServeOptions({ modelDir: 'x', threads: 0 }).threads).toBe(0);
     expect(resolveServeOptions({ modelDir: 'x', threads: 3 }).threads).toBe(3);

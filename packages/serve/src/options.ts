@@ -49,7 +49,7 @@ export interface ServeOptions {
    * onnxruntime threads per operator for models that use it (SASRec); 0 = one per physical core.
    * The default leaves one core to the event loop: on 2 cores, 1 thread served SASRec 1.6x faster
    * with a shorter longest event-loop block than 2 (README, "Load tests").
-   * @defaultValue {@link DEFAULT_THREADS} (the cores minus one, at least 1)
+   * @defaultValue {@link DEFAULT_THREADS} (the logical CPUs minus one, at least 1)
    */
   threads?: number;
   /**
@@ -107,7 +107,7 @@ function spec(name: string, type: ServeOptionSpec['type'], defaultValue: ServeOp
   return { name, flag: `--${kebab}`, env: `GENREC_SERVE_${snake}`, type, defaultValue, description, ...bounds };
 }
 
-/** onnxruntime threads of a served model by default: the machine's cores minus one (at least 1), so the event loop keeps a core. */
+/** onnxruntime threads of a served model by default: the machine's logical CPUs (`os.availableParallelism()`) minus one, at least 1, so the event loop keeps a CPU; with hyper-threading this can exceed the physical cores (set `threads` there). */
 export const DEFAULT_THREADS = Math.max(1, availableParallelism() - 1);
 
 /**
@@ -130,7 +130,7 @@ export const SERVE_OPTIONS: readonly ServeOptionSpec[] = Object.freeze([
   spec('maxBatchUsers', 'integer', 256, 'most users in one POST /v1/recommend/batch request', { minimum: 1, maximum: 100_000 }),
   spec('maxBodyBytes', 'integer', 1_048_576, 'largest request body in bytes (larger: 413)', { minimum: 1024, maximum: 1 << 30 }),
   spec('unknownItems', 'enum', 'reject', "unknown item ids: 'reject' (422) or 'drop' (answered with a warning)", { values: UNKNOWN_ITEMS_POLICIES }),
-  spec('threads', 'integer', DEFAULT_THREADS, 'onnxruntime threads per operator (0 = one per physical core; default: the cores minus one, leaving one to the event loop)', { minimum: 0, maximum: 1024 }),
+  spec('threads', 'integer', DEFAULT_THREADS, 'onnxruntime threads per operator (0 = one per physical core; default: logical CPUs minus one, leaving one to the event loop)', { minimum: 0, maximum: 1024 }),
   spec('execution', 'enum', 'worker', "where the model runs: 'worker' (its own thread) or 'main'", { values: EXECUTION_MODES }),
   spec('warmup', 'boolean', true, 'run model calls of each batch size before reporting ready'),
   spec('watchIntervalMs', 'integer', 0, 'poll the model folder CURRENT pointer (ms) and hot-swap new versions; 0 = off', { minimum: 0, maximum: 86_400_000 }),
