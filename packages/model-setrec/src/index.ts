@@ -31,4 +31,5 @@ export { DiscreteSetTable, type DiscreteParts } from './discrete-table.js';
 export { setrecParameterShapes, type SetrecArchitecture } from './setrec-graph.js';
 export { interleavedCausalMask, prefixCrossMask, queryCausalMask, siblingMask } from './masks.js';
 export { discretizeSetrec, type DiscretizeSetrecOptions } from './discretize.js';
+export { defaultContentFields } from './item-inputs.js';
 export { setrecPreferenceModel, SETREC_PREFERENCE_INPUTS } from './preference-model.js';

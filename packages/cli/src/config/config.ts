@@ -17,6 +17,14 @@ export interface DataConfig {
   format: 'auto' | 'sequences' | 'interactions' | 'movielens';
   /** Item metadata (JSON lines, `item_id` + `title`); in a data folder `items.jsonl` is found by itself. */
   catalog: string | null;
+  /**
+   * Item attribute ids (S3-Rec `*_item2attributes.json`, or a TSV with `item_id` and
+   * `attribute_ids` columns such as Sports' `items.tsv`; `@genrec/data`'s `readItemAttributes`),
+   * for sequence files whose item ids are the file's ids. Added to the catalogue as the text field
+   * `attributes` (over the titles when there are some): the item content of data without titles.
+   * In a data folder found by itself (`*_item2attributes.json`, else `items.tsv`).
+   */
+  attributes: string | null;
   /** Options of `generateSyntheticDataset` when `path` is `'synthetic'`. */
   synthetic: Record<string, unknown>;
   /** The split: leave-one-out (last item test, second-last validation) or global temporal. */
@@ -29,7 +37,7 @@ export interface IdsConfig {
   kind: 'semantic' | 'set';
   /** Item vectors: TF-IDF + SVD of the catalogue's text, co-occurrence PPMI-SVD, or text when there is a catalogue. */
   embeddings: 'auto' | 'text' | 'collaborative';
-  /** Catalogue fields the text embeddings read. */
+  /** Catalogue fields the text embeddings read; when the catalogue has none of them but has attribute ids (`data.attributes`), those are read instead. */
   textFields: string[];
   /** Embedding dimension. */
   dimension: number;
@@ -175,6 +183,7 @@ export function defaultConfig(): GenrecConfig {
       path: 'synthetic',
       format: 'auto',
       catalog: null,
+      attributes: null,
       synthetic: {},
       split: { method: 'leave-one-out', maxHistoryLength: 50, validationFraction: 0.1, testFraction: 0.1 },
     },
@@ -230,6 +239,7 @@ export const CONFIG_SCHEMA: FieldSpec = {
         path: { type: 'string', nonEmpty: true },
         format: { type: 'string', enum: ['auto', 'sequences', 'interactions', 'movielens'] },
         catalog: nullableString,
+        attributes: nullableString,
         synthetic: { type: 'object', values: { type: 'any' } },
         split: {
           type: 'object',
@@ -325,6 +335,7 @@ export const CONFIG_SCHEMA: FieldSpec = {
 const PATH_FIELDS = [
   ['data', 'path'],
   ['data', 'catalog'],
+  ['data', 'attributes'],
   ['ids', 'path'],
   ['output'],
 ] as const;

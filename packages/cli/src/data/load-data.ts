@@ -6,7 +6,9 @@ import {
   datasetStatistics,
   generateSyntheticDataset,
   leaveOneOutSplit,
+  attributeCatalog,
   readInteractionLog,
+  readItemAttributes,
   readItemCatalog,
   readMovieLensRatings,
   readSequenceFile,
@@ -52,8 +54,8 @@ const LOG_EXTENSIONS = ['.csv', '.tsv', '.csv.gz', '.tsv.gz'];
 
 const endsWithAny = (name: string, suffixes: readonly string[]): boolean => suffixes.some((suffix) => name.toLowerCase().endsWith(suffix));
 
-/** The data file inside a data folder: its one sequence file (or interaction log), and `items.jsonl` when present. */
-function findInFolder(folder: string): { file: string; catalog?: string } {
+/** The data file inside a data folder: its one sequence file (or interaction log), `items.jsonl` and an attribute file when present. */
+function findInFolder(folder: string): { file: string; catalog?: string; attributes?: string } {
   const entries = readdirSync(folder).filter((name) => statSync(join(folder, name)).isFile());
   const sequences = entries.filter((name) => endsWithAny(name, SEQUENCE_EXTENSIONS) && !/^(readme|license|source)/i.test(name));
   const logs = entries.filter((name) => endsWithAny(name, LOG_EXTENSIONS));
@@ -68,7 +70,8 @@ function findInFolder(folder: string): { file: string; catalog?: string } {
     );
   }
   const catalog = entries.includes('items.jsonl') ? join(folder, 'items.jsonl') : undefined;
-  return { file: join(folder, candidates[0]!), ...(catalog === undefined ? {} : { catalog }) };
+  const attributes = entries.find((name) => name.endsWith('_item2attributes.json')) ?? (entries.includes('items.tsv') && candidates[0] !== 'items.tsv' ? 'items.tsv' : undefined);
+  return { file: join(folder, candidates[0]!), ...(catalog === undefined ? {} : { catalog }), ...(attributes === undefined ? {} : { attributes: join(folder, attributes) }) };
 }
 
 /**
@@ -83,6 +86,7 @@ function findInFolder(folder: string): { file: string; catalog?: string } {
 export function checkDataPaths(config: DataConfig): void {
   if (config.path !== 'synthetic' && !existsSync(config.path)) throw new GenrecError('NOT_FOUND', `data file ${config.path} does not exist`, { details: { field: 'data.path' } });
   if (config.catalog !== null && !existsSync(config.catalog)) throw new GenrecError('NOT_FOUND', `catalogue file ${config.catalog} does not exist`, { details: { field: 'data.catalog' } });
+  if (config.attributes !== null && !existsSync(config.attributes)) throw new GenrecError('NOT_FOUND', `attribute file ${config.attributes} does not exist`, { details: { field: 'data.attributes' } });
 }
 
 /**
@@ -123,10 +127,12 @@ export async function loadData(config: DataConfig, onProgress?: ProgressCallback
     if (!existsSync(config.path)) throw new GenrecError('NOT_FOUND', `data file ${config.path} does not exist`, { details: { field: 'data.path' } });
     let file = config.path;
     let catalogPath = config.catalog ?? undefined;
+    let attributesPath = config.attributes ?? undefined;
     if (statSync(config.path).isDirectory()) {
       const found = findInFolder(config.path);
       file = found.file;
       catalogPath ??= found.catalog;
+      attributesPath ??= found.attributes;
     }
     const lower = basename(file).toLowerCase();
     const format = config.format !== 'auto' ? config.format : lower.endsWith('.dat') ? 'movielens' : endsWithAny(lower, LOG_EXTENSIONS) ? 'interactions' : 'sequences';
@@ -142,6 +148,16 @@ export async function loadData(config: DataConfig, onProgress?: ProgressCallback
       if (!existsSync(catalogPath)) throw new GenrecError('NOT_FOUND', `catalogue file ${catalogPath} does not exist`, { details: { field: 'data.catalog' } });
       catalog = await readItemCatalog(catalogPath, dataset.externalItemIds === undefined ? { itemCount: dataset.itemCount, ...progress } : { externalItemIds: dataset.externalItemIds, ...progress });
       files.push(hashFile(catalogPath));
+    }
+    if (attributesPath !== undefined) {
+      if (format !== 'sequences' || dataset.externalItemIds !== undefined) {
+        throw new GenrecError('INVALID_OPTION', `config field data.attributes: attribute files are keyed by the sequence file's own item ids; ${basename(file)} is not such a file (its items are renumbered)`, {
+          details: { field: 'data.attributes' },
+        });
+      }
+      const attributes = await readItemAttributes(attributesPath, { itemCount: dataset.itemCount, ...progress });
+      catalog = attributeCatalog(attributes, catalog === undefined ? {} : { base: catalog });
+      files.push(hashFile(attributesPath));
     }
   }
   const split =

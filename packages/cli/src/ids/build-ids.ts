@@ -93,6 +93,9 @@ function fullItemVectors(embeddings: ItemEmbeddings, itemCount: number): Matrix 
   return { data, rows: itemCount, cols: vectors.cols };
 }
 
+/** The catalogue field `data.attributes` fills (`attributeCatalog`'s default). */
+const ATTRIBUTES_FIELD = 'attributes';
+
 function hasText(data: LoadedData, fields: readonly string[]): boolean {
   const records = data.catalog?.records ?? [];
   return records.some((record) => record !== undefined && fields.some((field) => (field === 'title' ? typeof record.title === 'string' && record.title !== '' : record.fields[field] !== undefined)));
@@ -117,16 +120,18 @@ function hasText(data: LoadedData, fields: readonly string[]): boolean {
 export async function buildIds(data: LoadedData, config: IdsConfig, onProgress?: ProgressCallback): Promise<PreparedIds> {
   const progress = onProgress === undefined ? {} : { onProgress };
   const itemCount = data.dataset.itemCount;
-  const text = config.embeddings === 'text' || (config.embeddings === 'auto' && hasText(data, config.textFields));
-  if (config.embeddings === 'text' && !hasText(data, config.textFields)) {
-    throw new GenrecError('INVALID_OPTION', `config field ids.embeddings: "text" needs a catalogue with ${config.textFields.join(', ')} (set data.catalog, or use "collaborative")`, { details: { field: 'ids.embeddings' } });
+  // data without the configured text fields but with attribute ids (Sports: no titles) embeds those
+  const textFields = hasText(data, config.textFields) || !hasText(data, [ATTRIBUTES_FIELD]) ? config.textFields : [ATTRIBUTES_FIELD];
+  const text = config.embeddings === 'text' || (config.embeddings === 'auto' && hasText(data, textFields));
+  if (config.embeddings === 'text' && !hasText(data, textFields)) {
+    throw new GenrecError('INVALID_OPTION', `config field ids.embeddings: "text" needs a catalogue with ${config.textFields.join(', ')} (set data.catalog or data.attributes, or use "collaborative")`, { details: { field: 'ids.embeddings' } });
   }
   const collaborative = (): ItemEmbeddings => collaborativeEmbeddings(data.split.train, { dimension: Math.min(config.dimension, itemCount - 1) });
-  const base: ItemEmbeddings = text ? textEmbeddings(data.catalog!, { fields: config.textFields, dimension: config.dimension, seed: config.seed, ...progress }) : collaborative();
+  const base: ItemEmbeddings = text ? textEmbeddings(data.catalog!, { fields: textFields, dimension: config.dimension, seed: config.seed, ...progress }) : collaborative();
   const itemVectors = fullItemVectors(base, itemCount);
   const itemIds = Int32Array.from({ length: itemCount }, (_, i) => i + 1);
   const vectors = itemVectors; // row r = item r + 1 = itemIds[r]
-  const embeddings = text ? `text (${config.textFields.join(', ')}), TF-IDF + SVD ${config.dimension}` : `collaborative (PPMI-SVD of the training split), ${vectors.cols}`;
+  const embeddings = text ? `text (${textFields.join(', ')}), TF-IDF + SVD ${config.dimension}` : `collaborative (PPMI-SVD of the training split), ${vectors.cols}`;
   if (config.kind === 'semantic') {
     const { ids } = await SemanticIds.fit(itemIds, vectors, { levels: config.levels, codebookSize: config.codebookSize, collisionLevel: config.collisionLevel, seed: config.seed, ...progress });
     return { kind: 'semantic', semanticIds: ids, itemVectors, embeddings, ...semanticHealth(ids, vectors, config) };
