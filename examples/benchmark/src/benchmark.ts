@@ -99,7 +99,8 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
     rmSync(folder, { recursive: true, force: true });
     const modelOptions: Record<string, unknown> = { ...(options.modelOptions ?? MODEL_OPTIONS)[model] };
     // SETRec's CF tokens from the table's own SASRec when it is one of the models (trained before it)
-    if (model === 'setrec' && models.indexOf('sasrec') >= 0 && models.indexOf('sasrec') < models.indexOf('setrec') && modelOptions['sasrecModel'] === undefined) modelOptions['sasrecModel'] = join(runs, 'sasrec');
+    const sasrecAt = models.indexOf('sasrec');
+    if (model === 'setrec' && sasrecAt >= 0 && sasrecAt < models.indexOf(model) && modelOptions['sasrecModel'] === undefined) modelOptions['sasrecModel'] = join(runs, 'sasrec');
     const sets = Object.entries(modelOptions).flatMap(([field, value]) => ['--set', `model.options.${field}=${JSON.stringify(value)}`]);
     const argv = ['train', model, '--config', config, '--run-id', model, ...sets, ...(options.epochs === undefined ? [] : ['--epochs', String(options.epochs)])];
     say(`$ genrec ${argv.join(' ')}`);

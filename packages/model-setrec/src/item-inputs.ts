@@ -126,16 +126,7 @@ export async function coldReadyCf(
  */
 export function defaultContentFields(catalog: ItemCatalog | undefined, fields: readonly string[]): string[] {
   const records = catalog?.records ?? [];
-  const hasField = (field: string) =>
-    records.some((record) =>
-      record === undefined
-        ? false
-        : field === 'title'
-          ? typeof record.title === 'string' && record.title !== ''
-          : field === 'categories'
-            ? (record.categories?.length ?? 0) > 0
-            : record.fields[field] !== undefined && record.fields[field] !== '',
-    );
+  const hasField = (field: string) => records.some((record) => record !== undefined && itemDocument(record, [field]).trim() !== '');
   if (fields.some(hasField) || !hasField('attributes')) return [...fields];
   return ['attributes'];
 }

@@ -83,7 +83,7 @@ export async function buildItemVectors(
             earlyStopping: false,
             ...(signal ? { signal } : {}),
             onProgress: (event) => {
-              if (event.type === 'epoch-end') sasrecProgress.update(event.epoch, { total: event.epochs, metrics: { loss: event.loss } });
+              if (event.type === 'epoch-end') sasrecProgress.update(event.epoch, { metrics: { loss: event.loss } });
             },
           },
         );

@@ -113,9 +113,11 @@ async function measure(service: ServiceProcess, mode: string, bodies: string[], 
     lastWait = wait;
     return waitMs;
   };
-  const windowOf = (metrics: Map<string, number>, waitMs: number) => {
-    return { loopMs: (metrics.get('genrec_event_loop_delay_max_seconds') ?? 0) * 1000, gcMs: (metrics.get('genrec_gc_pause_max_seconds') ?? 0) * 1000, waitMs };
-  };
+  const windowOf = (metrics: Map<string, number>, waitMs: number) => ({
+    loopMs: (metrics.get('genrec_event_loop_delay_max_seconds') ?? 0) * 1000,
+    gcMs: (metrics.get('genrec_gc_pause_max_seconds') ?? 0) * 1000,
+    waitMs,
+  });
   const poller = setInterval(() => {
     const waitMs = waitSinceLast();
     scrape(service.address).then(

@@ -6,6 +6,7 @@ import {
   SetIds,
   collaborativeEmbeddings,
   formatHealthReport,
+  itemDocument,
   semanticIdHealth,
   textEmbeddings,
   type ItemEmbeddings,
@@ -97,8 +98,8 @@ function fullItemVectors(embeddings: ItemEmbeddings, itemCount: number): Matrix 
 const ATTRIBUTES_FIELD = 'attributes';
 
 function hasText(data: LoadedData, fields: readonly string[]): boolean {
-  const records = data.catalog?.records ?? [];
-  return records.some((record) => record !== undefined && fields.some((field) => (field === 'title' ? typeof record.title === 'string' && record.title !== '' : record.fields[field] !== undefined)));
+  // the text the embeddings would read (semantic-id's own document of a record), not a second reading of the fields
+  return (data.catalog?.records ?? []).some((record) => record !== undefined && itemDocument(record, fields).trim() !== '');
 }
 
 /**
