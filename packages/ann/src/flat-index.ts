@@ -13,7 +13,7 @@ import {
   type VectorSearchOptions,
   type VectorSearchResult,
 } from '@genrec/core';
-import { MAX_DIMENSION, checkAddInput, checkIdList, checkMetric, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
+import { MAX_DIMENSION, checkAddIds, checkAddInput, checkMetric, checkRemoveIds, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
 import { innerProducts } from './inner-products.js';
 import { checkSaveFault } from './save-fault.js';
 import { onnxKernels, type ProductKernels } from './score-kernels.js';
@@ -46,8 +46,11 @@ export interface FlatIndexOptions {
   backend?: FlatBackend;
   /**
    * Most scores (queries x items) computed in one product: queries are processed in blocks of
-   * `max(1, floor(scoreBlockSize / size))` rows, which bounds the memory of a batch.
-   * @defaultValue 16777216 (64 MiB of float32 scores; at 100,000 items, blocks of 167 queries)
+   * `max(1, floor(scoreBlockSize / size))` rows, which bounds the memory of a batch. The default
+   * keeps one block's scores (8 MiB) near the cache, where onnxruntime's product and its top-k
+   * meet: measured on 11,924 x 128 items, 1,000 queries, 1 thread, 2^21 gave 31,300 queries/s
+   * against 20,400 at 2^24 (and 19,500 at 2^18).
+   * @defaultValue 2097152 (8 MiB of float32 scores; at 100,000 items, blocks of 20 queries)
    */
   scoreBlockSize?: number;
 }
@@ -112,7 +115,7 @@ export class FlatIndex implements VectorIndex {
     this.metric = checkMetric(options.metric ?? 'ip');
     const capacity = checkIntegerOption(options.initialCapacity ?? 1024, 'initialCapacity', 1);
     this.intraOpNumThreads = checkIntegerOption(options.intraOpNumThreads ?? 0, 'intraOpNumThreads', 0, 1024);
-    this.scoreBlockSize = checkIntegerOption(options.scoreBlockSize ?? 1 << 24, 'scoreBlockSize', 1);
+    this.scoreBlockSize = checkIntegerOption(options.scoreBlockSize ?? 1 << 21, 'scoreBlockSize', 1);
     const backend = options.backend ?? 'auto';
     if (backend !== 'auto' && backend !== 'onnxruntime' && backend !== 'javascript') {
       throw new GenrecError('INVALID_OPTION', `backend must be 'auto', 'onnxruntime' or 'javascript', got ${String(backend)}`, { details: { field: 'backend' } });
@@ -166,18 +169,7 @@ export class FlatIndex implements VectorIndex {
    */
   async add(ids: ArrayLike<number>, vectors: Matrix | Float32Array, options: VectorAddOptions = {}): Promise<void> {
     const data = checkAddInput(ids, vectors, this.dimension);
-    const replace = options.replace ?? false;
-    let fresh = 0;
-    const seen = new Set<number>();
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      const present = this.rowOf.has(id) || seen.has(id);
-      if (present && !replace) {
-        throw new GenrecError('DUPLICATE_ID', `id ${id} is already in the index (pass { replace: true } to overwrite its vector)`, { details: { field: 'ids', id } });
-      }
-      if (!present) fresh++;
-      seen.add(id);
-    }
+    const fresh = checkAddIds(ids, (id) => this.rowOf.has(id), options.replace ?? false);
     this.reserve(this.count + fresh);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -199,10 +191,7 @@ export class FlatIndex implements VectorIndex {
    * the index, `INVALID_INPUT` for a negative or non-integer id.
    */
   async remove(ids: ArrayLike<number>): Promise<void> {
-    checkIdList(ids, 'ids');
-    for (let i = 0; i < ids.length; i++) {
-      if (!this.rowOf.has(ids[i]!)) throw new GenrecError('UNKNOWN_ID', `cannot remove id ${ids[i]}: it is not in the index`, { details: { field: 'ids', id: ids[i] } });
-    }
+    checkRemoveIds(ids, (id) => this.rowOf.has(id));
     const stride = this.stride;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;

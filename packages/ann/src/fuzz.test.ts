@@ -27,7 +27,7 @@ export function fuzz(run: { runs: number; seed: number }) {
   return path;
 }
 
-function check(report: FuzzReport, layers: Array<'checksum' | 'content' | 'hnsw layout'>): void {
+function check(report: FuzzReport, layers: Array<'checksum' | 'content' | 'hnsw layout' | 'usearch layout'>): void {
   console.log(`[ann fuzz] ${report.reader}: ${report.cases} cases (seed ${SEED}), slowest ${report.slowestCaseMs} ms, ${JSON.stringify(report.outcomes)}`);
   expect(report.cases).toBe(RUNS);
   expect(report.outcomes.accepted ?? 0).toBeGreaterThan(0);
@@ -48,5 +48,13 @@ describe(`fuzzed index folders (${RUNS} cases per loader)`, () => {
 
   it('index.hnsw alone, re-signed (the layout validator): GenrecError or a valid index, never a crash', async () => {
     check(await fuzzInChild({ module: fuzzModule("kind: 'hnsw', target: 'data-file'"), runs: RUNS, seed: SEED, timeoutMs: TIMEOUT }), ['hnsw layout']);
+  }, TIMEOUT + 60_000);
+
+  it('UsearchIndex folders: GenrecError or a valid index, never a crash', async () => {
+    check(await fuzzInChild({ module: fuzzModule("kind: 'usearch'"), runs: RUNS, seed: SEED, timeoutMs: TIMEOUT }), ['checksum', 'content', 'usearch layout']);
+  }, TIMEOUT + 60_000);
+
+  it('index.usearch alone, re-signed (the layout validator): GenrecError or a valid index, never a crash', async () => {
+    check(await fuzzInChild({ module: fuzzModule("kind: 'usearch', target: 'data-file'"), runs: RUNS, seed: SEED, timeoutMs: TIMEOUT }), ['usearch layout']);
   }, TIMEOUT + 60_000);
 });

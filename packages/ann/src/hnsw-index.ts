@@ -12,7 +12,7 @@ import {
   type VectorSearchOptions,
   type VectorSearchResult,
 } from '@genrec/core';
-import { MAX_DIMENSION, checkAddInput, checkIdList, checkMetric, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
+import { MAX_DIMENSION, checkAddIds, checkAddInput, checkMetric, checkRemoveIds, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
 import { validateHnswFile } from './hnsw-file.js';
 import { checkSaveFault } from './save-fault.js';
 import { describeDataFile, fsyncFile, readSidecar, writeSidecar, type IndexSidecar, type LoadIndexOptions } from './sidecar.js';
@@ -176,18 +176,7 @@ export class HnswIndex implements VectorIndex {
    */
   async add(ids: ArrayLike<number>, vectors: Matrix | Float32Array, options: VectorAddOptions = {}): Promise<void> {
     const data = checkAddInput(ids, vectors, this.dimension);
-    const replace = options.replace ?? false;
-    let fresh = 0;
-    const seen = new Set<number>();
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      const present = this.labelOf.has(id) || seen.has(id);
-      if (present && !replace) {
-        throw new GenrecError('DUPLICATE_ID', `id ${id} is already in the index (pass { replace: true } to overwrite its vector)`, { details: { field: 'ids', id } });
-      }
-      if (!present) fresh++;
-      seen.add(id);
-    }
+    const fresh = checkAddIds(ids, (id) => this.labelOf.has(id), options.replace ?? false);
     const newLabels = Math.max(0, fresh - this.freeLabels.length);
     this.reserve(this.labelCount + newLabels);
     const { point, dimension } = this;
@@ -225,10 +214,7 @@ export class HnswIndex implements VectorIndex {
    * index (nothing is removed then), `INVALID_INPUT` for a negative or non-integer id.
    */
   async remove(ids: ArrayLike<number>): Promise<void> {
-    checkIdList(ids, 'ids');
-    for (let i = 0; i < ids.length; i++) {
-      if (!this.labelOf.has(ids[i]!)) throw new GenrecError('UNKNOWN_ID', `cannot remove id ${ids[i]}: it is not in the index`, { details: { field: 'ids', id: ids[i] } });
-    }
+    checkRemoveIds(ids, (id) => this.labelOf.has(id));
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       const label = this.labelOf.get(id);

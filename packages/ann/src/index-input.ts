@@ -67,6 +67,51 @@ export function checkIdList(ids: ArrayLike<number>, field: string): void {
   for (let i = 0; i < ids.length; i++) checkId(ids[i]!, field, i);
 }
 
+/**
+ * The id checks of an `add`, run before anything changes (every index shares them): an id already
+ * in the index, or repeated in the call, is `DUPLICATE_ID` unless `replace`.
+ *
+ * @param has - whether the index holds an id
+ * @returns how many distinct ids of the call are new to the index.
+ * @throws GenrecError `DUPLICATE_ID` naming the first offending id.
+ * @example
+ * ```ts
+ * const fresh = checkAddIds([4, 5], (id) => rowOf.has(id), false);
+ * ```
+ */
+export function checkAddIds(ids: ArrayLike<number>, has: (id: number) => boolean, replace: boolean): number {
+  let fresh = 0;
+  const seen = new Set<number>();
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    const present = has(id) || seen.has(id);
+    if (present && !replace) {
+      throw new GenrecError('DUPLICATE_ID', `id ${id} is already in the index (pass { replace: true } to overwrite its vector)`, { details: { field: 'ids', id } });
+    }
+    if (!present) fresh++;
+    seen.add(id);
+  }
+  return fresh;
+}
+
+/**
+ * The id checks of a `remove`, run before anything changes (every index shares them): each id an
+ * integer in [0, 2^31 − 1] and in the index.
+ *
+ * @param has - whether the index holds an id
+ * @throws GenrecError `INVALID_INPUT` for a bad id, `UNKNOWN_ID` for an id not in the index.
+ * @example
+ * ```ts
+ * checkRemoveIds([4], (id) => rowOf.has(id));
+ * ```
+ */
+export function checkRemoveIds(ids: ArrayLike<number>, has: (id: number) => boolean): void {
+  checkIdList(ids, 'ids');
+  for (let i = 0; i < ids.length; i++) {
+    if (!has(ids[i]!)) throw new GenrecError('UNKNOWN_ID', `cannot remove id ${ids[i]}: it is not in the index`, { details: { field: 'ids', id: ids[i] } });
+  }
+}
+
 function checkId(id: number, field: string, position: number): void {
   if (!Number.isInteger(id) || id < 0 || id > MAX_ITEM_ID) {
     throw new GenrecError('INVALID_INPUT', `${field}[${position}] must be an integer id in [0, ${MAX_ITEM_ID}], got ${id}`, { details: { field } });

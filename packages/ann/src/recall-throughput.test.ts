@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng, createMatrix } from '@genrec/core';
 import { FlatIndex } from './flat-index.js';
 import { HnswIndex } from './hnsw-index.js';
+import { UsearchIndex } from './usearch-index.js';
 import { measureRecallThroughput, recallAtK } from './recall-throughput.js';
 
 describe('recallAtK', () => {
@@ -51,5 +52,26 @@ describe('measureRecallThroughput', () => {
     await expect(measureRecallThroughput({ base, queries, truth: new Int32Array(3), createIndex: () => new FlatIndex({ dimension: 8 }) })).rejects.toMatchObject({
       code: 'SHAPE_MISMATCH',
     });
+  });
+
+  it('measures UsearchIndex too: an ef sweep (views) with native-thread qps, against given ground truth', async () => {
+    const exact = new FlatIndex({ dimension: 8, metric: 'cosine' });
+    await exact.add(Int32Array.from({ length: 800 }, (_, i) => i), base);
+    const truth = (await exact.search(queries, 10)).ids;
+    const report = await measureRecallThroughput({
+      base,
+      queries,
+      metric: 'cosine',
+      truth,
+      reps: 1,
+      efValues: [4, 200],
+      parallelThreads: 2,
+      createIndex: (dimension, metric) => new UsearchIndex({ dimension, metric, m: 4, efConstruction: 20, quantization: 'i8' }),
+    });
+    expect(report.flat).toBeUndefined(); // truth given: no exact pass
+    expect(report.indexBytes).toBeGreaterThan(800 * 8);
+    expect(report.points[1]!.recall).toBeGreaterThan(report.points[0]!.recall);
+    expect(report.points[1]!.recall).toBeGreaterThan(0.85); // i8: direction rounded to 1/127 per component
+    for (const point of report.points) expect(point.qpsParallel).toBeGreaterThan(0);
   });
 });

@@ -2,6 +2,7 @@ import { GenrecError, checkIntegerOption, checkResultSize, type Matrix, type Vec
 import { FlatIndex } from './flat-index.js';
 import { HnswIndex } from './hnsw-index.js';
 import { measureHnswParallelQps } from './parallel-throughput.js';
+import { UsearchIndex } from './usearch-index.js';
 import { checkMetric, maxSearchK } from './index-input.js';
 
 /**
@@ -67,8 +68,10 @@ export interface RecallThroughputOptions {
   /** Tolerance of the tie-aware recall. @defaultValue 1e-5 */
   tieTolerance?: number;
   /**
-   * Also measure queries per second with this many worker threads (HNSW indexes only, see
-   * `measureHnswParallelQps`); 0 skips it. @defaultValue 0
+   * Also measure queries per second with this many threads; 0 skips it. `HnswIndex`: worker
+   * threads, each with its own copy of the saved graph (`measureHnswParallelQps`); `UsearchIndex`:
+   * usearch's native threads inside one batched search (`search(…, { threads })`); other indexes
+   * are not measured. @defaultValue 0
    */
   parallelThreads?: number;
 }
@@ -84,7 +87,7 @@ export interface RecallThroughputPoint {
   qps: number;
   /** Median seconds of one pass over all queries. */
   seconds: number;
-  /** Queries per second with `parallelThreads` worker threads, when measured. */
+  /** Queries per second with `parallelThreads` threads (see the option), when measured. */
   qpsParallel?: number;
 }
 
@@ -146,7 +149,8 @@ function exactScore(base: Matrix, queries: Matrix, q: number, row: number, metri
 /**
  * Builds an index over `base`, then sweeps `ef` and reports recall@k against the exact search,
  * single-threaded queries per second (one batched `search` per pass, like faiss's benchmark),
- * optionally multi-threaded queries per second (HNSW, worker threads), build time and memory. The index is whatever `createIndex` returns, so this measures any implementation.
+ * optionally multi-threaded queries per second (`HnswIndex`: worker threads; `UsearchIndex`: native
+ * threads), build time and memory. The index is whatever `createIndex` returns, so this measures any implementation.
  *
  * @throws GenrecError `SHAPE_MISMATCH` when base and queries differ in width or `truth` has the wrong size.
  * @example
@@ -227,6 +231,8 @@ export async function measureRecallThroughput(options: RecallThroughputOptions):
     };
     if (parallelThreads > 0 && index instanceof HnswIndex) {
       point.qpsParallel = (await measureHnswParallelQps(index, queries, { threads: parallelThreads, k, ef, reps })).qps;
+    } else if (parallelThreads > 0 && index instanceof UsearchIndex) {
+      point.qpsParallel = queryCount / (await timedPasses(reps, () => index.search(queries, k, { ef, threads: parallelThreads }))).seconds;
     }
     points.push(point);
   }

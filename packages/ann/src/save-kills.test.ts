@@ -5,6 +5,7 @@ import { killDuringSaves } from '@genrec/core/testing';
 import { describe, expect, it } from 'vitest';
 import { loadFlatIndex } from './flat-index.js';
 import { loadHnswIndex } from './hnsw-index.js';
+import { loadUsearchIndex } from './usearch-index.js';
 import { loadVectorIndex } from './load-vector-index.js';
 import { LONG_RUN, sourcePath } from './test-helpers.js';
 
@@ -17,12 +18,20 @@ const DIMENSION = 8;
  * marker vector of id 0 (`[round % 997 + 100, 0, ...]`) and saves. A loaded version is consistent
  * when it holds every item and the marker's score for the query e1 is an integer of 100..1096.
  */
-function saveModule(kind: 'flat' | 'hnsw'): string {
+type Kind = 'flat' | 'hnsw' | 'usearch';
+
+const LOADERS = { flat: loadFlatIndex, hnsw: loadHnswIndex, usearch: loadUsearchIndex };
+
+function saveModule(kind: Kind): string {
   const module = join(mkdtempSync(join(tmpdir(), 'genrec-ann-kill-module-')), 'save-module.ts');
-  const create = kind === 'flat' ? `new FlatIndex({ dimension: ${DIMENSION} })` : `new HnswIndex({ dimension: ${DIMENSION}, m: 6, efConstruction: 20 })`;
+  const create = {
+    flat: `new FlatIndex({ dimension: ${DIMENSION} })`,
+    hnsw: `new HnswIndex({ dimension: ${DIMENSION}, m: 6, efConstruction: 20 })`,
+    usearch: `new UsearchIndex({ dimension: ${DIMENSION}, m: 6, efConstruction: 20 })`,
+  }[kind];
   writeFileSync(
     module,
-    `import { FlatIndex, HnswIndex } from ${JSON.stringify(sourcePath('index.ts'))};
+    `import { FlatIndex, HnswIndex, UsearchIndex } from ${JSON.stringify(sourcePath('index.ts'))};
 const index = ${create};
 const vectors = new Float32Array(${ITEMS * DIMENSION});
 for (let i = 0; i < vectors.length; i++) vectors[i] = Math.sin(i * 0.37) * 3;
@@ -40,7 +49,7 @@ export async function save(path: string, round: number): Promise<void> {
   return module;
 }
 
-async function survivesKills(kind: 'flat' | 'hnsw'): Promise<void> {
+async function survivesKills(kind: Kind): Promise<void> {
   const path = join(mkdtempSync(join(tmpdir(), `genrec-ann-kill-${kind}-`)), 'index');
   const query = new Float32Array(DIMENSION);
   query[0] = 1;
@@ -48,12 +57,12 @@ async function survivesKills(kind: 'flat' | 'hnsw'): Promise<void> {
     module: saveModule(kind),
     path,
     kills: KILLS,
-    seed: kind === 'flat' ? 3 : 4,
+    seed: { flat: 3, hnsw: 4, usearch: 5 }[kind],
     delayMs: [0, 50],
     async verify(target) {
-      const index = kind === 'flat' ? await loadFlatIndex(target) : await loadHnswIndex(target);
+      const index = await LOADERS[kind](target);
       expect(index.size).toBe(ITEMS);
-      const { ids, scores } = await index.search(query, 1, kind === 'hnsw' ? { ef: 200 } : {});
+      const { ids, scores } = await index.search(query, 1, kind === 'flat' ? {} : { ef: 200 });
       expect(ids[0]).toBe(0);
       expect(Number.isInteger(scores[0]) && scores[0]! >= 100 && scores[0]! <= 1096).toBe(true);
       expect(await loadVectorIndex(target)).toBeDefined();
@@ -61,7 +70,7 @@ async function survivesKills(kind: 'flat' | 'hnsw'): Promise<void> {
   });
   expect(completedSaves).toBeGreaterThan(0);
   // the next save removes what the killed writers left behind: the pointer and one version remain
-  const index = kind === 'flat' ? await loadFlatIndex(path) : await loadHnswIndex(path);
+  const index = await LOADERS[kind](path);
   await index.save(path);
   expect(readdirSync(path).sort()).toHaveLength(2);
   expect(readdirSync(path)).toContain('CURRENT');
@@ -70,4 +79,5 @@ async function survivesKills(kind: 'flat' | 'hnsw'): Promise<void> {
 describe(`kill-mid-save (${KILLS} kills per kind${LONG_RUN ? ', long run' : ''})`, () => {
   it('FlatIndex: the final name always loads a complete version, old or new', () => survivesKills('flat'), 600_000);
   it('HnswIndex: the final name always loads a complete version, old or new', () => survivesKills('hnsw'), 600_000);
+  it('UsearchIndex: the final name always loads a complete version, old or new', () => survivesKills('usearch'), 600_000);
 });

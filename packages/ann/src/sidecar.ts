@@ -23,18 +23,18 @@ export interface SidecarDataFile {
  * it was built, its id map, and a checksum of its data file.
  */
 export interface IndexSidecar extends ArtifactManifest {
-  /** `'genrec.flat-index'` or `'genrec.hnsw-index'`. */
+  /** `'genrec.flat-index'`, `'genrec.hnsw-index'` or `'genrec.usearch-index'`. */
   kind: string;
   formatVersion: number;
-  /** The index's {@link VectorIndex.kind}: `'flat'` or `'hnsw'`. */
+  /** The index's {@link VectorIndex.kind}: `'flat'`, `'hnsw'` or `'usearch'`. */
   implementation: string;
   metric: VectorMetric;
   dimension: number;
   /** Number of vectors in the index. */
   size: number;
-  /** Implementation parameters (HNSW: m, efConstruction, ef, seed, capacity). */
+  /** Implementation parameters (HNSW: m, efConstruction, ef, seed, capacity; usearch: m, efConstruction, ef). */
   parameters: Record<string, number>;
-  /** Per row (flat) or per hnswlib label (HNSW): the item id, -1 for a free label. */
+  /** Per row (flat), per hnswlib label (HNSW) or per usearch slot: the item id, -1 for a free label or slot. */
   ids: number[];
   data: SidecarDataFile;
 }

@@ -7,6 +7,7 @@ import { ArtifactFixture, FuzzOutcomes, classifyArtifactLoad, randomArtifactMuta
 import { FlatIndex, loadFlatIndex } from './flat-index.js';
 import { HnswIndex, loadHnswIndex } from './hnsw-index.js';
 import { loadVectorIndex } from './load-vector-index.js';
+import { UsearchIndex, loadUsearchIndex } from './usearch-index.js';
 
 // Property-based fuzzing of the index folders (test-only; not part of the build). A case mutates
 // one file of a saved folder with core's artifact fuzz kit (bytes, words at aligned offsets,
@@ -16,7 +17,10 @@ import { loadVectorIndex } from './load-vector-index.js';
 // fails the property.
 
 /** ann's own words for `json` mutations (core's kit adds interesting numbers, random numbers and strings). */
-const JSON_VALUES: readonly unknown[] = [null, true, false, '', 'ip', 'l2', 'cosine', 'hnsw', 'genrec.flat-index', 'genrec.hnsw-index', 'index.hnsw', 'vectors.f32', '../x', [], {}, [1, 2], { m: 2 }];
+const JSON_VALUES: readonly unknown[] = [
+  null, true, false, '', 'ip', 'l2', 'cosine', 'hnsw', 'usearch', 'f32', 'f16', 'bf16', 'i8',
+  'genrec.flat-index', 'genrec.hnsw-index', 'genrec.usearch-index', 'index.hnsw', 'index.usearch', 'vectors.f32', '../x', [], {}, [1, 2], { m: 2 },
+];
 
 /** Mutations of any file of a folder holding `files` files (core's `randomArtifactMutation`, one seed per case). */
 export function mutationArbitrary(files: number): fc.Arbitrary<ArtifactMutation> {
@@ -28,8 +32,8 @@ export function dataFileMutationArbitrary(file: number): fc.Arbitrary<ArtifactMu
   return fc.noBias(fc.nat()).map((seed) => randomDataFileMutation(new Rng(seed), file));
 }
 
-/** The HNSW layout validator's errors, a layer of their own in the outcome table. */
-const LAYERS = { 'hnsw layout': /not a valid hnswlib index/ };
+/** The layout validators' errors, layers of their own in the outcome table. */
+const LAYERS = { 'hnsw layout': /not a valid hnswlib index/, 'usearch layout': /not a valid usearch index/ };
 
 /**
  * Checks a loaded index: searches return stored ids best first with finite scores, and (with
@@ -61,7 +65,7 @@ async function checkLoadedIndex(index: VectorIndex, scratch: string, roundTrip: 
 
 /** Options of {@link fuzzIndexLoader}. */
 export interface IndexFuzzOptions {
-  kind: 'flat' | 'hnsw';
+  kind: 'flat' | 'hnsw' | 'usearch';
   /** Cases to run. */
   runs: number;
   seed: number;
@@ -90,16 +94,23 @@ export async function fuzzIndexLoader(options: IndexFuzzOptions): Promise<FuzzRe
     await index.remove([4]);
     await index.save(path);
     dataFile = 'vectors.f32';
-  } else {
+  } else if (options.kind === 'hnsw') {
     const index = new HnswIndex({ dimension, metric: 'ip', m: 2, efConstruction: 10, initialCapacity: 32, seed: 9 });
     await index.add(ids, vectors);
     await index.remove([4, 10]);
     await index.save(path);
     dataFile = 'index.hnsw';
+  } else {
+    const index = new UsearchIndex({ dimension, metric: 'ip', m: 2, efConstruction: 10 });
+    await index.add(ids, vectors);
+    await index.remove([4, 10]);
+    await index.save(path);
+    dataFile = 'index.usearch';
   }
   const fixture = new ArtifactFixture(path, { file: 'index.json', dataFile });
-  const load = options.kind === 'flat' ? loadFlatIndex : loadHnswIndex;
-  const outcomes = new FuzzOutcomes(`${options.kind === 'flat' ? 'FlatIndex' : 'HnswIndex'} folder${target === 'data-file' ? ` (${dataFile} alone, re-signed)` : ''}`);
+  const load = { flat: loadFlatIndex, hnsw: loadHnswIndex, usearch: loadUsearchIndex }[options.kind];
+  const name = { flat: 'FlatIndex', hnsw: 'HnswIndex', usearch: 'UsearchIndex' }[options.kind];
+  const outcomes = new FuzzOutcomes(`${name} folder${target === 'data-file' ? ` (${dataFile} alone, re-signed)` : ''}`);
   let round = 0;
   let loaded = 0;
   const mutations = target === 'data-file' ? dataFileMutationArbitrary(fixture.files.indexOf(dataFile)) : mutationArbitrary(fixture.files.length);
