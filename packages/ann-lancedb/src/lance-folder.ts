@@ -1,8 +1,8 @@
 import { closeSync, constants, cpSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { GenrecError, checkManifest, fsyncDirectory, removeStaleTemporaryFiles, writeFileAtomic, type ArtifactManifest, type VectorMetric } from '@genrec/core';
+import { MAX_DIMENSION, MAX_ITEM_ID } from '@genrec/ann/index-input';
 import type { LanceDistanceType } from './lance-metric.js';
-import { MAX_DIMENSION, MAX_ITEM_ID } from './lance-input.js';
 
 /**
  * Layout of a LanceIndex folder:

@@ -14,6 +14,7 @@ import {
   type VectorMetric,
   type VectorSearchResult,
 } from '@genrec/core';
+import { MAX_DIMENSION, MAX_ITEM_ID, checkAddIds, checkAddInput, checkIdList, checkRemoveIds, exclusionSet, maxSearchK, paddedResult } from '@genrec/ann/index-input';
 import { IdSet } from './id-set.js';
 import { ID_COLUMN, TABLE_NAME, VECTOR_COLUMN, answerColumns, rowsTable, schemaMismatch, tableSchema } from './lance-arrow.js';
 import {
@@ -36,7 +37,7 @@ import {
   type LanceIndexSidecar,
   type LanceVectorIndexParameters,
 } from './lance-folder.js';
-import { MAX_DIMENSION, MAX_ITEM_ID, checkAddInput, checkIdList, checkSearchInput, exclusionSet, maxSearchK, paddedResult, type LanceSearchOptions } from './lance-input.js';
+import { checkLanceSearchInput, type LanceSearchOptions } from './lance-input.js';
 import { distanceTypeOf, normalizeRowsInPlace, scoreFromDistance, storesUnitVectors, type LanceDistanceType } from './lance-metric.js';
 import { checkLanceSaveFault } from './save-fault.js';
 
@@ -426,18 +427,12 @@ export class LanceIndex implements VectorIndex {
   }
 
   private async applyAdd(rowIds: Int32Array, values: Float32Array, replace: boolean): Promise<void> {
+    const fresh = checkAddIds(rowIds, (id) => this.ids.has(id), replace);
+    // id -> its last row (Map order: first occurrence)
     const last = new Map<number, number>();
-    let present = 0;
-    for (let i = 0; i < rowIds.length; i++) {
-      const id = rowIds[i]!;
-      const inIndex = this.ids.has(id);
-      if (!replace && (inIndex || last.has(id))) {
-        throw new GenrecError('DUPLICATE_ID', `id ${id} is already in the index (pass { replace: true } to overwrite its vector)`, { details: { field: 'ids', id } });
-      }
-      if (inIndex && !last.has(id)) present++;
-      last.set(id, i);
-    }
+    for (let i = 0; i < rowIds.length; i++) last.set(rowIds[i]!, i);
     if (last.size === 0) return;
+    const present = last.size - fresh;
     let writeIds = rowIds;
     let writeValues = values;
     if (last.size < rowIds.length) {
@@ -485,9 +480,7 @@ export class LanceIndex implements VectorIndex {
   }
 
   private async applyRemove(list: Int32Array): Promise<void> {
-    for (const id of list) {
-      if (!this.ids.has(id)) throw new GenrecError('UNKNOWN_ID', `cannot remove id ${id}: it is not in the index`, { details: { field: 'ids', id } });
-    }
+    checkRemoveIds(list, (id) => this.ids.has(id));
     const unique = [...new Set(list)];
     if (unique.length === 0) return;
     await this.ensureWritable();
@@ -546,7 +539,7 @@ export class LanceIndex implements VectorIndex {
   async search(queries: Matrix | Float32Array, k: number, options: LanceSearchOptions = {}): Promise<VectorSearchResult> {
     await this.writeTail;
     this.checkOpen();
-    const { data, queryCount } = checkSearchInput(queries, k, options, this.dimension, this.ids.size);
+    const { data, queryCount } = checkLanceSearchInput(queries, k, options, this.dimension, this.ids.size);
     const excluded = Array.from({ length: queryCount }, (_, q) => (options.exclude === undefined ? undefined : exclusionSet(options.exclude[q])));
     const result = paddedResult(queryCount, k);
     if (queryCount === 0 || this.ids.size === 0) return result;

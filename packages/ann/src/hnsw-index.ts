@@ -12,10 +12,10 @@ import {
   type VectorSearchOptions,
   type VectorSearchResult,
 } from '@genrec/core';
+import { checkSidecarParameters, sidecarCorruption, sidecarIdSet, writeGraphFile } from './graph-index-files.js';
 import { MAX_DIMENSION, checkAddIds, checkAddInput, checkMetric, checkRemoveIds, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
 import { validateHnswFile } from './hnsw-file.js';
-import { checkSaveFault } from './save-fault.js';
-import { describeDataFile, fsyncFile, readSidecar, writeSidecar, type IndexSidecar, type LoadIndexOptions } from './sidecar.js';
+import { SIDECAR_FILE, describeDataFile, readSidecar, writeSidecar, type IndexSidecar, type LoadIndexOptions } from './sidecar.js';
 
 /** Sidecar `kind` of a saved {@link HnswIndex}. */
 export const HNSW_INDEX_KIND = 'genrec.hnsw-index';
@@ -358,14 +358,7 @@ export class HnswIndex implements VectorIndex {
   async save(path: string): Promise<void> {
     const ids = Array.from(this.labelIds.subarray(0, this.labelCount));
     await writeArtifactDirectory(path, (directory) => {
-      const file = join(directory, HNSW_DATA_FILE);
-      try {
-        this.graph.writeIndexSync(file);
-        fsyncFile(file);
-      } catch (error) {
-        throw new GenrecError('IO_ERROR', `hnswlib could not write ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
-      }
-      checkSaveFault(path);
+      writeGraphFile(path, directory, HNSW_DATA_FILE, 'hnswlib', (file) => this.graph.writeIndexSync(file));
       const sidecar: IndexSidecar = {
         kind: HNSW_INDEX_KIND,
         formatVersion: HNSW_FORMAT_VERSION,
@@ -397,27 +390,15 @@ export class HnswIndex implements VectorIndex {
     const artifact = openArtifactDirectory(path);
     const directory = artifact.directory;
     const { sidecar, bytes, dataPath } = readSidecar(artifact, HNSW_INDEX_KIND, [HNSW_FORMAT_VERSION], options);
-    const sidecarPath = join(directory, 'index.json');
-    const corrupt = (message: string, cause?: unknown) =>
-      new GenrecError('CORRUPT_ARTIFACT', message, cause === undefined ? { details: { file: sidecarPath } } : { cause, details: { file: sidecarPath } });
+    const corrupt = sidecarCorruption(join(directory, SIDECAR_FILE));
     if (sidecar.data.file !== HNSW_DATA_FILE) throw corrupt(`the sidecar names data file ${sidecar.data.file}, expected ${HNSW_DATA_FILE}`);
     const parameters = sidecar.parameters;
     // the bounds of the constructor's options: a sidecar value outside them is corruption
-    const bounds: Record<string, [number, number]> = { m: [2, 1024], efConstruction: [1, MAX_CAPACITY], ef: [1, MAX_CAPACITY], seed: [0, 0xffffffff], capacity: [1, MAX_CAPACITY] };
-    for (const [name, [low, high]] of Object.entries(bounds)) {
-      const value = parameters[name];
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) throw corrupt(`the sidecar's parameter ${name} is missing or outside ${low}..${high}`);
-    }
+    checkSidecarParameters(parameters, { m: [2, 1024], efConstruction: [1, MAX_CAPACITY], ef: [1, MAX_CAPACITY], seed: [0, 0xffffffff], capacity: [1, MAX_CAPACITY] }, corrupt);
     const labelCount = sidecar.ids.length;
     const capacity = parameters.capacity!;
     if (labelCount > capacity) throw corrupt(`the sidecar maps ${labelCount} labels, more than the capacity ${capacity}`);
-    const seen = new Set<number>();
-    for (const id of sidecar.ids) {
-      if (id < 0) continue;
-      if (seen.has(id)) throw corrupt(`the sidecar maps id ${id} twice`);
-      seen.add(id);
-    }
-    if (seen.size !== sidecar.size) throw corrupt(`the sidecar's id map holds ${seen.size} ids, its size says ${sidecar.size}`);
+    sidecarIdSet(sidecar, corrupt); // each id once, as many as `size` (the label maps are rebuilt below)
     // hnswlib's loader trusts its file: check the layout here, or a bad link segfaults a later search
     validateHnswFile(bytes, dataPath, {
       dimension: sidecar.dimension,

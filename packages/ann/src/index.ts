@@ -3,7 +3,8 @@
  * search on onnxruntime matrix products, HNSW on hnswlib-node, and HNSW on usearch (optionally on
  * quantized vectors), with atomic persistence, a loader
  * that dispatches on the saved kind, and a recall/throughput helper. The conformance suite every
- * implementation runs is exported as `@genrec/ann/testing`.
+ * implementation runs is exported as `@genrec/ann/testing`, and the input checks every index here
+ * applies (same limits, codes and messages) as `@genrec/ann/index-input`.
  *
  * @packageDocumentation
  * @module @genrec/ann

@@ -16,9 +16,9 @@ import {
   type VectorSearchOptions,
   type VectorSearchResult,
 } from '@genrec/core';
+import { checkSidecarParameters, sidecarCorruption, sidecarIdSet, writeGraphFile } from './graph-index-files.js';
 import { MAX_DIMENSION, checkAddIds, checkAddInput, checkMetric, checkRemoveIds, checkSearchInput, exclusionSet, maxSearchK, paddedResult } from './index-input.js';
-import { checkSaveFault } from './save-fault.js';
-import { SIDECAR_FILE, fsyncFile, readSidecar, sha256Hex, writeSidecar, type IndexSidecar, type LoadIndexOptions } from './sidecar.js';
+import { SIDECAR_FILE, readSidecar, sha256Hex, writeSidecar, type IndexSidecar, type LoadIndexOptions } from './sidecar.js';
 import { coreCount, createNativeIndex, type UsearchBatchMatches, type UsearchMatches, type UsearchMetricName, type UsearchNativeIndex } from './usearch-binding.js';
 import { USEARCH_SCALARS, parseUsearchLayout, reviveRemovedSlots, validateUsearchFile } from './usearch-file.js';
 
@@ -566,14 +566,7 @@ export class UsearchIndex implements VectorIndex {
    */
   async save(path: string): Promise<void> {
     await writeArtifactDirectory(path, (directory) => {
-      const file = join(directory, USEARCH_DATA_FILE);
-      try {
-        this.native.save(file);
-        fsyncFile(file);
-      } catch (error) {
-        throw new GenrecError('IO_ERROR', `usearch could not write ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
-      }
-      checkSaveFault(path);
+      const file = writeGraphFile(path, directory, USEARCH_DATA_FILE, 'usearch', (target) => this.native.save(target));
       const bytes = readBytes(file);
       const ids = Array.from(parseUsearchLayout(bytes, file).ids);
       let present = 0;
@@ -619,25 +612,13 @@ export class UsearchIndex implements VectorIndex {
     const artifact = openArtifactDirectory(path);
     const { sidecar: common, bytes, dataPath } = readSidecar(artifact, USEARCH_INDEX_KIND, [USEARCH_FORMAT_VERSION], options);
     const sidecar = common as UsearchSidecar;
-    const sidecarPath = join(artifact.directory, SIDECAR_FILE);
-    const corrupt = (message: string, cause?: unknown) =>
-      new GenrecError('CORRUPT_ARTIFACT', message, cause === undefined ? { details: { file: sidecarPath } } : { cause, details: { file: sidecarPath } });
+    const corrupt = sidecarCorruption(join(artifact.directory, SIDECAR_FILE));
     if (sidecar.data.file !== USEARCH_DATA_FILE) throw corrupt(`the sidecar names data file ${sidecar.data.file}, expected ${USEARCH_DATA_FILE}`);
     if (!QUANTIZATIONS.includes(sidecar.quantization)) throw corrupt(`the sidecar's quantization ${String(sidecar.quantization)} is not one of ${QUANTIZATIONS.join(', ')}`);
     if (sidecar.quantization === 'i8' && sidecar.metric !== 'cosine') throw corrupt(`the sidecar pairs quantization i8 with metric ${sidecar.metric}`);
     const parameters = sidecar.parameters;
-    const bounds: Record<string, [number, number]> = { m: [2, 1024], efConstruction: [1, MAX_EXPANSION], ef: [1, MAX_EXPANSION] };
-    for (const [name, [low, high]] of Object.entries(bounds)) {
-      const value = parameters[name];
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) throw corrupt(`the sidecar's parameter ${name} is missing or outside ${low}..${high}`);
-    }
-    const seen = new Set<number>();
-    for (const id of sidecar.ids) {
-      if (id < 0) continue;
-      if (seen.has(id)) throw corrupt(`the sidecar maps id ${id} twice`);
-      seen.add(id);
-    }
-    if (seen.size !== sidecar.size) throw corrupt(`the sidecar's id map holds ${seen.size} ids, its size says ${sidecar.size}`);
+    checkSidecarParameters(parameters, { m: [2, 1024], efConstruction: [1, MAX_EXPANSION], ef: [1, MAX_EXPANSION] }, corrupt);
+    const seen = sidecarIdSet(sidecar, corrupt);
     // usearch's loader trusts its file: check the layout here, or a bad link segfaults a later search
     validateUsearchFile(bytes, dataPath, { dimension: sidecar.dimension, metric: sidecar.metric, quantization: sidecar.quantization, m: parameters.m!, ids: sidecar.ids });
     const index = new UsearchIndex({
