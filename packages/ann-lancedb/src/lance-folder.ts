@@ -1,6 +1,6 @@
 import { closeSync, constants, cpSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
-import { GenrecError, checkManifest, fsyncDirectory, removeStaleTemporaryFiles, writeFileAtomic, type ArtifactManifest, type VectorMetric } from '@genrec/core';
+import { GenrecError, checkManifest, fsyncDirectory, processIsAlive, removeStaleTemporaryFiles, writeFileAtomic, type ArtifactManifest, type VectorMetric } from '@genrec/core';
 import { MAX_DIMENSION, MAX_ITEM_ID } from '@genrec/ann/index-input';
 import type { LanceDistanceType } from './lance-metric.js';
 
@@ -102,16 +102,6 @@ export function releaseSnapshot(directory: string): void {
 export function markInProgress(path: string, writing: boolean): void {
   if (writing) inProgress.add(path);
   else inProgress.delete(path);
-}
-
-function processIsAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function isLeftover(path: string, pid: number): boolean {

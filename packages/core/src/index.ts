@@ -34,6 +34,7 @@ export {
   type TaskEvent,
 } from './progress.js';
 export { fsyncDirectory, removeStaleTemporaryFiles, writeFileAtomic } from './io/atomic-write.js';
+export { processIsAlive } from './io/leftovers.js';
 export {
   ARTIFACT_CHECKSUM_FILE,
   ARTIFACT_POINTER_FILE,

@@ -5,8 +5,16 @@ import { join } from 'node:path';
 export const pathsInProgress = new Set<string>();
 
 /**
- * True when a process with this id is alive. `kill(pid, 0)` sends nothing; it fails with `ESRCH`
- * for a process that does not exist and with `EPERM` for one that exists but is not ours.
+ * True when a process with this id is alive (used to tell a dead writer's temporary files from a
+ * live one's). `kill(pid, 0)` sends nothing; it fails with `ESRCH` for a process that does not
+ * exist and with `EPERM` for one that exists but is not ours.
+ *
+ * @param pid - a process id; anything but a positive safe integer is not alive
+ * @returns whether the process exists
+ * @example
+ * ```ts
+ * processIsAlive(process.pid); // true
+ * ```
  */
 export function processIsAlive(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
