@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { describeVectorIndexConformance } from '@genrec/ann/testing';
 import { LanceIndex, loadLanceIndex } from './lance-index.js';
-import { armLanceSaveFault } from './save-fault.js';
+import { armSaveFault, describeVectorIndexConformance } from '@genrec/ann/testing';
 
 const root = mkdtempSync(join(tmpdir(), 'genrec-lance-conformance-'));
 let created = 0;
@@ -18,7 +17,7 @@ describeVectorIndexConformance('LanceIndex (brute force)', {
   // 256 rows to train; an index trained on rows removed again is dropped by LanceDB. The indexed
   // paths have their own cases in lance-index.test.ts.)
   exact: true,
-  armSaveFault: armLanceSaveFault,
+  armSaveFault,
   skip: {
     'a corrupt or mismatched saved index fails to load':
       'the case corrupts top-level data files, and a LanceIndex folder has none: its only top-level file is index.json ' +

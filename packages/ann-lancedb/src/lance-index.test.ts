@@ -6,7 +6,7 @@ import { GenrecError, Rng, type VectorMetric, type VectorSearchResult } from '@g
 import { FlatIndex, loadVectorIndex, recallAtK } from '@genrec/ann';
 import { referenceScore, referenceSearch, type ReferenceEntry } from '@genrec/ann/testing';
 import { LanceIndex, isLanceIndexFolder, loadLanceIndex } from './lance-index.js';
-import { armLanceSaveFault } from './save-fault.js';
+import { armSaveFault } from '@genrec/ann/testing';
 
 const root = mkdtempSync(join(tmpdir(), 'genrec-lance-index-'));
 let folders = 0;
@@ -338,7 +338,7 @@ describe('LanceIndex saves: checkpoints in place, consistent copies elsewhere', 
     await index.save(target);
     const before = readdirSync(target).sort();
     await index.add([2], rows([4, 3, 2, 1]));
-    const disarm = armLanceSaveFault();
+    const disarm = armSaveFault();
     try {
       expect((await rejection(() => index.save(target))).code).toBe('IO_ERROR');
     } finally {

@@ -39,7 +39,7 @@ import {
 } from './lance-folder.js';
 import { checkLanceSearchInput, type LanceSearchOptions } from './lance-input.js';
 import { distanceTypeOf, normalizeRowsInPlace, scoreFromDistance, storesUnitVectors, type LanceDistanceType } from './lance-metric.js';
-import { checkLanceSaveFault } from './save-fault.js';
+import { checkSaveFault } from '@genrec/ann/index-input';
 
 /** LanceDB's default number of IVF partitions probed per query (`nprobes`). */
 export const DEFAULT_NPROBES = 20;
@@ -816,7 +816,7 @@ export class LanceIndex implements VectorIndex {
     await this.refreshIndexState();
     const version = await this.table.version();
     try {
-      checkLanceSaveFault(this.root);
+      checkSaveFault(this.root);
       writeSidecar(this.root, this.sidecar(version, this.snapshot));
     } catch (error) {
       throw ioError(this.root, error);
@@ -843,7 +843,7 @@ export class LanceIndex implements VectorIndex {
     try {
       copySnapshot(this.snapshotDirectory, staging);
       await this.checkCopy(staging, version);
-      checkLanceSaveFault(target);
+      checkSaveFault(target);
       renameSync(staging, final);
       fsyncDirectory(target);
       writeSidecar(target, this.sidecar(version, snapshot));

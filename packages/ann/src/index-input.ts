@@ -294,3 +294,11 @@ export function paddedResult(queryCount: number, k: number): { ids: Int32Array; 
   const scores = new Float32Array(queryCount * k).fill(Number.NEGATIVE_INFINITY);
   return { ids, scores, queryCount, k };
 }
+
+/**
+ * The save-fault hook of every index here, for other implementations: a saver calls it between
+ * writing its data and switching its sidecar or pointer; it throws `IO_ERROR` once after
+ * `armSaveFault` (`@genrec/ann/testing`) armed it, so the conformance case "a failed save leaves the
+ * previous index intact" can fail a save at its worst moment.
+ */
+export { checkSaveFault } from './save-fault.js';
