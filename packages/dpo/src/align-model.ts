@@ -43,7 +43,16 @@ export interface AlignmentStep extends PreferenceDiagnostics {
 
 /** Diagnostics of one model (before alignment, or after a round). */
 export interface ModelDiagnostics {
-  /** KL(π ‖ π_ref) over the item softmax on `klUsers` held-out histories (nats), against the round's reference; `null` when off. */
+  /**
+   * KL(π ‖ π_ref) on `klUsers` held-out users (nats), against the round's reference (the model
+   * before the round), averaged over users; `null` when off. For token-level models (hooks with
+   * `buildTokenLogits` and `tokenMask`, such as TIGER's) it is defined at token level over the
+   * constrained next-token distributions: each user's held-out target (the last training item) is
+   * teacher-forced, and the user's KL is Σ_l KL(π_l ‖ π_ref,l) over the target's positions, π_l the
+   * softmax of position `l`'s logits restricted to the tokens constrained decoding allows after the
+   * target's first `l` tokens (renormalised over them; positions with none are skipped). For
+   * item-level models it is over the item softmax (every catalogue item, renormalised).
+   */
   kl: number | null;
   /** Recommendation diagnostics on the held-out training users; `null` without them. */
   heldOut: RecommendationDiagnostics | null;
@@ -216,7 +225,7 @@ export async function alignModel(model: Recommender, preferenceModel: Preference
     referenceScorer = await LogProbScorer.create(hook, { users: Math.min(batch, o.inferenceBatchSize), candidates: candidatesPerUser }, o.threads);
     if (heldOut && o.klUsers > 0) {
       const chosen = Array.from(klOrder.subarray(0, Math.min(o.klUsers, heldOut.size))).sort((a, b) => a - b);
-      klMeter = await KlMeter.create(hook, selectHistories({ offsets: heldOut.historyOffsets, items: heldOut.historyItems }, chosen), o.threads);
+      klMeter = await KlMeter.create(hook, selectHistories({ offsets: heldOut.historyOffsets, items: heldOut.historyItems }, chosen), selectRows(heldOut.targetItems, 1, chosen), o.threads);
     }
 
     const diagnose = async (current: Recommender, kl: number | null): Promise<ModelDiagnostics> => ({

@@ -41,9 +41,16 @@ export interface AlignOptions extends Omit<PreferencePairOptions, 'rows' | 'seed
    */
   diagnosticUsers?: number;
   /**
-   * Held-out users (a seeded subset of `diagnosticUsers`) on which KL to the reference is measured.
-   * KL needs log π of every catalogue item for each of them: for token-level models on large
-   * catalogues this is the costly diagnostic (users x itemCount candidate rows per round). 0 = off.
+   * Held-out users (a seeded subset of `diagnosticUsers`) on which KL to the reference is measured
+   * (the mean over them). Item-level models (SASRec, SETRec): KL over the item softmax, log π of
+   * every catalogue item per user. Token-level models (hooks with `buildTokenLogits` and
+   * `tokenMask`, such as TIGER's): KL at token level over the constrained next-token
+   * distributions — the user's held-out target (its last training item) is teacher-forced and the
+   * user's KL is Σ_l KL(π_l ‖ π_ref,l) over the target's `tokensPerItem` positions, π_l the
+   * softmax of position `l`'s logits restricted to the tokens the model's constrained decoding
+   * allows after the target's first `l` tokens (renormalised over them; positions where none is
+   * allowed are skipped). That costs one teacher-forced row per user and parameter set, so the
+   * default 64 users is cheap. 0 = off.
    * @defaultValue 64
    */
   klUsers?: number;

@@ -31,7 +31,7 @@ export {
   type PreferencePairs,
   type RatedSequences,
 } from './preference-pairs.js';
-export { LogProbScorer, computeLogProbs, type ComputeLogProbsOptions } from './log-prob-scorer.js';
+export { LogProbScorer, computeLogProbs, type ComputeLogProbsOptions, type ScorerOutput } from './log-prob-scorer.js';
 export { heldOutTrainingSet, recommendationDiagnostics, type RecommendationDiagnostics } from './model-diagnostics.js';
 export type { AlignOptions, ResolvedAlignOptions } from './align-options.js';
 export {

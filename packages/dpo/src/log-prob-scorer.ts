@@ -17,11 +17,15 @@ export function selectRows<T extends Int32Array | Float32Array | Float64Array>(v
   return out;
 }
 
+/** What a {@link LogProbScorer} computes: log π per candidate, or a token-level model's per-position next-token logits. */
+export type ScorerOutput = 'log-prob' | 'token-logits';
+
 /**
  * log π(candidate | history) of a preference model under any parameter values, computed with the
  * dropout-free graph (`new Graph({ training: false })`) the model's `buildLogProb` declares, compiled
  * once with the parameters as inputs (so the same session serves the reference of every round and
- * the policy).
+ * the policy). With `output: 'token-logits'` it computes the hook's `buildTokenLogits` instead
+ * (same feeds): the next-token logits at each of a candidate's positions.
  *
  * @example
  * ```ts
@@ -37,34 +41,49 @@ export class LogProbScorer {
     /** The static batch shape of the compiled graph. */
     readonly shape: PreferenceShape,
     private readonly parameterNames: ReadonlySet<string>,
+    /** Output values per candidate: 1 for log π, `tokensPerItem x vocabularySize` for token logits. */
+    readonly valuesPerCandidate: number,
   ) {}
 
   /**
-   * Compiles the dropout-free log-probability graph of `hook` for batches of `shape`.
+   * Compiles the dropout-free log-probability (or token-logit) graph of `hook` for batches of `shape`.
    *
    * @param hook - the model's preference hook
    * @param shape - users and candidates per run
    * @param threads - onnxruntime threads per operator (0 = one per core)
+   * @param output - `'log-prob'` (`buildLogProb`) or `'token-logits'` (`buildTokenLogits`)
    * @returns the scorer
+   * @throws GenrecError `UNSUPPORTED` for `'token-logits'` when the hook has no `buildTokenLogits`.
+   * @example
+   * ```ts
+   * const logits = await LogProbScorer.create(tigerHook, { users: 64, candidates: 1 }, 0, 'token-logits');
+   * ```
    */
-  static async create(hook: PreferenceModel, shape: PreferenceShape, threads = 0): Promise<LogProbScorer> {
+  static async create(hook: PreferenceModel, shape: PreferenceShape, threads = 0, output: ScorerOutput = 'log-prob'): Promise<LogProbScorer> {
+    if (output === 'token-logits' && hook.buildTokenLogits === undefined) {
+      throw new GenrecError('UNSUPPORTED', `the ${hook.kind} preference hook has no buildTokenLogits (item-level model)`, { details: { field: 'output' } });
+    }
     const graph = new Graph({ training: false });
-    const logp = hook.buildLogProb(graph, shape);
-    const compiled = await CompiledGraph.create(graph, { outputs: [logp], outputNames: ['logp'], parameters: 'inputs', intraOpNumThreads: threads });
-    return new LogProbScorer(hook, compiled, shape, new Set(graph.parameters.map((p) => p.tensor.name)));
+    const out = output === 'token-logits' ? hook.buildTokenLogits!(graph, shape) : hook.buildLogProb(graph, shape);
+    const compiled = await CompiledGraph.create(graph, { outputs: [out], outputNames: ['out'], parameters: 'inputs', intraOpNumThreads: threads });
+    return new LogProbScorer(hook, compiled, shape, new Set(graph.parameters.map((p) => p.tensor.name)), out.size / (shape.users * shape.candidates));
   }
 
   /**
-   * log π of every candidate for any number of users (run in batches of `shape.users`; the last
-   * batch is padded with copies of its first user).
+   * log π of every candidate (or its token logits) for any number of users (run in batches of
+   * `shape.users`; the last batch is padded with copies of its first user).
    *
    * @param parameters - the parameter values to use, by graph name (every parameter of the graph)
    * @param histories - one history per user
    * @param candidates - `users x shape.candidates` item ids
-   * @returns log π, `users x shape.candidates` (float32, as the graph computes it)
+   * @returns log π, `users x shape.candidates` (float32, as the graph computes it); for token logits
+   * `users x shape.candidates x tokensPerItem x vocabularySize`
+   * @throws GenrecError `SHAPE_MISMATCH` when `candidates` does not hold `shape.candidates` per
+   * user, `UNKNOWN_ID` when a parameter has no value.
    */
   async run(parameters: ReadonlyMap<string, Float32Array | Float64Array>, histories: HistoryBatch, candidates: Int32Array): Promise<Float32Array> {
     const { users: batch, candidates: width } = this.shape;
+    const per = width * this.valuesPerCandidate;
     const users = histories.offsets.length - 1;
     if (candidates.length !== users * width) {
       throw new GenrecError('SHAPE_MISMATCH', `LogProbScorer.run: ${candidates.length} candidates for ${users} users x ${width}`, { details: { field: 'candidates' } });
@@ -76,13 +95,13 @@ export class LogProbScorer {
       if (value === undefined) throw new GenrecError('UNKNOWN_ID', `LogProbScorer.run: no value for parameter "${info.name}"`, { details: { field: info.name } });
       feeds[info.name] = value;
     }
-    const out = new Float32Array(users * width);
+    const out = new Float32Array(users * per);
     for (let from = 0; from < users; from += batch) {
       const to = Math.min(users, from + batch);
       const indices = Array.from({ length: batch }, (_, i) => (from + i < to ? from + i : from));
       const data = this.hook.logProbFeeds(selectHistories(histories, indices), selectRows(candidates, width, indices), this.shape);
       const result = await this.compiled.run({ ...feeds, ...data });
-      out.set((result.logp as Float32Array).subarray(0, (to - from) * width), from * width);
+      out.set((result.out as Float32Array).subarray(0, (to - from) * per), from * per);
     }
     return out;
   }

@@ -92,18 +92,24 @@ export function klDivergence(policy: ArrayLike<number>, reference: ArrayLike<num
   }
   const users = policy.length / items;
   let total = 0;
-  for (let u = 0; u < users; u++) {
-    const base = u * items;
-    const p = logNormaliser(policy, base, items);
-    const q = logNormaliser(reference, base, items);
-    let kl = 0;
-    for (let i = base; i < base + items; i++) {
-      const logP = policy[i]! - p;
-      kl += Math.exp(logP) * (logP - (reference[i]! - q));
-    }
-    total += Math.max(0, kl);
-  }
+  for (let u = 0; u < users; u++) total += rowKlDivergence(policy, reference, u * items, items);
   return total / users;
+}
+
+/**
+ * KL(π ‖ π_ref) of one row: the softmax of `policy[from .. from + count)` against that of
+ * `reference` over the same entries (each renormalised over them), in nats, clamped at 0.
+ * @internal
+ */
+export function rowKlDivergence(policy: ArrayLike<number>, reference: ArrayLike<number>, from: number, count: number): number {
+  const p = logNormaliser(policy, from, count);
+  const q = logNormaliser(reference, from, count);
+  let kl = 0;
+  for (let i = from; i < from + count; i++) {
+    const logP = policy[i]! - p;
+    kl += Math.exp(logP) * (logP - (reference[i]! - q));
+  }
+  return Math.max(0, kl);
 }
 
 function logNormaliser(values: ArrayLike<number>, from: number, count: number): number {

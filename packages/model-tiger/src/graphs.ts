@@ -1,3 +1,4 @@
+import { GenrecError } from '@genrec/core';
 import { nn, ops, type Graph, type SymbolicTensor, type TrainGraphSpec } from '@genrec/nn';
 import type { TigerSpec } from './options.js';
 
@@ -125,6 +126,54 @@ export function logProbInputNames(prefix: string): { tokens: string; target: str
   return { tokens: `${prefix}.tokens`, target: `${prefix}.target`, labels: `${prefix}.labels` };
 }
 
+/** The graph's input `name` when it already has one (of this dtype and shape: one graph can hold several candidate graphs of one prefix), a new one otherwise. */
+function sharedInput(g: Graph, name: string, dtype: 'int64', shape: number[]): SymbolicTensor {
+  const found = g.inputs.find((t) => t.name === name);
+  if (found === undefined) return g.input(name, dtype, shape);
+  if (found.dtype !== dtype || found.shape.join(',') !== shape.join(',')) {
+    throw new GenrecError('SHAPE_MISMATCH', `input ${name} is ${found.dtype} [${found.shape.join(', ')}] in the graph, ${dtype} [${shape.join(', ')}] here`, { details: { field: name } });
+  }
+  return found;
+}
+
+/**
+ * The next-token logits at each of a candidate's `tokensPerItem` positions, teacher-forced on the
+ * candidate's own prefix, as a float32 `[rows, tokensPerItem, vocabularySize]` tensor: position `l`
+ * holds the logits that predict the candidate's token `l` after the context and its tokens
+ * `0 .. l - 1`. Inputs as {@link candidateLogProbGraph} (names from {@link logProbInputNames})
+ * but the labels: decoder-only `tokens` int64 `[rows, contextLength + tokensPerItem - 1]`;
+ * encoder-decoder `tokens` `[rows, contextLength]` and `target` `[rows, tokensPerItem]`. Inputs
+ * the graph already holds under those names are reused. Declares the model's parameters (the
+ * canonical names); dropout follows `g.training`.
+ *
+ * @param g - the graph
+ * @param spec - the resolved hyper-parameters
+ * @param shape - vocabulary and tokens per item
+ * @param rows - candidate rows
+ * @param contextLength - context tokens per row (`maxHistory x contextWidth`)
+ * @param prefix - the input names' prefix
+ * @returns the logits, `[rows, tokensPerItem, vocabularySize]`
+ * @throws GenrecError `SHAPE_MISMATCH` when the graph holds an input of that name with another shape.
+ * @example
+ * ```ts
+ * const logits = candidateTokenLogitsGraph(g, model.spec, model.shape, 8, model.spec.maxHistory * model.shape.contextWidth, 'preference');
+ * ```
+ */
+export function candidateTokenLogitsGraph(g: Graph, spec: TigerSpec, shape: TigerShape, rows: number, contextLength: number, prefix: string): SymbolicTensor {
+  const names = logProbInputNames(prefix);
+  const width = shape.tokensPerItem;
+  if (spec.architecture === 'decoder-only') {
+    const length = contextLength + width - 1;
+    const tokens = sharedInput(g, names.tokens, 'int64', [rows, length]);
+    const out = nn.causalTransformer(g, causalConfig(spec, shape), tokens);
+    // the positions that predict the candidate's tokens: the context's last one and the candidate's own
+    return ops.slice(out.logits, [length - width], [length], [1]);
+  }
+  const source = sharedInput(g, names.tokens, 'int64', [rows, contextLength]);
+  const target = sharedInput(g, names.target, 'int64', [rows, width]);
+  return nn.encoderDecoderTransformer(g, encoderDecoderConfig(spec, shape), { source, target }).logits;
+}
+
 /**
  * log π(candidate | context) per row: the sum over the candidate's tokens of each token's
  * log-softmax over the full vocabulary (teacher forcing on the candidate's own prefix), as a
@@ -132,26 +181,16 @@ export function logProbInputNames(prefix: string): { tokens: string; target: str
  * int64 `[rows, contextLength + tokensPerItem - 1]` = the left-padded context then the candidate's
  * tokens but the last; encoder-decoder `tokens` = the right-padded source `[rows, contextLength]`
  * and `target` `[rows, tokensPerItem]` = BOS then the candidate's tokens but the last; `labels`
- * int64 `[rows * tokensPerItem]` = the candidate's tokens. Declares the model's parameters (the
- * canonical names); dropout follows `g.training`.
+ * int64 `[rows * tokensPerItem]` = the candidate's tokens. The logits are
+ * {@link candidateTokenLogitsGraph}'s; inputs the graph already holds under those names are
+ * reused. Declares the model's parameters (the canonical names); dropout follows `g.training`.
  */
 export function candidateLogProbGraph(g: Graph, spec: TigerSpec, shape: TigerShape, rows: number, contextLength: number, prefix: string): SymbolicTensor {
   const names = logProbInputNames(prefix);
   const width = shape.tokensPerItem;
   const v = shape.vocabularySize;
-  const labels = g.input(names.labels, 'int64', [rows * width]);
-  let logits: SymbolicTensor;
-  if (spec.architecture === 'decoder-only') {
-    const length = contextLength + width - 1;
-    const tokens = g.input(names.tokens, 'int64', [rows, length]);
-    const out = nn.causalTransformer(g, causalConfig(spec, shape), tokens);
-    // the positions that predict the candidate's tokens: the context's last one and the candidate's own
-    logits = ops.slice(out.logits, [length - width], [length], [1]);
-  } else {
-    const source = g.input(names.tokens, 'int64', [rows, contextLength]);
-    const target = g.input(names.target, 'int64', [rows, width]);
-    logits = nn.encoderDecoderTransformer(g, encoderDecoderConfig(spec, shape), { source, target }).logits;
-  }
+  const labels = sharedInput(g, names.labels, 'int64', [rows * width]);
+  const logits = candidateTokenLogitsGraph(g, spec, shape, rows, contextLength, prefix);
   const logProbs = ops.logSoftmax(ops.reshape(logits, [rows * width, v]), -1);
   const picked = ops.reduceSum(ops.mul(logProbs, ops.oneHot(labels, v)), [1]);
   return ops.reduceSum(ops.reshape(picked, [rows, width]), [1]);

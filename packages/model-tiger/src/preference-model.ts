@@ -1,6 +1,7 @@
 import { GenrecError, batchSize, toHistoryBatch, type HistoryBatch } from '@genrec/core';
 import { checkPreferenceShape, ops, type Graph, type PreferenceModel, type PreferenceShape, type SupervisedShape, type SymbolicTensor } from '@genrec/nn';
-import { candidateLogProbGraph, logProbInputNames } from './graphs.js';
+import type { PrefixTrie } from '@genrec/decoder';
+import { candidateLogProbGraph, candidateTokenLogitsGraph, logProbInputNames } from './graphs.js';
 import { TigerModel } from './tiger-model.js';
 
 /** Input prefixes of the preference hook's graphs (distinct, so both builders can share one graph). */
@@ -50,6 +51,18 @@ function sharingParameters<T>(g: Graph, body: () => T): T {
  *   the tokens but the last) — and `preference.labels` `[users x candidates x tokensPerItem]`.
  * - `buildSupervisedLoss`: the model's own next-item loss, `-mean log π(target | history)` over
  *   users (the training loss of the last item), inputs `supervised.*` (one candidate per user).
+ * - `buildTokenLogits`: the logits whose log-softmax `buildLogProb` picks, before the log-softmax:
+ *   `[users, candidates, tokensPerItem, vocabularySize]` (position `l` predicts the candidate's
+ *   token `l`, teacher-forced on its tokens `0 .. l - 1`), same inputs and feeds as `buildLogProb`
+ *   (one graph can hold both: the inputs are shared too). `vocabularySize` is the model's
+ *   vocabulary (the layout's tokens, then the item tokens, which are never allowed).
+ * - `tokenMask`: for each candidate and position, the tokens the beam search's prefix trie allows
+ *   after the candidate's first `l` tokens (the trie of the items with a semantic id, less those
+ *   retired when the hook was made, built once on first use; the same tokens as `codes.writeTokens`
+ *   and the logits' vocabulary). A retired candidate's own token is not allowed where its prefix
+ *   leaves the trie, and the rows after that (prefixes no item has) are all zero. The constraint
+ *   is the trie only: the history exclusion and the added-item adjustment of `recommend` are not
+ *   part of it.
  *
  * Both builders declare the model's parameters (its `@genrec/nn` names; initial values = the
  * model's weights) and reuse them when the graph already has them, so one graph can hold both.
@@ -59,7 +72,8 @@ function sharingParameters<T>(g: Graph, body: () => T): T {
  * @param model - a fitted (or loaded) TIGER model
  * @returns the hook; `withParameters` returns a new `TigerModel` (same spec, ids, fallback and
  * retired items) holding the given values (the others unchanged)
- * @throws GenrecError `INVALID_INPUT` when `model` is not a `TigerModel`.
+ * @throws GenrecError `INVALID_INPUT` when `model` is not a `TigerModel` (and from `tokenMask`,
+ * for a candidate without a semantic id).
  * @example
  * ```ts
  * const hook = tigerPreferenceModel(model);
@@ -77,14 +91,18 @@ export function tigerPreferenceModel(model: TigerModel): PreferenceModel {
   const contextLength = spec.maxHistory * contextWidth;
   const values = model.parameterMap;
   const decoderOnly = spec.architecture === 'decoder-only';
-  const build = (g: Graph, rows: number, prefix: string): SymbolicTensor => {
-    const logp = sharingParameters(g, () => candidateLogProbGraph(g, spec, shape, rows, contextLength, prefix));
+  const build = (g: Graph, rows: number, prefix: string, graph = candidateLogProbGraph): SymbolicTensor => {
+    const out = sharingParameters(g, () => graph(g, spec, shape, rows, contextLength, prefix));
     for (const parameter of g.parameters) {
       const value = values.get(parameter.tensor.name);
       if (value !== undefined && value.length === parameter.initial.length) parameter.initial.set(value);
     }
-    return logp;
+    return out;
   };
+  // the constrained decoding's trie (the items with an id, less those retired when the hook was made), built on first use
+  const retired = new Set(model.retiredItems);
+  let trie: PrefixTrie | undefined;
+  const v = shape.vocabularySize;
   const feeds = (histories: HistoryBatch, candidates: Int32Array, users: number, perUser: number, prefix: string): Record<string, BigInt64Array> => {
     const names = logProbInputNames(prefix);
     if (batchSize(histories) !== users) throw new GenrecError('INVALID_INPUT', `histories hold ${batchSize(histories)} users, the shape ${users}`, { details: { field: 'histories' } });
@@ -132,6 +150,32 @@ export function tigerPreferenceModel(model: TigerModel): PreferenceModel {
       checkPreferenceShape(preferenceShape, ['users', 'candidates'], 'buildLogProb');
       const { users, candidates } = preferenceShape;
       return ops.reshape(build(g, users * candidates, 'preference'), [users, candidates]);
+    },
+    vocabularySize: v,
+    buildTokenLogits(g: Graph, preferenceShape: PreferenceShape): SymbolicTensor {
+      checkPreferenceShape(preferenceShape, ['users', 'candidates'], 'buildTokenLogits');
+      const { users, candidates } = preferenceShape;
+      return ops.reshape(build(g, users * candidates, 'preference', candidateTokenLogitsGraph), [users, candidates, width, v]);
+    },
+    tokenMask(candidates: Int32Array): Uint8Array {
+      for (let i = 0; i < candidates.length; i++) {
+        if (!codes.has(candidates[i]!)) throw new GenrecError('INVALID_INPUT', `tokenMask: candidate ${candidates[i]} (position ${i}) has no semantic id`, { details: { field: 'candidates', position: i } });
+      }
+      trie ??= codes.buildTrie((id) => retired.has(id));
+      const mask = new Uint8Array(candidates.length * width * v);
+      const tokens = new Int32Array(width);
+      for (let i = 0; i < candidates.length; i++) {
+        codes.writeTokens(candidates[i]!, tokens, 0);
+        // walk down the candidate's own tokens: each node's children are the allowed next tokens
+        let node = trie.walk([]);
+        for (let l = 0; l < width && node >= 0; l++) {
+          const row = (i * width + l) * v;
+          const allowed = trie.childTokens(node);
+          for (let a = 0; a < allowed.length; a++) mask[row + allowed[a]!] = 1;
+          node = trie.child(node, tokens[l]!);
+        }
+      }
+      return mask;
     },
     buildSupervisedLoss(g: Graph, supervisedShape: SupervisedShape): SymbolicTensor {
       checkPreferenceShape(supervisedShape, ['users'], 'buildSupervisedLoss');

@@ -37,6 +37,11 @@ export interface SupervisedShape {
  *
  * Parameter names are the graph names the builders declare with `graph.parameter`; both builders
  * declare the same parameters with the same shapes as `parameterValues` returns.
+ *
+ * **Token level.** Token-level generative models may also implement the optional
+ * `buildTokenLogits`, `vocabularySize` and `tokenMask` (the per-position next-token logits and the
+ * tokens their constrained decoding allows); `@genrec/dpo` then measures its KL diagnostic over
+ * the constrained next-token distributions instead of the item softmax.
  */
 export interface PreferenceModel {
   /** The model kind (`'sasrec'`, `'tiger'`…). */
@@ -52,6 +57,45 @@ export interface PreferenceModel {
    * as a float32 `[users, candidates]` tensor. Dropout follows `graph.training`.
    */
   buildLogProb(graph: Graph, shape: PreferenceShape): SymbolicTensor;
+  /**
+   * Width of {@link PreferenceModel.buildTokenLogits}' logits and of {@link PreferenceModel.tokenMask}'s
+   * rows: the model's token vocabulary. Token-level models only (with `buildTokenLogits`).
+   */
+  readonly vocabularySize?: number;
+  /**
+   * Token-level models only (optional; item-level models such as SASRec or SETRec leave it out):
+   * declares the model's parameters and inputs in `graph` and returns the next-token logits at each
+   * of a candidate's `tokensPerItem` positions, teacher-forced on the candidate's own prefix (the
+   * logits whose log-softmax at the candidate's tokens `buildLogProb` sums), as a float32
+   * `[users, candidates, tokensPerItem, vocabularySize]` tensor. It reads the same inputs, fed by
+   * {@link PreferenceModel.logProbFeeds}, and declares and shares the parameters the same way as
+   * `buildLogProb`, so one graph can hold both. Dropout follows `graph.training`.
+   *
+   * @param graph - the graph to build in
+   * @param shape - users and candidates per run
+   * @returns the logits, `[users, candidates, tokensPerItem, vocabularySize]`
+   * @example
+   * ```ts
+   * const g = new Graph({ training: false });
+   * const logits = hook.buildTokenLogits?.(g, { users: 64, candidates: 1 }); // feeds: hook.logProbFeeds(…)
+   * ```
+   */
+  buildTokenLogits?(graph: Graph, shape: PreferenceShape): SymbolicTensor;
+  /**
+   * Token-level models only (with `buildTokenLogits`): for each candidate and each of its
+   * `tokensPerItem` positions, the tokens the model's constrained decoding allows after the
+   * candidate's own prefix (1 = allowed, 0 = not): `[candidates.length, tokensPerItem,
+   * vocabularySize]`, row-major. A position whose prefix leads to no item (e.g. past the point
+   * where a retired item leaves the catalogue) has an all-zero row.
+   *
+   * @param candidates - item ids
+   * @returns the mask, `candidates.length x tokensPerItem x vocabularySize`
+   * @example
+   * ```ts
+   * const mask = hook.tokenMask?.(Int32Array.of(42)); // mask[l * vocabularySize + t] = 1 when token t may follow item 42's first l tokens
+   * ```
+   */
+  tokenMask?(candidates: Int32Array): Uint8Array;
   /** Declares the model's parameters and inputs and returns its own (scalar) supervised loss. */
   buildSupervisedLoss(graph: Graph, shape: SupervisedShape): SymbolicTensor;
   /**
