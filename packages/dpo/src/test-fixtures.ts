@@ -67,3 +67,29 @@ export const CHEAP_SASREC = {
   seed: 3,
   earlyStopping: false,
 } as const;
+
+/**
+ * A cheap decoder-only TIGER (collaborative vectors of 16 dimensions, 3 levels x 16 codes, 2
+ * layers of width 32, no dropout, history of 10, seed 3) — the TIGER tests' model; `extra`
+ * overrides (e.g. `itemTokens`, `epochs`, `beamWidth`).
+ */
+export const CHEAP_TIGER = {
+  itemVectors: 'collaborative',
+  vectorDimension: 16,
+  levels: 3,
+  codebookSize: 16,
+  modelDimension: 32,
+  heads: 2,
+  feedForwardDimension: 64,
+  layers: 2,
+  maxHistory: 10,
+  dropout: 0,
+  batchSize: 64,
+  learningRate: 0.005,
+  warmupSteps: 20,
+  schedule: 'constant',
+  workers: 0,
+  threads: 1,
+  earlyStopping: false,
+  seed: 3,
+} as const;

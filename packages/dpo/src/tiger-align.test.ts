@@ -3,6 +3,7 @@ import { fitTiger, tigerPreferenceModel, type TigerModel } from '@genrec/model-t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alignModel } from './align-model.js';
 import { functionReward } from './reward-models.js';
+import { CHEAP_TIGER } from './test-fixtures.js';
 
 const synthetic = generateSyntheticDataset({ seed: 7, userCount: 300, itemCount: 120, topicCount: 4, subtopicsPerTopic: 3 });
 const split = leaveOneOutSplit(synthetic.dataset, { maxHistoryLength: 50 });
@@ -10,31 +11,7 @@ let model: TigerModel;
 
 beforeAll(async () => {
   // a cheap decoder-only TIGER (3 levels x 16 codes, 2 layers of width 32), no dropout
-  model = await fitTiger(
-    { train: split.train },
-    {
-      itemVectors: 'collaborative',
-      vectorDimension: 16,
-      levels: 3,
-      codebookSize: 16,
-      modelDimension: 32,
-      heads: 2,
-      feedForwardDimension: 64,
-      layers: 2,
-      maxHistory: 10,
-      dropout: 0,
-      batchSize: 64,
-      learningRate: 0.005,
-      warmupSteps: 20,
-      schedule: 'constant',
-      beamWidth: 16,
-      workers: 0,
-      threads: 1,
-      epochs: 2,
-      earlyStopping: false,
-      seed: 3,
-    },
-  );
+  model = await fitTiger({ train: split.train }, { ...CHEAP_TIGER, beamWidth: 16, epochs: 2 });
 });
 afterAll(async () => {
   await model.dispose();

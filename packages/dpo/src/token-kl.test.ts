@@ -4,6 +4,7 @@ import { fitTiger, tigerPreferenceModel, type TigerModel } from '@genrec/model-t
 import { CompiledGraph, Graph, type PreferenceModel } from '@genrec/nn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KlMeter, heldOutTrainingSet } from './model-diagnostics.js';
+import { CHEAP_TIGER } from './test-fixtures.js';
 
 const synthetic = generateSyntheticDataset({ seed: 7, userCount: 300, itemCount: 120, topicCount: 4, subtopicsPerTopic: 3 });
 const split = leaveOneOutSplit(synthetic.dataset, { maxHistoryLength: 50 });
@@ -15,31 +16,7 @@ let retired: number;
 
 beforeAll(async () => {
   // a cheap decoder-only TIGER with item tokens (the logits are wider than the ids' tokens)
-  model = await fitTiger(
-    { train: split.train },
-    {
-      itemVectors: 'collaborative',
-      vectorDimension: 16,
-      levels: 3,
-      codebookSize: 16,
-      modelDimension: 32,
-      heads: 2,
-      feedForwardDimension: 64,
-      layers: 2,
-      maxHistory: 10,
-      itemTokens: 16,
-      dropout: 0,
-      batchSize: 64,
-      learningRate: 0.005,
-      warmupSteps: 20,
-      schedule: 'constant',
-      workers: 0,
-      threads: 1,
-      epochs: 1,
-      earlyStopping: false,
-      seed: 3,
-    },
-  );
+  model = await fitTiger({ train: split.train }, { ...CHEAP_TIGER, itemTokens: 16, epochs: 1 });
   // a target no other item shares the quantiser codes with: retired, its last position has no allowed token
   const width = model.codes.tokensPerItem;
   const prefix = (id: number): string => Array.from(model.codes.tokensOf(id)!.subarray(0, width - 1)).join();
