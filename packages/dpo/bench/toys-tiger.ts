@@ -1,7 +1,9 @@
 /**
  * Preference alignment of a Toys-trained TIGER, by the issue's protocol: configurations screened
- * on **validation** at one short fixed budget, the best one (highest validation NDCG@10, a rule
- * fixed before looking at test) compared once with the un-aligned model on **test**.
+ * on **validation** at one short fixed budget, the best one (a rule fixed before the screen runs:
+ * the highest validation NDCG@10 among configurations whose validation coverage@10 is within
+ * `--max-coverage-drop`, default 5% relative, of the un-aligned model's) compared once with the
+ * un-aligned model on **test**.
  *
  *   npx tsx --conditions=@genrec/source bench/toys-tiger.ts --tiger DIR --sasrec DIR --phase screen --out screen.json
  *   npx tsx --conditions=@genrec/source bench/toys-tiger.ts --tiger DIR --sasrec DIR --phase test --screen screen.json --out test.json
@@ -13,9 +15,11 @@
  * The split is `leaveOneOutSplit(…, { maxHistoryLength: 50 })`, as `genrec`'s default config.
  *
  * Phases:
- * - `screen`: every configuration (`--configs`, default: pair source x loss x β, plus a
- *   supervised-only control with the same number of steps) from the same model at the same
- *   budget; one Markdown row each (validation metrics after the last round) and the chosen one.
+ * - `screen`: every configuration (`--configs 'a;b'` by row name, default: pair source x loss x β
+ *   over `--losses` and `--betas`, reward-model ones also exposure-aware for each `--screen-lambdas`
+ *   value, plus a supervised-only control with the same number of steps) from the same model at the
+ *   same budget; one Markdown row each (validation metrics after the last round) and the chosen one
+ *   (`--max-coverage-drop 0.05`; the control is never chosen; none qualifying is a result).
  * - `test`: reads the chosen configuration from `--screen`'s JSON, aligns it again (same seed:
  *   the same model) and compares it with the un-aligned model on the test users once: paired
  *   t-test over users, Holm-corrected over the reported metrics.
@@ -85,24 +89,37 @@ interface Config {
   name: string;
   options: AlignOptions;
 }
-/** The screened grid: pair source x loss x β, and the supervised-only control. */
+type Loss = 'dpo' | 'cdpo' | 'ipo' | 'sdpo';
+/** One reward-model configuration; λ > 0 makes its reward exposure-aware (relevance − λ·popularity penalty). */
+const rewardConfig = (loss: Loss, beta: number, lambda: number): Config => ({
+  name: lambda > 0 ? `reward(sasrec, λ=${lambda}) ${loss} β=${beta}` : `reward(sasrec) ${loss} β=${beta}`,
+  options: { source: 'reward-model', rewardModel: lambda > 0 ? exposureAwareReward(relevance, { weight: lambda, popularity }) : relevance, loss, beta },
+});
+/**
+ * The screened grid: pair source x loss x β (`--losses`, `--betas`), each reward-model configuration
+ * also with the exposure-aware reward for every `--screen-lambdas` value (none by default).
+ */
 function screenConfigs(): Config[] {
   const configs: Config[] = [];
   const betas = value('betas', '0.1,1').split(',').map(Number);
-  for (const loss of value('losses', 'dpo,cdpo,ipo,sdpo').split(',') as ('dpo' | 'cdpo' | 'ipo' | 'sdpo')[]) {
+  const lambdas = value('screen-lambdas', '').split(',').filter(Boolean).map(Number);
+  for (const loss of value('losses', 'dpo,cdpo,ipo,sdpo').split(',') as Loss[]) {
     for (const beta of betas) {
       configs.push({ name: `self-hard ${loss} β=${beta}`, options: { source: 'self-hard-negatives', loss, beta } });
-      configs.push({ name: `reward(sasrec) ${loss} β=${beta}`, options: { source: 'reward-model', rewardModel: relevance, loss, beta } });
+      for (const lambda of [0, ...lambdas]) configs.push(rewardConfig(loss, beta, lambda));
     }
   }
   return configs;
 }
+/** A configuration by its row name, e.g. `self-hard ipo β=1`, `reward(sasrec, λ=2) dpo β=0.1`, `supervised only (75 steps)`. */
 const configByName = (name: string): Config => {
   // the control: the same users' logged next items, supervised steps only, as many as a preference configuration takes
   if (name.startsWith('supervised only')) return { name, options: { source: 'self-hard-negatives', steps: 0, supervisedSteps: Number(/\d+/.exec(name)?.[0] ?? value('control-steps', '16')) } };
-  const found = screenConfigs().find((c) => c.name === name);
-  if (!found) throw new Error(`unknown configuration ${name}`);
-  return found;
+  const m = /^(self-hard|reward\(sasrec(?:, λ=([\d.]+))?\)) (dpo|cdpo|ipo|sdpo) β=([\d.]+)$/.exec(name.trim());
+  if (!m) throw new Error(`unknown configuration ${name}`);
+  const [, source, lambda, loss, beta] = m as unknown as [string, string, string | undefined, Loss, string];
+  if (source === 'self-hard') return { name: name.trim(), options: { source: 'self-hard-negatives', loss, beta: Number(beta) } };
+  return rewardConfig(loss, Number(beta), Number(lambda ?? 0));
 };
 
 const fmt = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
@@ -149,12 +166,21 @@ if (phase === 'screen') {
   }
   const b = before!.validation!;
   console.log(`| (un-aligned) | — | — | — | 0 | — | ${fmt(b['ndcg@10'])} | ${fmt(b['recall@10'])} | ${fmt(b['coverage@10'], 3)} | ${fmt(b['popularity@10'], 1)} | ${fmt(b.exposureGini)} | — |`);
-  const best = rows.reduce((a, r) => (r.validation['ndcg@10']! > a.validation['ndcg@10']! ? r : a));
-  console.log(`chosen on validation (highest NDCG@10): ${best.name}, ${fmt(best.validation['ndcg@10'])} vs un-aligned ${fmt(b['ndcg@10'])}`);
-  if (out) writeFileSync(out, JSON.stringify({ budget: { ...budget, rewardModel: undefined }, before, rows, chosen: best.name }, null, 2));
+  // The selection rule, fixed before the screen runs: among the preference configurations (the supervised-only
+  // control is reported, not chosen) whose validation coverage@10 is at most `--max-coverage-drop` (relative)
+  // below the un-aligned model's, the highest validation NDCG@10. `--max-coverage-drop 1` ranks on NDCG@10 alone.
+  const maxDrop = Number(value('max-coverage-drop', '0.05'));
+  const floor = (1 - maxDrop) * b['coverage@10']!;
+  const eligible = rows.filter((r) => !r.name.startsWith('supervised only') && r.validation['coverage@10']! >= floor);
+  const rule = `highest validation NDCG@10 among preference configurations with validation coverage@10 ≥ ${fmt(floor, 4)} (un-aligned ${fmt(b['coverage@10'], 4)} less ${maxDrop * 100}%)`;
+  const best = eligible.length > 0 ? eligible.reduce((a, r) => (r.validation['ndcg@10']! > a.validation['ndcg@10']! ? r : a)) : undefined;
+  console.log(best ? `chosen on validation (${rule}): ${best.name}, ${fmt(best.validation['ndcg@10'])} vs un-aligned ${fmt(b['ndcg@10'])}` : `no configuration qualifies (${rule}): keep the un-aligned model`);
+  if (out) writeFileSync(out, JSON.stringify({ budget: { ...budget, rewardModel: undefined }, before, rows, rule, chosen: best?.name ?? null }, null, 2));
 } else if (phase === 'test') {
-  const screen = JSON.parse(readFileSync(value('screen', ''), 'utf8')) as { chosen: string };
-  const config = configByName(value('config', screen.chosen));
+  const screen = JSON.parse(readFileSync(value('screen', ''), 'utf8')) as { chosen: string | null };
+  const name = value('config', screen.chosen ?? '');
+  if (!name) throw new Error('the screen chose no configuration (none met its rule): nothing to test');
+  const config = configByName(name);
   const { row, result } = await run(config);
   console.log(`${header}\n${line(row)}`);
   const ks = [10, 20];
