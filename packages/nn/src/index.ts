@@ -9,6 +9,7 @@
 export const version = '0.0.0';
 
 export { matMul, matMulTopK, squaredDistances, releaseKernelSessions, type MatMulOptions, type MatMulIntoOptions, type TopKResult } from './kernels.js';
+export { prepareMatMulTopK, MAX_PREPARED_OPERAND_BYTES, type PreparedMatMulTopK } from './prepared-product.js';
 export { createSession, SessionCache, type SessionOptions } from './runtime/session.js';
 export { readOnnxModel, type OnnxModelContents, type OnnxNodeInfo } from './onnx/read.js';
 export { encodeModel, attr, OPSET_VERSION, IR_VERSION, type DType, type Attribute, type NodeInit, type ValueInfoInit, type ModelInit, type TensorProtoInit } from './onnx/proto.js';

@@ -40,7 +40,8 @@ export interface TopKResult {
 
 const cache = new SessionCache();
 
-function checkMatrix(m: Matrix, name: string, op: string): void {
+/** @internal */
+export function checkMatrix(m: Matrix, name: string, op: string): void {
   if (!(m.data instanceof Float32Array) || m.data.length !== m.rows * m.cols) {
     throw new GenrecError('SHAPE_MISMATCH', `${op}: ${name} must be a Matrix whose Float32Array holds rows x cols = ${m.rows} x ${m.cols} values, got ${m.data?.length}`);
   }
@@ -59,7 +60,8 @@ function productShape(a: Matrix, b: Matrix, transposeB: boolean, op: string): { 
   return { inner, n: transposeB ? b.rows : b.cols };
 }
 
-function checkAlpha(alpha: number, op: string): void {
+/** @internal */
+export function checkAlpha(alpha: number, op: string): void {
   if (!Number.isFinite(alpha)) throw new GenrecError('INVALID_OPTION', `${op}: alpha must be finite, got ${alpha}`, { details: { field: 'alpha' } });
 }
 
@@ -165,26 +167,7 @@ export async function matMulTopK(a: Matrix, b: Matrix, k: number, options: MatMu
     return { indices, values: new Float32Array(a.rows * kept), rows: a.rows, k: kept };
   }
   const key = `matmultopk|${inner}|${transposeB}|${alpha}|${options.intraOpNumThreads ?? 0}`;
-  const session = await cache.get(
-    key,
-    () => {
-      const { node, bShape } = gemmNode(inner, transposeB, alpha, 'scores');
-      return encodeModel({
-        name: 'genrec_matmul_topk',
-        nodes: [node, { opType: 'TopK', inputs: ['scores', 'k'], outputs: ['values', 'indices'], attributes: { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) } }],
-        inputs: [
-          { name: 'a', dtype: 'float32', shape: ['m', inner] },
-          { name: 'b', dtype: 'float32', shape: bShape },
-          { name: 'k', dtype: 'int64', shape: [1] },
-        ],
-        outputs: [
-          { name: 'values', dtype: 'float32', shape: ['m', 'k'] },
-          { name: 'indices', dtype: 'int64', shape: ['m', 'k'] },
-        ],
-      });
-    },
-    options,
-  );
+  const session = await cache.get(key, () => matMulTopKModel(inner, transposeB, alpha), options);
   const out = await runSession(
     session,
     {
@@ -194,10 +177,42 @@ export async function matMulTopK(a: Matrix, b: Matrix, k: number, options: MatMu
     },
     'matMulTopK',
   );
+  return topKResult(out, a.rows, kept);
+}
+
+/**
+ * The model of {@link matMulTopK}: Gemm then TopK, inputs `a` (`m x inner`), `b` and `k`; with
+ * `constantB`, `b` is an initializer of the model instead of an input (onnxruntime then packs it
+ * once, at session creation).
+ * @internal
+ */
+export function matMulTopKModel(inner: number, transposeB: boolean, alpha: number, constantB?: Matrix): Uint8Array {
+  const { node, bShape } = gemmNode(inner, transposeB, alpha, 'scores');
+  return encodeModel({
+    name: 'genrec_matmul_topk',
+    nodes: [node, { opType: 'TopK', inputs: ['scores', 'k'], outputs: ['values', 'indices'], attributes: { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) } }],
+    inputs: [
+      { name: 'a', dtype: 'float32', shape: ['m', inner] },
+      ...(constantB ? [] : [{ name: 'b', dtype: 'float32' as const, shape: bShape }]),
+      { name: 'k', dtype: 'int64', shape: [1] },
+    ],
+    outputs: [
+      { name: 'values', dtype: 'float32', shape: ['m', 'k'] },
+      { name: 'indices', dtype: 'int64', shape: ['m', 'k'] },
+    ],
+    ...(constantB ? { initializers: [{ name: 'b', dtype: 'float32' as const, shape: [constantB.rows, constantB.cols], data: constantB.data }] } : {}),
+  });
+}
+
+/**
+ * A {@link TopKResult} from the outputs of {@link matMulTopKModel}'s session.
+ * @internal
+ */
+export function topKResult(out: Record<string, { data: unknown }>, rows: number, kept: number): TopKResult {
   const wide = out.indices!.data as BigInt64Array;
   const indices = new Int32Array(wide.length);
   for (let i = 0; i < wide.length; i++) indices[i] = Number(wide[i]!);
-  return { indices, values: out.values!.data as Float32Array, rows: a.rows, k: kept };
+  return { indices, values: out.values!.data as Float32Array, rows, k: kept };
 }
 
 /**
