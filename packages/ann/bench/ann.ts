@@ -167,8 +167,11 @@ async function batchedQps(index: VectorIndex, queries: Matrix, options: VectorSe
 
 async function flatBatchedQps(base: Matrix, queries: Matrix, backend: 'onnxruntime' | 'javascript', threads = 1, searchOptions: VectorSearchOptions = {}): Promise<{ qps: number; buildSeconds: number }> {
   const start = performance.now();
-  const index = new FlatIndex({ dimension: base.cols, metric: 'ip', backend, intraOpNumThreads: threads, initialCapacity: base.rows });
+  // 'always': the stored vectors are compiled into their own session at the first search (one
+  // query, counted in the build time), as a long-lived index does after its first few searches
+  const index = new FlatIndex({ dimension: base.cols, metric: 'ip', backend, intraOpNumThreads: threads, initialCapacity: base.rows, prepare: 'always' });
   await index.add(Int32Array.from({ length: base.rows }, (_, i) => i), base);
+  if (backend === 'onnxruntime') await index.search(queries.data.subarray(0, queries.cols), 10);
   const buildSeconds = (performance.now() - start) / 1000;
   return { qps: await batchedQps(index, queries, searchOptions), buildSeconds };
 }

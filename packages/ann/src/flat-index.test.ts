@@ -40,8 +40,11 @@ describe('FlatIndex', () => {
       // 16 queries per block: 70 queries take 5 blocks, the last one partial
       const onnx = new FlatIndex({ dimension: width, metric, backend: 'onnxruntime', intraOpNumThreads: 1, scoreBlockSize: 16 * itemCount, initialCapacity: 3 });
       const javascript = new FlatIndex({ dimension: width, metric, backend: 'javascript', scoreBlockSize: 16 * itemCount });
+      // the stored vectors compiled into their own session at the first search
+      const compiled = new FlatIndex({ dimension: width, metric, backend: 'onnxruntime', prepare: 'always', intraOpNumThreads: 1, scoreBlockSize: 16 * itemCount });
       await onnx.add(ids, vectors);
       await javascript.add(ids, createMatrix(itemCount, width, vectors));
+      await compiled.add(ids, vectors);
       const k = 15;
       const rng = new Rng(3);
       // each query excludes 30 of its 60 best ids (a long user history near the top) plus unknown ids
@@ -54,6 +57,9 @@ describe('FlatIndex', () => {
       for (const options of [{}, { exclude }, { filter }, { exclude, filter }, { filter: selective }, { exclude, filter: selective }]) {
         const a = await onnx.search(queries, k, options);
         const b = await javascript.search(queries, k, options);
+        const c = await compiled.search(queries, k, options);
+        expect(Array.from(c.ids)).toEqual(Array.from(a.ids));
+        expect(Array.from(c.scores)).toEqual(Array.from(a.scores));
         for (let q = 0; q < queryCount; q++) {
           const query = queries.subarray(q * width, (q + 1) * width);
           const excluded = 'exclude' in options ? exclude[q]! : new Set<number>();
@@ -68,8 +74,52 @@ describe('FlatIndex', () => {
           }
         }
       }
+      expect(compiled.compiled).toBe(true);
+      await compiled.dispose();
+      expect(compiled.compiled).toBe(false);
     });
   }
+
+  it('a compiled index follows every write: added and removed vectors are seen at once', async () => {
+    const index = new FlatIndex({ dimension: width, backend: 'onnxruntime', prepare: 'always', intraOpNumThreads: 1 });
+    await index.add(ids, vectors);
+    const query = queries.subarray(0, width);
+    const first = await index.search(query, 3);
+    expect(index.compiled).toBe(true);
+    await index.add([99_999], query.map((v) => 10 * v)); // far the best match
+    expect(index.compiled).toBe(false);
+    const second = await index.search(query, 3);
+    expect(Array.from(second.ids)).toEqual([99_999, first.ids[0], first.ids[1]]);
+    await index.remove([99_999, first.ids[0]!]);
+    const third = await index.search(query, 2);
+    expect(Array.from(third.ids)).toEqual([first.ids[1], first.ids[2]]);
+    // released while a search is pending: the search still answers, the next one compiles again
+    const pending = index.search(queries, 4);
+    await index.dispose();
+    const kept = entries.filter((entry) => entry.id !== first.ids[0]);
+    const reference = new FlatIndex({ dimension: width, backend: 'javascript' });
+    for (const entry of kept) await reference.add([entry.id], entry.vector);
+    expect(Array.from((await pending).ids)).toEqual(Array.from((await reference.search(queries, 4)).ids));
+  });
+
+  it("prepare 'auto' compiles once the products since the last write took as long as compiling; 'never' never does", async () => {
+    const auto = new FlatIndex({ dimension: width, backend: 'onnxruntime', intraOpNumThreads: 1 });
+    const never = new FlatIndex({ dimension: width, backend: 'onnxruntime', prepare: 'never', intraOpNumThreads: 1 });
+    await auto.add(ids, vectors);
+    await never.add(ids, vectors);
+    const want = await never.search(queries, 7);
+    let searches = 0;
+    while (!auto.compiled && searches < 500) {
+      expect(Array.from((await auto.search(queries, 7)).ids)).toEqual(Array.from(want.ids));
+      searches++;
+    }
+    expect(auto.compiled).toBe(true);
+    expect(searches).toBeGreaterThan(0); // not at the first search
+    expect(Array.from((await auto.search(queries, 7)).ids)).toEqual(Array.from(want.ids));
+    for (let i = 0; i < 20; i++) await never.search(queries, 7);
+    expect(never.compiled).toBe(false);
+    expect(catchError(() => new FlatIndex({ dimension: 2, prepare: 'sometimes' as 'auto' })).code).toBe('INVALID_OPTION');
+  });
 
   it('backend auto gives the same answer as the naive reference on a batch large enough for onnxruntime', async () => {
     const index = new FlatIndex({ dimension: width, metric: 'ip' });

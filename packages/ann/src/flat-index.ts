@@ -17,6 +17,7 @@ import { MAX_DIMENSION, checkAddIds, checkAddInput, checkMetric, checkRemoveIds,
 import { innerProducts } from './inner-products.js';
 import { checkSaveFault } from './save-fault.js';
 import { onnxKernels, type ProductKernels } from './score-kernels.js';
+import { PreparedItems, type PrepareMode } from './prepared-items.js';
 import { describeDataFile, readSidecar, writeSidecar, type IndexSidecar, type LoadIndexOptions } from './sidecar.js';
 import { TopKHeap } from './top-k.js';
 
@@ -47,12 +48,24 @@ export interface FlatIndexOptions {
   /**
    * Most scores (queries x items) computed in one product: queries are processed in blocks of
    * `max(1, floor(scoreBlockSize / size))` rows, which bounds the memory of a batch. The default
-   * keeps one block's scores (8 MiB) near the cache, where onnxruntime's product and its top-k
-   * meet: measured on 11,924 x 128 items, 1,000 queries, 1 thread, 2^21 gave 31,300 queries/s
-   * against 20,400 at 2^24 (and 19,500 at 2^18).
-   * @defaultValue 2097152 (8 MiB of float32 scores; at 100,000 items, blocks of 20 queries)
+   * keeps one block's scores (4 MiB) near the cache, where onnxruntime's product and its top-k
+   * meet. Measured with compiled vectors (`prepare`), 1,000 queries, 1 thread (README "Flat
+   * search"): on 11,924 x 128 items 2^19 / 2^20 / 2^21 gave 29,200 / 27,200 / 21,200 queries/s, on
+   * 100,000 x 64 items 3,700 / 4,600 / 3,800.
+   * @defaultValue 1048576 (4 MiB of float32 scores; at 100,000 items, blocks of 10 queries)
    */
   scoreBlockSize?: number;
+  /**
+   * Compile the stored vectors into their own onnxruntime session (`@genrec/nn`'s
+   * `prepareMatMulTopK`), where onnxruntime packs them for its matrix kernel once instead of on every
+   * product. `'auto'` compiles once the products run since the last write have taken as long as a
+   * compilation is expected to take (so a write-heavy workload pays at most about twice the packing
+   * it would otherwise pay); `'always'` at the first search after a write; `'never'` keeps passing
+   * the vectors on every call. The compiled session holds one more (packed) copy of the vectors.
+   * Operands above `MAX_PREPARED_OPERAND_BYTES` (1 GiB) are never compiled.
+   * @defaultValue 'auto'
+   */
+  prepare?: 'auto' | 'always' | 'never';
 }
 
 /** Products smaller than this many multiply-adds run in JavaScript under `backend: 'auto'`. */
@@ -106,6 +119,7 @@ export class FlatIndex implements VectorIndex {
   private scoreBuffer = new Float32Array(0);
   private candidateIndices = new Int32Array(0);
   private candidateScores = new Float32Array(0);
+  private readonly prepared: PreparedItems;
 
   /**
    * @throws GenrecError `INVALID_OPTION` for a bad option.
@@ -115,12 +129,17 @@ export class FlatIndex implements VectorIndex {
     this.metric = checkMetric(options.metric ?? 'ip');
     const capacity = checkIntegerOption(options.initialCapacity ?? 1024, 'initialCapacity', 1);
     this.intraOpNumThreads = checkIntegerOption(options.intraOpNumThreads ?? 0, 'intraOpNumThreads', 0, 1024);
-    this.scoreBlockSize = checkIntegerOption(options.scoreBlockSize ?? 1 << 21, 'scoreBlockSize', 1);
+    this.scoreBlockSize = checkIntegerOption(options.scoreBlockSize ?? 1 << 20, 'scoreBlockSize', 1);
     const backend = options.backend ?? 'auto';
     if (backend !== 'auto' && backend !== 'onnxruntime' && backend !== 'javascript') {
       throw new GenrecError('INVALID_OPTION', `backend must be 'auto', 'onnxruntime' or 'javascript', got ${String(backend)}`, { details: { field: 'backend' } });
     }
     this.backend = backend;
+    const prepare = options.prepare ?? 'auto';
+    if (prepare !== 'auto' && prepare !== 'always' && prepare !== 'never') {
+      throw new GenrecError('INVALID_OPTION', `prepare must be 'auto', 'always' or 'never', got ${String(prepare)}`, { details: { field: 'prepare' } });
+    }
+    this.prepared = new PreparedItems(prepare as PrepareMode);
     // l2 keeps ||x||^2 as an extra column: [2q, -1] . [x, ||x||^2] = 2 q.x - ||x||^2
     this.stride = this.metric === 'l2' ? this.dimension + 1 : this.dimension;
     this.vectors = new Float32Array(capacity * this.stride);
@@ -139,6 +158,15 @@ export class FlatIndex implements VectorIndex {
    */
   get maxK(): number {
     return maxSearchK(this.count);
+  }
+
+  /**
+   * True while the stored vectors are compiled into an onnxruntime session (or being compiled) for
+   * the products of searches; see {@link FlatIndexOptions.prepare}. Writes and
+   * {@link FlatIndex.dispose} reset it.
+   */
+  get compiled(): boolean {
+    return this.prepared.compiled;
   }
 
   /** Bytes held by the stored vectors and ids (allocated capacity). */
@@ -171,6 +199,7 @@ export class FlatIndex implements VectorIndex {
     const data = checkAddInput(ids, vectors, this.dimension);
     const fresh = checkAddIds(ids, (id) => this.rowOf.has(id), options.replace ?? false);
     this.reserve(this.count + fresh);
+    void this.prepared.invalidate();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       let row = this.rowOf.get(id);
@@ -192,6 +221,7 @@ export class FlatIndex implements VectorIndex {
    */
   async remove(ids: ArrayLike<number>): Promise<void> {
     checkRemoveIds(ids, (id) => this.rowOf.has(id));
+    void this.prepared.invalidate();
     const stride = this.stride;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -275,6 +305,15 @@ export class FlatIndex implements VectorIndex {
       };
       writeSidecar(directory, sidecar);
     });
+  }
+
+  /**
+   * Releases the compiled onnxruntime session of the stored vectors, if any (see
+   * {@link FlatIndexOptions.prepare}); the index stays usable and compiles again when needed.
+   * Pending searches finish first. Without it the session is freed when the index is collected.
+   */
+  async dispose(): Promise<void> {
+    await this.prepared.invalidate();
   }
 
   /**
@@ -389,7 +428,7 @@ export class FlatIndex implements VectorIndex {
     let values: Float32Array;
     let kept: number;
     if (kernels !== undefined) {
-      const top = await kernels.matMulTopK(block, base, wanted, { transposeB: true, intraOpNumThreads: this.intraOpNumThreads });
+      const top = await this.prepared.topK(kernels, block, base, wanted, this.intraOpNumThreads);
       indices = top.indices;
       values = top.values;
       kept = top.k;
@@ -444,7 +483,7 @@ export class FlatIndex implements VectorIndex {
     let pending: number[] = Array.from({ length: block.rows }, (_, r) => r);
     if (kernels !== undefined) {
       const candidates = Math.min(itemCount, Math.max(FILTER_CANDIDATES, 4 * (k + this.largestExclusion(start, block.rows, exclusions))));
-      const top = await kernels.matMulTopK(block, base, candidates, { transposeB: true, intraOpNumThreads: this.intraOpNumThreads });
+      const top = await this.prepared.topK(kernels, block, base, candidates, this.intraOpNumThreads);
       pending = [];
       for (let r = 0; r < block.rows; r++) {
         const set = exclusions?.[start + r];
