@@ -12,7 +12,7 @@
  *
  *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/toys.ts --data toys --seed 42 --sasrec /tmp/genrec-setrec-bench/sasrec-toys-42 [--options '{"backbone":"causal"}'] [--threads 2] [--stages continuous,throughput,discrete]
  *
- * `--save FOLDER` keeps the continuous model. Training stops after `--budget-min` minutes (default 20; the best epoch so far is kept).
+ * `--rotations opq,none` chooses the discrete stage's code rotations. `--save FOLDER` keeps the continuous model. Training stops after `--budget-min` minutes (default 20; the best epoch so far is kept).
  * `--smoke`: a 1-minute budget and 2,000 test users (a check that the pipeline runs).
  */
 import { HnswIndex, recallAtK } from '@genrec/ann';
@@ -149,7 +149,7 @@ if (stages.has('throughput')) {
 
 if (stages.has('discrete')) {
   const discreteOptions = JSON.parse(option('discrete', '{}')) as Record<string, unknown>;
-  for (const rotation of ['opq', 'none'] as const) {
+  for (const rotation of option('rotations', 'opq,none').split(',') as ('opq' | 'none')[]) {
     const started = performance.now();
     const discrete: SetrecModel = await discretizeSetrec(model, { codebookSize: 256, rotation, validation: split.validation, train: split.train, ...(smoke ? { sampleUsers: 1000 } : {}), ...discreteOptions });
     const seconds = (performance.now() - started) / 1000;
