@@ -11,9 +11,16 @@ describeVectorIndexConformance('FlatIndex (JavaScript products)', {
   armSaveFault,
 });
 
-describeVectorIndexConformance('FlatIndex (onnxruntime products)', {
-  create: ({ dimension, metric }) => new FlatIndex({ dimension, metric, backend: 'onnxruntime', intraOpNumThreads: 1, scoreBlockSize: 1000 }),
-  load: (path, expected) => loadFlatIndex(path, { ...expected, backend: 'onnxruntime', intraOpNumThreads: 1 }),
+describeVectorIndexConformance('FlatIndex (onnxruntime products, uncompiled)', {
+  create: ({ dimension, metric }) => new FlatIndex({ dimension, metric, backend: 'onnxruntime', prepare: 'never', intraOpNumThreads: 1, scoreBlockSize: 1000 }),
+  load: (path, expected) => loadFlatIndex(path, { ...expected, backend: 'onnxruntime', prepare: 'never', intraOpNumThreads: 1 }),
+  exact: true,
+  armSaveFault,
+});
+
+describeVectorIndexConformance('FlatIndex (onnxruntime products, compiled vectors)', {
+  create: ({ dimension, metric }) => new FlatIndex({ dimension, metric, backend: 'onnxruntime', prepare: 'always', intraOpNumThreads: 1, scoreBlockSize: 1000 }),
+  load: (path, expected) => loadFlatIndex(path, { ...expected, backend: 'onnxruntime', prepare: 'always', intraOpNumThreads: 1 }),
   exact: true,
   armSaveFault,
 });

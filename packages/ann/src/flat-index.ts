@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   GenrecError,
+  checkEnumOption,
   checkIntegerOption,
   createMatrix,
   openArtifactDirectory,
@@ -59,13 +60,14 @@ export interface FlatIndexOptions {
    * Compile the stored vectors into their own onnxruntime session (`@genrec/nn`'s
    * `prepareMatMulTopK`), where onnxruntime packs them for its matrix kernel once instead of on every
    * product. `'auto'` compiles once the products run since the last write have taken as long as a
-   * compilation is expected to take (so a write-heavy workload pays at most about twice the packing
-   * it would otherwise pay); `'always'` at the first search after a write; `'never'` keeps passing
-   * the vectors on every call. The compiled session holds one more (packed) copy of the vectors.
-   * Operands above `MAX_PREPARED_OPERAND_BYTES` (1 GiB) are never compiled.
+   * compilation is expected to (a ski-rental rule: the total time is then at most about twice what
+   * never compiling would take, as far as the estimate holds); `'always'` at the first search after a
+   * write; `'never'` keeps passing the vectors on every call. A compiled session holds about one
+   * more copy of the vectors (counted in `memoryBytes`) until the next write or
+   * {@link FlatIndex.dispose}. Operands above `MAX_PREPARED_OPERAND_BYTES` (1 GiB) are never compiled.
    * @defaultValue 'auto'
    */
-  prepare?: 'auto' | 'always' | 'never';
+  prepare?: PrepareMode;
 }
 
 /** Products smaller than this many multiply-adds run in JavaScript under `backend: 'auto'`. */
@@ -135,11 +137,7 @@ export class FlatIndex implements VectorIndex {
       throw new GenrecError('INVALID_OPTION', `backend must be 'auto', 'onnxruntime' or 'javascript', got ${String(backend)}`, { details: { field: 'backend' } });
     }
     this.backend = backend;
-    const prepare = options.prepare ?? 'auto';
-    if (prepare !== 'auto' && prepare !== 'always' && prepare !== 'never') {
-      throw new GenrecError('INVALID_OPTION', `prepare must be 'auto', 'always' or 'never', got ${String(prepare)}`, { details: { field: 'prepare' } });
-    }
-    this.prepared = new PreparedItems(prepare as PrepareMode);
+    this.prepared = new PreparedItems(checkEnumOption<PrepareMode>(options.prepare ?? 'auto', 'prepare', ['auto', 'always', 'never']));
     // l2 keeps ||x||^2 as an extra column: [2q, -1] . [x, ||x||^2] = 2 q.x - ||x||^2
     this.stride = this.metric === 'l2' ? this.dimension + 1 : this.dimension;
     this.vectors = new Float32Array(capacity * this.stride);
@@ -161,17 +159,19 @@ export class FlatIndex implements VectorIndex {
   }
 
   /**
-   * True while the stored vectors are compiled into an onnxruntime session (or being compiled) for
-   * the products of searches; see {@link FlatIndexOptions.prepare}. Writes and
-   * {@link FlatIndex.dispose} reset it.
+   * True while a compiled onnxruntime session of the stored vectors is ready for the products of
+   * searches; see {@link FlatIndexOptions.prepare}. Writes and {@link FlatIndex.dispose} reset it.
    */
   get compiled(): boolean {
     return this.prepared.compiled;
   }
 
-  /** Bytes held by the stored vectors and ids (allocated capacity). */
+  /**
+   * Bytes held by the stored vectors and ids (allocated capacity), plus, while the vectors are
+   * {@link FlatIndex.compiled}, about their size again for the compiled session's packed copy.
+   */
   get memoryBytes(): number {
-    return this.vectors.byteLength + this.rowIds.byteLength;
+    return this.vectors.byteLength + this.rowIds.byteLength + (this.prepared.compiled ? this.count * this.stride * 4 : 0);
   }
 
   /** True when `id` is in the index. */
@@ -199,7 +199,7 @@ export class FlatIndex implements VectorIndex {
     const data = checkAddInput(ids, vectors, this.dimension);
     const fresh = checkAddIds(ids, (id) => this.rowOf.has(id), options.replace ?? false);
     this.reserve(this.count + fresh);
-    void this.prepared.invalidate();
+    this.prepared.invalidate();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       let row = this.rowOf.get(id);
@@ -221,7 +221,7 @@ export class FlatIndex implements VectorIndex {
    */
   async remove(ids: ArrayLike<number>): Promise<void> {
     checkRemoveIds(ids, (id) => this.rowOf.has(id));
-    void this.prepared.invalidate();
+    this.prepared.invalidate();
     const stride = this.stride;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -255,6 +255,8 @@ export class FlatIndex implements VectorIndex {
     if (itemCount === 0 || queryCount === 0) return result;
     const exclusions = options.exclude === undefined ? undefined : Array.from(options.exclude, (entry) => exclusionSet(entry));
     const blockRows = Math.max(1, Math.min(queryCount, Math.floor(this.scoreBlockSize / itemCount)));
+    // the write generation this search reads: a compiled session of another one is never used
+    const generation = this.prepared.generation;
     const base = createMatrix(itemCount, this.stride, this.vectors.subarray(0, itemCount * this.stride));
     // one buffer per call, reused across its blocks: concurrent searches must not share it while
     // onnxruntime reads it
@@ -264,9 +266,9 @@ export class FlatIndex implements VectorIndex {
       const block = this.prepareQueries(data, start, rows, queryBuffer);
       const kernels = this.kernelsFor(rows * itemCount * this.stride);
       if (options.filter !== undefined) {
-        await this.searchScanned(block, base, start, k, kernels, options.filter, exclusions, result);
+        await this.searchScanned(block, base, start, k, kernels, options.filter, exclusions, result, generation);
       } else {
-        await this.searchTopK(block, base, start, k, kernels, exclusions, result);
+        await this.searchTopK(block, base, start, k, kernels, exclusions, result, generation);
       }
       if (this.metric === 'l2') this.rescoreL2(data, start, rows, result);
     }
@@ -308,12 +310,14 @@ export class FlatIndex implements VectorIndex {
   }
 
   /**
-   * Releases the compiled onnxruntime session of the stored vectors, if any (see
-   * {@link FlatIndexOptions.prepare}); the index stays usable and compiles again when needed.
-   * Pending searches finish first. Without it the session is freed when the index is collected.
+   * Releases the compiled onnxruntime sessions of the stored vectors, if any (see
+   * {@link FlatIndexOptions.prepare}), and resolves once every one is released; the index stays
+   * usable and compiles again when needed (searches pending meanwhile finish uncompiled). Without it
+   * a session is freed when the index is garbage-collected — which V8 does not hurry for native
+   * memory: call it when an index is dropped.
    */
   async dispose(): Promise<void> {
-    await this.prepared.invalidate();
+    await this.prepared.dispose();
   }
 
   /**
@@ -420,6 +424,7 @@ export class FlatIndex implements VectorIndex {
     kernels: ProductKernels | undefined,
     exclusions: ReadonlyArray<ReadonlySet<number> | undefined> | undefined,
     result: VectorSearchResult,
+    generation: number,
   ): Promise<void> {
     const rows = block.rows;
     const itemCount = base.rows;
@@ -428,7 +433,7 @@ export class FlatIndex implements VectorIndex {
     let values: Float32Array;
     let kept: number;
     if (kernels !== undefined) {
-      const top = await this.prepared.topK(kernels, block, base, wanted, this.intraOpNumThreads);
+      const top = await this.prepared.topK(kernels, block, base, wanted, this.intraOpNumThreads, generation);
       indices = top.indices;
       values = top.values;
       kept = top.k;
@@ -477,13 +482,14 @@ export class FlatIndex implements VectorIndex {
     filter: (id: number) => boolean,
     exclusions: ReadonlyArray<ReadonlySet<number> | undefined> | undefined,
     result: VectorSearchResult,
+    generation: number,
   ): Promise<void> {
     const itemCount = base.rows;
     const rowIds = this.rowIds;
     let pending: number[] = Array.from({ length: block.rows }, (_, r) => r);
     if (kernels !== undefined) {
       const candidates = Math.min(itemCount, Math.max(FILTER_CANDIDATES, 4 * (k + this.largestExclusion(start, block.rows, exclusions))));
-      const top = await this.prepared.topK(kernels, block, base, candidates, this.intraOpNumThreads);
+      const top = await this.prepared.topK(kernels, block, base, candidates, this.intraOpNumThreads, generation);
       pending = [];
       for (let r = 0; r < block.rows; r++) {
         const set = exclusions?.[start + r];

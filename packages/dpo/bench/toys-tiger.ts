@@ -21,8 +21,9 @@
  *   same budget; one Markdown row each (validation metrics after the last round) and the chosen one
  *   (`--max-coverage-drop 0.05`; the control is never chosen; none qualifying is a result).
  * - `test`: reads the chosen configuration from `--screen`'s JSON, aligns it again (same seed:
- *   the same model) and compares it with the un-aligned model on the test users once: paired
- *   t-test over users, Holm-corrected over the reported metrics.
+ *   the same model, up to floating-point nondeterminism — validation NDCG@10 0.0482 vs the
+ *   screen's 0.0483 once) and compares it with the un-aligned model on the test users once:
+ *   paired t-test over users, Holm-corrected over the reported metrics.
  * - `exposure`: reward-model pairs with the exposure-aware reward, relevance − λ·popularity
  *   penalty, for each `--lambdas` value: validation NDCG@10 against exposure Gini and the
  *   recommended items' mean popularity.
@@ -90,6 +91,12 @@ interface Config {
   options: AlignOptions;
 }
 type Loss = 'dpo' | 'cdpo' | 'ipo' | 'sdpo';
+/** A positive finite number from the command line, or a clear exit. */
+function positive(text: string, what: string): number {
+  const x = Number(text);
+  if (!Number.isFinite(x) || x <= 0) throw new Error(`${what}: expected a positive number, got '${text}'`);
+  return x;
+}
 /** One reward-model configuration; λ > 0 makes its reward exposure-aware (relevance − λ·popularity penalty). */
 const rewardConfig = (loss: Loss, beta: number, lambda: number): Config => ({
   name: lambda > 0 ? `reward(sasrec, λ=${lambda}) ${loss} β=${beta}` : `reward(sasrec) ${loss} β=${beta}`,
@@ -102,7 +109,7 @@ const rewardConfig = (loss: Loss, beta: number, lambda: number): Config => ({
 function screenConfigs(): Config[] {
   const configs: Config[] = [];
   const betas = value('betas', '0.1,1').split(',').map(Number);
-  const lambdas = value('screen-lambdas', '').split(',').filter(Boolean).map(Number);
+  const lambdas = value('screen-lambdas', '').split(',').filter(Boolean).map((text) => positive(text, '--screen-lambdas'));
   for (const loss of value('losses', 'dpo,cdpo,ipo,sdpo').split(',') as Loss[]) {
     for (const beta of betas) {
       configs.push({ name: `self-hard ${loss} β=${beta}`, options: { source: 'self-hard-negatives', loss, beta } });
@@ -118,8 +125,9 @@ const configByName = (name: string): Config => {
   const m = /^(self-hard|reward\(sasrec(?:, λ=([\d.]+))?\)) (dpo|cdpo|ipo|sdpo) β=([\d.]+)$/.exec(name.trim());
   if (!m) throw new Error(`unknown configuration ${name}`);
   const [, source, lambda, loss, beta] = m as unknown as [string, string, string | undefined, Loss, string];
-  if (source === 'self-hard') return { name: name.trim(), options: { source: 'self-hard-negatives', loss, beta: Number(beta) } };
-  return rewardConfig(loss, Number(beta), Number(lambda ?? 0));
+  const b = positive(beta, `β in '${name}'`);
+  if (source === 'self-hard') return { name: `self-hard ${loss} β=${b}`, options: { source: 'self-hard-negatives', loss, beta: b } };
+  return rewardConfig(loss, b, lambda === undefined ? 0 : positive(lambda, `λ in '${name}'`));
 };
 
 const fmt = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(digits));
@@ -170,6 +178,7 @@ if (phase === 'screen') {
   // control is reported, not chosen) whose validation coverage@10 is at most `--max-coverage-drop` (relative)
   // below the un-aligned model's, the highest validation NDCG@10. `--max-coverage-drop 1` ranks on NDCG@10 alone.
   const maxDrop = Number(value('max-coverage-drop', '0.05'));
+  if (!(maxDrop >= 0 && maxDrop <= 1)) throw new Error(`--max-coverage-drop must be in [0, 1], got '${value('max-coverage-drop', '')}'`);
   const floor = (1 - maxDrop) * b['coverage@10']!;
   const eligible = rows.filter((r) => !r.name.startsWith('supervised only') && r.validation['coverage@10']! >= floor);
   const rule = `highest validation NDCG@10 among preference configurations with validation coverage@10 ≥ ${fmt(floor, 4)} (un-aligned ${fmt(b['coverage@10'], 4)} less ${maxDrop * 100}%)`;

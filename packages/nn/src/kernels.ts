@@ -50,14 +50,31 @@ export function checkMatrix(m: Matrix, name: string, op: string): void {
 function productShape(a: Matrix, b: Matrix, transposeB: boolean, op: string): { inner: number; n: number } {
   checkMatrix(a, 'a', op);
   checkMatrix(b, 'b', op);
-  const inner = transposeB ? b.cols : b.rows;
+  return checkInner(a, b.rows, b.cols, transposeB, op);
+}
+
+/**
+ * The inner dimension and columns of `a * op(b)` for a `bRows x bCols` operand.
+ * @throws GenrecError `SHAPE_MISMATCH` when the inner dimensions differ.
+ * @internal
+ */
+export function checkInner(a: Matrix, bRows: number, bCols: number, transposeB: boolean, op: string): { inner: number; n: number } {
+  const inner = transposeB ? bCols : bRows;
   if (a.cols !== inner) {
     throw new GenrecError(
       'SHAPE_MISMATCH',
-      `${op}: a is ${a.rows}x${a.cols} and b${transposeB ? '^T' : ''} is ${transposeB ? `${b.cols}x${b.rows}` : `${b.rows}x${b.cols}`}; inner dimensions ${a.cols} and ${inner} differ`,
+      `${op}: a is ${a.rows}x${a.cols} and b${transposeB ? '^T' : ''} is ${transposeB ? `${bCols}x${bRows}` : `${bRows}x${bCols}`}; inner dimensions ${a.cols} and ${inner} differ`,
     );
   }
-  return { inner, n: transposeB ? b.rows : b.cols };
+  return { inner, n: transposeB ? bRows : bCols };
+}
+
+/**
+ * Checks the `k` of a top-k product (a positive integer).
+ * @internal
+ */
+export function checkTopK(k: number, op: string): void {
+  if (!Number.isInteger(k) || k < 1) throw new GenrecError('INVALID_INPUT', `${op}: k must be a positive integer, got ${k}`, { details: { field: 'k' } });
 }
 
 /** @internal */
@@ -153,7 +170,7 @@ export async function matMul(a: Matrix, b: Matrix, options: MatMulIntoOptions = 
  * ```
  */
 export async function matMulTopK(a: Matrix, b: Matrix, k: number, options: MatMulOptions = {}): Promise<TopKResult> {
-  if (!Number.isInteger(k) || k < 1) throw new GenrecError('INVALID_INPUT', `matMulTopK: k must be a positive integer, got ${k}`, { details: { field: 'k' } });
+  checkTopK(k, 'matMulTopK');
   const transposeB = options.transposeB ?? false;
   const alpha = options.alpha ?? 1;
   checkAlpha(alpha, 'matMulTopK');

@@ -50,6 +50,8 @@ describe('prepareMatMulTopK', () => {
     await expect(prepareMatMulTopK(createMatrix(0, 3), { transposeB: true })).rejects.toSatisfy(code('INVALID_INPUT'));
     await expect(prepareMatMulTopK({ rows: 4, cols: 3, data: new Float32Array(5) } as Matrix)).rejects.toSatisfy(code('SHAPE_MISMATCH'));
     await expect(prepareMatMulTopK(b, { alpha: Number.NaN })).rejects.toSatisfy(code('INVALID_OPTION'));
+    await expect(prepareMatMulTopK(b, { intraOpNumThreads: -1 })).rejects.toSatisfy(code('INVALID_OPTION'));
+    await expect(prepareMatMulTopK(b, { transposeB: 'yes' as unknown as boolean })).rejects.toSatisfy(code('INVALID_OPTION'));
     const prepared = await prepareMatMulTopK(b, { transposeB: true });
     await expect(prepared.topK(createMatrix(1, 3), 0)).rejects.toSatisfy(code('INVALID_INPUT'));
     await expect(prepared.topK(createMatrix(1, 4), 2)).rejects.toThrow(/a is 1x4 and b\^T is 3x4; inner dimensions 4 and 3 differ/);

@@ -1,7 +1,7 @@
-import { GenrecError, type Matrix } from '@genrec/core';
+import { GenrecError, checkBooleanOption, type Matrix } from '@genrec/core';
 import type * as ort from 'onnxruntime-node';
-import { checkAlpha, checkMatrix, matMulTopKModel, topKResult, type MatMulOptions, type TopKResult } from './kernels.js';
-import { createSession, ortTensor, runSession } from './runtime/session.js';
+import { checkAlpha, checkInner, checkMatrix, checkTopK, matMulTopKModel, topKResult, type MatMulOptions, type TopKResult } from './kernels.js';
+import { checkSessionOptions, createSession, ortTensor, runSession } from './runtime/session.js';
 
 /**
  * Largest right operand {@link prepareMatMulTopK} compiles (bytes of float32 values): the operand is
@@ -49,9 +49,10 @@ export interface PreparedMatMulTopK {
  */
 export async function prepareMatMulTopK(b: Matrix, options: MatMulOptions = {}): Promise<PreparedMatMulTopK> {
   checkMatrix(b, 'b', 'prepareMatMulTopK');
-  const transposeB = options.transposeB ?? false;
+  const transposeB = checkBooleanOption(options.transposeB ?? false, 'transposeB');
   const alpha = options.alpha ?? 1;
   checkAlpha(alpha, 'prepareMatMulTopK');
+  checkSessionOptions(options); // before the operand is copied into a model
   const inner = transposeB ? b.cols : b.rows;
   const n = transposeB ? b.rows : b.cols;
   if (inner === 0 || n === 0) {
@@ -84,13 +85,9 @@ class PreparedTopK implements PreparedMatMulTopK {
   }
 
   async topK(a: Matrix, k: number): Promise<TopKResult> {
-    if (!Number.isInteger(k) || k < 1) throw new GenrecError('INVALID_INPUT', `prepareMatMulTopK: k must be a positive integer, got ${k}`, { details: { field: 'k' } });
+    checkTopK(k, 'prepareMatMulTopK');
     checkMatrix(a, 'a', 'prepareMatMulTopK');
-    const inner = this.transposeB ? this.cols : this.rows;
-    if (a.cols !== inner) {
-      const b = this.transposeB ? `b^T is ${this.cols}x${this.rows}` : `b is ${this.rows}x${this.cols}`;
-      throw new GenrecError('SHAPE_MISMATCH', `prepareMatMulTopK: a is ${a.rows}x${a.cols} and ${b}; inner dimensions ${a.cols} and ${inner} differ`);
-    }
+    checkInner(a, this.rows, this.cols, this.transposeB, 'prepareMatMulTopK');
     const session = this.session;
     if (session === undefined || this.releasing !== undefined) {
       throw new GenrecError('NOT_FITTED', 'prepareMatMulTopK: this product was released', { details: { field: 'release' } });

@@ -23,12 +23,18 @@ export interface SessionOptions {
   memoryPattern?: boolean;
 }
 
-/** Creates an onnxruntime session from model bytes (sequential execution, all graph optimisations). */
-export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+/** Checks {@link SessionOptions} (before a model is built for them). @returns the thread count. */
+export function checkSessionOptions(options: SessionOptions): number {
   const threads = options.intraOpNumThreads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) {
     throw new GenrecError('INVALID_OPTION', `intraOpNumThreads must be a non-negative integer, got ${threads}`, { details: { field: 'intraOpNumThreads' } });
   }
+  return threads;
+}
+
+/** Creates an onnxruntime session from model bytes (sequential execution, all graph optimisations). */
+export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  const threads = checkSessionOptions(options);
   try {
     return await ort.InferenceSession.create(model, {
       intraOpNumThreads: threads,

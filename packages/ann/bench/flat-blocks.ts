@@ -1,0 +1,80 @@
+/**
+ * FlatIndex block size and compiled vectors, on the `ann_hnsw` peer's two data sets (the vectors it
+ * dumps): for each score block size, `prepare: 'never'` and `'always'` side by side in one process,
+ * 1,000 queries, k 10, 1 thread, median of 6 timed passes after a warm-up, interleaved; and the
+ * compilation alone (`@genrec/nn`'s prepareMatMulTopK over the stored vectors), 5 times.
+ *
+ *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/flat-blocks.ts [--blocks 262144,524288,1048576,2097152] [--dumps /tmp/peer-dumps/ann_hnsw]
+ *
+ * The dumps come from `../shared/peers/ann_hnsw.py ... --dump-dir DIR` (README "Commands").
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createMatrix } from '@genrec/core';
+import { prepareMatMulTopK } from '@genrec/nn';
+import { FlatIndex } from '../src/index.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const dumps = option('dumps', '/tmp/peer-dumps/ann_hnsw');
+if (!existsSync(join(dumps, 'ann_titles_base.bin'))) {
+  console.error(`skipped: no peer dumps in ${dumps} (run ann_hnsw.py with --dump-dir first)`);
+  process.exit(0);
+}
+const blocks = option('blocks', '262144,524288,1048576,2097152').split(',').map(Number);
+const read = <T>(file: string, make: (buffer: ArrayBuffer) => T): T => {
+  const bytes = readFileSync(join(dumps, file));
+  return make(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+};
+
+for (const name of ['titles', 'random']) {
+  let base: Float32Array;
+  let queries: Float32Array;
+  let d: number;
+  if (name === 'titles') {
+    base = read('ann_titles_base.bin', (b) => new Float32Array(b));
+    d = 128;
+    const rows = read('ann_titles_query_rows.bin', (b) => new Int32Array(b));
+    queries = new Float32Array(rows.length * d);
+    rows.forEach((r, i) => queries.set(base.subarray(r * d, (r + 1) * d), i * d));
+  } else {
+    base = read('ann_random_base.bin', (b) => new Float32Array(b));
+    d = 64;
+    queries = read('ann_random_query.bin', (b) => new Float32Array(b));
+  }
+  const n = base.length / d;
+  const queryCount = queries.length / d;
+  const compileMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const product = await prepareMatMulTopK(createMatrix(n, d, base), { transposeB: true, intraOpNumThreads: 1 });
+    compileMs.push(performance.now() - t);
+    await product.release();
+  }
+  console.log(`${name} ${n} x ${d}: compilation ${compileMs.map((ms) => ms.toFixed(1)).join(' / ')} ms`);
+  const indexes: [string, FlatIndex][] = [];
+  for (const block of blocks) {
+    for (const prepare of ['never', 'always'] as const) {
+      const index = new FlatIndex({ dimension: d, metric: 'ip', backend: 'onnxruntime', intraOpNumThreads: 1, initialCapacity: n, scoreBlockSize: block, prepare });
+      await index.add(Int32Array.from({ length: n }, (_, i) => i), base);
+      await index.search(queries, 10); // warm-up (compiles 'always')
+      indexes.push([`block ${block} ${prepare}`, index]);
+    }
+  }
+  const times = new Map<string, number[]>(indexes.map(([label]) => [label, []]));
+  for (let rep = 0; rep < 6; rep++) {
+    for (const [label, index] of indexes) {
+      const t = performance.now();
+      await index.search(queries, 10);
+      times.get(label)!.push(performance.now() - t);
+    }
+  }
+  for (const [label, index] of indexes) {
+    const sorted = times.get(label)!.sort((a, b) => a - b);
+    console.log(`${name} ${label}: ${((queryCount / ((sorted[2]! + sorted[3]!) / 2)) * 1000).toFixed(0)} queries/s`);
+    await index.dispose();
+  }
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { GenrecError, Rng, createMatrix, type Matrix } from '@genrec/core';
+import { matMulTopK, prepareMatMulTopK, type PreparedMatMulTopK, type TopKResult } from '@genrec/nn';
+import { PreparedItems } from './prepared-items.js';
+import type { ProductKernels } from './score-kernels.js';
+
+/** Kernels whose every product "takes" `ms` on a fake clock, counting calls. */
+function fakeKernels(clock: { t: number }, ms: number): ProductKernels & { calls: number } {
+  const kernels = {
+    calls: 0,
+    matMul: () => Promise.reject(new Error('not used')),
+    async matMulTopK(a: Matrix, b: Matrix, k: number, options?: { transposeB?: boolean; intraOpNumThreads?: number }): Promise<TopKResult> {
+      kernels.calls++;
+      clock.t += ms;
+      return matMulTopK(a, b, k, options);
+    },
+  };
+  return kernels;
+}
+
+/** A compiler that counts compilations, "takes" `ms` on the clock, and can be made to fail. */
+function countingCompiler(fail = false, clock = { t: 0 }, ms = 0) {
+  const compiler = Object.assign(
+    async (b: Matrix, options?: Parameters<typeof prepareMatMulTopK>[1]): Promise<PreparedMatMulTopK> => {
+      compiler.compilations++;
+      clock.t += ms;
+      if (fail) throw new GenrecError('RUNTIME_ERROR', 'refused');
+      const product = await prepareMatMulTopK(b, options);
+      compiler.products.push(product);
+      return product;
+    },
+    { compilations: 0, products: [] as PreparedMatMulTopK[] },
+  );
+  return compiler;
+}
+
+const rng = new Rng(21);
+const base = createMatrix(300, 8, rng.fillNormal(new Float32Array(300 * 8))); // 2,400 values
+const block = createMatrix(5, 8, rng.fillNormal(new Float32Array(5 * 8)));
+
+describe('PreparedItems', () => {
+  it("'auto' compiles once the uncompiled products of this generation took the expected compile time", async () => {
+    const clock = { t: 0 };
+    const kernels = fakeKernels(clock, 10);
+    const compiler = countingCompiler(false, clock, 30); // measured again at 30 ms: the estimate stays
+    // expected compile time: 2,400 values x 0.0125 ms = 30 ms = three 10-ms products
+    const items = new PreparedItems('auto', { compileMsPerValue: 0.0125, now: () => clock.t, prepare: compiler });
+    const want = await matMulTopK(block, base, 4, { transposeB: true });
+    for (let call = 1; call <= 3; call++) {
+      const got = await items.topK(kernels, block, base, 4, 1, items.generation);
+      expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+      expect([kernels.calls, compiler.compilations, items.compiled]).toEqual([call, 0, false]);
+    }
+    const fourth = await items.topK(kernels, block, base, 4, 1, items.generation);
+    expect(Array.from(fourth.indices)).toEqual(Array.from(want.indices));
+    expect([kernels.calls, compiler.compilations, items.compiled]).toEqual([3, 1, true]);
+    await items.topK(kernels, block, base, 4, 1, items.generation);
+    expect([kernels.calls, compiler.compilations]).toEqual([3, 1]);
+    // a write: the time spent starts again from zero and the session is released
+    items.invalidate();
+    expect(items.compiled).toBe(false);
+    await items.topK(kernels, block, base, 4, 1, items.generation);
+    expect([kernels.calls, compiler.compilations]).toEqual([4, 1]);
+    await items.dispose();
+    await expect(compiler.products[0]!.topK(block, 1)).rejects.toSatisfy((e: unknown) => GenrecError.isInstance(e) && e.code === 'NOT_FITTED');
+  });
+
+  it('a product of an older generation never compiles, never uses the session, is not counted', async () => {
+    const clock = { t: 0 };
+    const kernels = fakeKernels(clock, 10);
+    const compiler = countingCompiler();
+    const items = new PreparedItems('always', { now: () => clock.t, prepare: compiler });
+    const stale = items.generation;
+    items.invalidate(); // a write while a search of generation `stale` is pending
+    await items.topK(kernels, block, base, 4, 1, stale);
+    expect([kernels.calls, compiler.compilations, items.compiled]).toEqual([1, 0, false]);
+    await items.topK(kernels, block, base, 4, 1, items.generation);
+    expect([kernels.calls, compiler.compilations, items.compiled]).toEqual([1, 1, true]);
+    await items.topK(kernels, block, base, 4, 1, stale);
+    expect([kernels.calls, compiler.compilations, items.compiled]).toEqual([2, 1, true]);
+    await items.dispose();
+  });
+
+  it('a write during a compilation releases the new session and never uses it', async () => {
+    const compiler = countingCompiler();
+    const items = new PreparedItems('always', { prepare: compiler });
+    const kernels = fakeKernels({ t: 0 }, 1);
+    const generation = items.generation;
+    const pending = items.topK(kernels, block, base, 4, 1, generation); // starts the compilation
+    items.invalidate();
+    await pending;
+    expect(items.compiled).toBe(false);
+    await items.dispose(); // waits for the release of the session compiled for the old generation
+    expect(compiler.compilations).toBe(1);
+    await expect(compiler.products[0]!.topK(block, 1)).rejects.toSatisfy((e: unknown) => GenrecError.isInstance(e) && e.code === 'NOT_FITTED');
+  });
+
+  it("a refused compilation leaves the generation uncompiled and is not retried; 'never' never compiles", async () => {
+    const compiler = countingCompiler(true);
+    const items = new PreparedItems('always', { prepare: compiler });
+    const kernels = fakeKernels({ t: 0 }, 1);
+    for (let i = 0; i < 3; i++) await items.topK(kernels, block, base, 4, 1, items.generation);
+    expect([compiler.compilations, kernels.calls, items.compiled, items.failures]).toEqual([1, 3, false, 1]);
+    items.invalidate();
+    await items.topK(kernels, block, base, 4, 1, items.generation);
+    expect([compiler.compilations, items.failures]).toEqual([2, 2]);
+    const never = new PreparedItems('never', { prepare: compiler });
+    for (let i = 0; i < 3; i++) await never.topK(kernels, block, base, 4, 1, never.generation);
+    expect(compiler.compilations).toBe(2);
+  });
+});

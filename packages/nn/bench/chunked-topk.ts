@@ -1,0 +1,106 @@
+/**
+ * A tried and not adopted form of a compiled top-k product: the fixed operand split into chunks of
+ * rows, Gemm + TopK per chunk and a final TopK over the chunks' winners, in one session, against
+ * the one-chunk form (`prepareMatMulTopK`'s graph), on the `ann_hnsw` peer's random 100,000 x 64
+ * vectors (or the titles), 1,000 queries, k 10, 1 thread; median of 5 passes after a warm-up.
+ *
+ *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/chunked-topk.ts [random|titles] [chunk:rows,...] [--dumps /tmp/peer-dumps/ann_hnsw]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { attr, encodeModel, type NodeInit, type TensorProtoInit } from '../src/index.js';
+
+const args = process.argv.slice(2);
+const dumpsAt = args.indexOf('--dumps');
+const dumps = dumpsAt >= 0 ? args[dumpsAt + 1]! : '/tmp/peer-dumps/ann_hnsw';
+const positional = args.filter((_, i) => i !== dumpsAt && i !== dumpsAt + 1);
+if (!existsSync(join(dumps, 'ann_random_base.bin'))) {
+  console.error(`skipped: no peer dumps in ${dumps}`);
+  process.exit(0);
+}
+const read = (file: string) => {
+  const bytes = readFileSync(join(dumps, file));
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+};
+const which = positional[0] ?? 'random';
+let base: Float32Array;
+let queries: Float32Array;
+let d: number;
+if (which === 'titles') {
+  base = new Float32Array(read('ann_titles_base.bin'));
+  d = 128;
+  const rows = new Int32Array(read('ann_titles_query_rows.bin'));
+  queries = new Float32Array(rows.length * d);
+  rows.forEach((r, i) => queries.set(base.subarray(r * d, (r + 1) * d), i * d));
+} else {
+  base = new Float32Array(read('ann_random_base.bin'));
+  d = 64;
+  queries = new Float32Array(read('ann_random_query.bin'));
+}
+const n = base.length / d;
+const queryCount = queries.length / d;
+const k = 10;
+
+/** Gemm + TopK per chunk of `chunk` rows, then a TopK over the chunks' winners. */
+async function chunkedSession(chunk: number): Promise<ort.InferenceSession> {
+  const nodes: NodeInit[] = [];
+  const initializers: TensorProtoInit[] = [{ name: 'k', dtype: 'int64', shape: [1], data: BigInt64Array.of(BigInt(k)) }];
+  const values: string[] = [];
+  const indices: string[] = [];
+  for (let start = 0, c = 0; start < n; start += chunk, c++) {
+    const end = Math.min(n, start + chunk);
+    initializers.push({ name: `b${c}`, dtype: 'float32', shape: [end - start, d], data: base.subarray(start * d, end * d) });
+    initializers.push({ name: `offset${c}`, dtype: 'int64', shape: [1], data: BigInt64Array.of(BigInt(start)) });
+    nodes.push({ opType: 'Gemm', inputs: ['a', `b${c}`], outputs: [`s${c}`], attributes: { transB: attr.int(1) } });
+    nodes.push({ opType: 'TopK', inputs: [`s${c}`, 'k'], outputs: [`v${c}`, `i${c}`], attributes: { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) } });
+    nodes.push({ opType: 'Add', inputs: [`i${c}`, `offset${c}`], outputs: [`j${c}`] });
+    values.push(`v${c}`);
+    indices.push(`j${c}`);
+  }
+  nodes.push({ opType: 'Concat', inputs: values, outputs: ['V'], attributes: { axis: attr.int(1) } });
+  nodes.push({ opType: 'Concat', inputs: indices, outputs: ['I'], attributes: { axis: attr.int(1) } });
+  nodes.push({ opType: 'TopK', inputs: ['V', 'k'], outputs: ['values', 'position'], attributes: { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) } });
+  nodes.push({ opType: 'GatherElements', inputs: ['I', 'position'], outputs: ['indices'], attributes: { axis: attr.int(1) } });
+  const model = encodeModel({
+    name: 'chunked_topk',
+    nodes,
+    inputs: [{ name: 'a', dtype: 'float32', shape: ['m', d] }],
+    outputs: [
+      { name: 'values', dtype: 'float32', shape: ['m', k] },
+      { name: 'indices', dtype: 'int64', shape: ['m', k] },
+    ],
+    initializers,
+  });
+  return ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', enableMemPattern: false });
+}
+
+const specs = (positional[1] ?? `${n}:10,16384:64,16384:128,8192:64,32768:128`).split(',');
+const sessions: [string, ort.InferenceSession, number][] = [];
+for (const spec of specs) {
+  const [chunk, rows] = spec.split(':').map(Number) as [number, number];
+  sessions.push([spec, await chunkedSession(chunk), rows]);
+}
+let reference: string | undefined;
+const times = new Map<string, number[]>(specs.map((spec) => [spec, []]));
+for (let rep = 0; rep < 6; rep++) {
+  for (const [spec, session, rows] of sessions) {
+    const t = performance.now();
+    const firstRows: number[] = [];
+    for (let start = 0; start < queryCount; start += rows) {
+      const r = Math.min(rows, queryCount - start);
+      const out = await session.run({ a: new ort.Tensor('float32', queries.subarray(start * d, (start + r) * d), [r, d]) });
+      if (start === 0) firstRows.push(...Array.from(out.indices!.data as BigInt64Array, Number));
+    }
+    const ms = performance.now() - t;
+    const ids = firstRows.join(',');
+    reference ??= ids;
+    if (ids !== reference) throw new Error(`${spec}: results differ from the first form's`);
+    if (rep > 0) times.get(spec)!.push(ms);
+  }
+}
+for (const [spec, ms] of times) {
+  const sorted = ms.sort((a, b) => a - b);
+  console.log(`${which} chunk rows:queries per call ${spec}: ${((queryCount / sorted[2]!) * 1000).toFixed(0)} queries/s`);
+}
+for (const [, session] of sessions) await session.release();
