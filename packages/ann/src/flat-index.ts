@@ -50,9 +50,10 @@ export interface FlatIndexOptions {
    * Most scores (queries x items) computed in one product: queries are processed in blocks of
    * `max(1, floor(scoreBlockSize / size))` rows, which bounds the memory of a batch. The default
    * keeps one block's scores (4 MiB) near the cache, where onnxruntime's product and its top-k
-   * meet. Measured with compiled vectors (`prepare`), 1,000 queries, 1 thread (README "Flat
-   * search"): on 11,924 x 128 items 2^19 / 2^20 / 2^21 gave 29,200 / 27,200 / 21,200 queries/s, on
-   * 100,000 x 64 items 3,700 / 4,600 / 3,800.
+   * meet. Measured with compiled vectors (`prepare`), 1,000 queries, 1 thread (README "Against
+   * faiss with compiled flat vectors"): on 11,924 x 128 items 2^19 / 2^20 / 2^21 gave 30,758 /
+   * 30,112 / 23,116 queries/s, on 100,000 x 64 items 3,909 / 5,216 / 5,660 (an earlier run: 3,745
+   * / 4,632 / 3,843).
    * @defaultValue 1048576 (4 MiB of float32 scores; at 100,000 items, blocks of 10 queries)
    */
   scoreBlockSize?: number;

@@ -33,8 +33,8 @@ export interface PreparedMatMulTopK {
  * products against the same operand — a vector index's stored items, a model's item table.
  * onnxruntime packs a constant operand for its matrix kernel once, at session creation, where
  * {@link matMulTopK} passes `b` as an input and has it packed on every call: measured through
- * `@genrec/ann`'s flat index, 1,000 queries in blocks, 1 thread, 1.1–1.8x more queries per second
- * (README "Static shapes and shape buckets", "A fixed operand, compiled"). The session holds its own packed copy of `b` (about `b`'s size) until
+ * `@genrec/ann`'s flat index, 1,000 queries in blocks, 1 thread, 1.06–1.67x more queries per second
+ * at the same block size (README "A fixed operand, compiled"). The session holds its own packed copy of `b` (about `b`'s size) until
  * {@link PreparedMatMulTopK.release} or garbage collection; later changes to `b.data` are not seen.
  *
  * @param b - `d x n`, or `n x d` with `transposeB`; at most {@link MAX_PREPARED_OPERAND_BYTES}.
