@@ -8,9 +8,9 @@
  *
  * The dumps come from `../shared/peers/ann_hnsw.py ... --dump-dir DIR` (README "Commands").
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMatrix } from '@genrec/core';
+import { RawDump, createMatrix, selectRows, type Matrix } from '@genrec/core';
 import { prepareMatMulTopK } from '@genrec/nn';
 import { FlatIndex } from '../src/index.js';
 
@@ -20,31 +20,23 @@ const option = (name: string, fallback: string) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
 const dumps = option('dumps', '/tmp/peer-dumps/ann_hnsw');
-if (!existsSync(join(dumps, 'ann_titles_base.bin'))) {
+if (!existsSync(join(dumps, 'manifest.json'))) {
   console.error(`skipped: no peer dumps in ${dumps} (run ann_hnsw.py with --dump-dir first)`);
   process.exit(0);
 }
 const blocks = option('blocks', '262144,524288,1048576,2097152').split(',').map(Number);
-const read = <T>(file: string, make: (buffer: ArrayBuffer) => T): T => {
-  const bytes = readFileSync(join(dumps, file));
-  return make(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+const dump = new RawDump(dumps);
+const matrix = (name: string): Matrix => {
+  const tensor = dump.read(name);
+  return createMatrix(tensor.shape[0]!, tensor.shape[1]!, tensor.data as Float32Array);
 };
 
 for (const name of ['titles', 'random']) {
-  let base: Float32Array;
-  let queries: Float32Array;
-  let d: number;
-  if (name === 'titles') {
-    base = read('ann_titles_base.bin', (b) => new Float32Array(b));
-    d = 128;
-    const rows = read('ann_titles_query_rows.bin', (b) => new Int32Array(b));
-    queries = new Float32Array(rows.length * d);
-    rows.forEach((r, i) => queries.set(base.subarray(r * d, (r + 1) * d), i * d));
-  } else {
-    base = read('ann_random_base.bin', (b) => new Float32Array(b));
-    d = 64;
-    queries = read('ann_random_query.bin', (b) => new Float32Array(b));
-  }
+  const baseMatrix = matrix(`ann_${name}_base`);
+  const queryMatrix = name === 'titles' ? selectRows(baseMatrix, dump.read('ann_titles_query_rows').data as Int32Array) : matrix('ann_random_query');
+  const base = baseMatrix.data;
+  const queries = queryMatrix.data;
+  const d = baseMatrix.cols;
   const n = base.length / d;
   const queryCount = queries.length / d;
   const compileMs: number[] = [];

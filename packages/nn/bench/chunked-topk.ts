@@ -6,38 +6,30 @@
  *
  *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/chunked-topk.ts [random|titles] [chunk:rows,...] [--dumps /tmp/peer-dumps/ann_hnsw]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { RawDump, createMatrix, selectRows, type Matrix } from '@genrec/core';
 import { attr, encodeModel, type NodeInit, type TensorProtoInit } from '../src/index.js';
 
 const args = process.argv.slice(2);
 const dumpsAt = args.indexOf('--dumps');
 const dumps = dumpsAt >= 0 ? args[dumpsAt + 1]! : '/tmp/peer-dumps/ann_hnsw';
-const positional = args.filter((_, i) => i !== dumpsAt && i !== dumpsAt + 1);
-if (!existsSync(join(dumps, 'ann_random_base.bin'))) {
+const positional = dumpsAt >= 0 ? args.filter((_, i) => i !== dumpsAt && i !== dumpsAt + 1) : args;
+if (!existsSync(join(dumps, 'manifest.json'))) {
   console.error(`skipped: no peer dumps in ${dumps}`);
   process.exit(0);
 }
-const read = (file: string) => {
-  const bytes = readFileSync(join(dumps, file));
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+const dump = new RawDump(dumps);
+const matrix = (name: string): Matrix => {
+  const tensor = dump.read(name);
+  return createMatrix(tensor.shape[0]!, tensor.shape[1]!, tensor.data as Float32Array);
 };
 const which = positional[0] ?? 'random';
-let base: Float32Array;
-let queries: Float32Array;
-let d: number;
-if (which === 'titles') {
-  base = new Float32Array(read('ann_titles_base.bin'));
-  d = 128;
-  const rows = new Int32Array(read('ann_titles_query_rows.bin'));
-  queries = new Float32Array(rows.length * d);
-  rows.forEach((r, i) => queries.set(base.subarray(r * d, (r + 1) * d), i * d));
-} else {
-  base = new Float32Array(read('ann_random_base.bin'));
-  d = 64;
-  queries = new Float32Array(read('ann_random_query.bin'));
-}
+const baseMatrix = matrix(`ann_${which}_base`);
+const base = baseMatrix.data;
+const queries = (which === 'titles' ? selectRows(baseMatrix, dump.read('ann_titles_query_rows').data as Int32Array) : matrix('ann_random_query')).data;
+const d = baseMatrix.cols;
 const n = base.length / d;
 const queryCount = queries.length / d;
 const k = 10;
@@ -93,7 +85,7 @@ for (let rep = 0; rep < 6; rep++) {
       if (start === 0) firstRows.push(...Array.from(out.indices!.data as BigInt64Array, Number));
     }
     const ms = performance.now() - t;
-    const ids = firstRows.join(',');
+    const ids = firstRows.slice(0, k).join(','); // the first query's top k
     reference ??= ids;
     if (ids !== reference) throw new Error(`${spec}: results differ from the first form's`);
     if (rep > 0) times.get(spec)!.push(ms);
