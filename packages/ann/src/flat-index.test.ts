@@ -84,6 +84,41 @@ describe('FlatIndex', () => {
     });
   }
 
+  it('a compiled index of 70,000 items (chunked selection: larger query blocks) gives the uncompiled and naive top-k, with exclusions and filters', async () => {
+    const many = 70_000;
+    const narrow = 8;
+    const manyVectors = randomData(7, many, narrow);
+    const manyIds = Int32Array.from({ length: many }, (_, i) => i + 1);
+    const manyQueries = randomData(8, 48, narrow);
+    const manyEntries = Array.from(manyIds, (id, i) => ({ id, vector: manyVectors.subarray(i * narrow, (i + 1) * narrow) }));
+    const rng = new Rng(9);
+    const exclude = Array.from({ length: 48 }, () => new Set(Array.from({ length: 40 }, () => 1 + rng.int(many))));
+    const filter = (id: number) => id % 3 !== 0;
+    for (const metric of ['ip', 'cosine', 'l2'] as VectorMetric[]) {
+      // uncompiled: 3 queries a block (all 70,000 scores per row); compiled: 16 (one 16,384-column chunk)
+      const options = { dimension: narrow, metric, backend: 'onnxruntime' as const, intraOpNumThreads: 1, scoreBlockSize: 16 * 16384 };
+      const never = new FlatIndex({ ...options, prepare: 'never' });
+      const always = new FlatIndex({ ...options, prepare: 'always' });
+      await never.add(manyIds, manyVectors);
+      await always.add(manyIds, manyVectors);
+      await always.search(manyQueries.subarray(0, narrow), 1); // compiles
+      expect(always.compiled).toBe(true);
+      for (const searchOptions of [{}, { exclude }, { exclude, filter }]) {
+        const a = await never.search(manyQueries, 12, searchOptions);
+        const b = await always.search(manyQueries, 12, searchOptions);
+        expect(Array.from(b.ids)).toEqual(Array.from(a.ids));
+        b.scores.forEach((score, i) => expect(score).toBeCloseTo(a.scores[i]!, 4));
+        for (const q of [0, 17, 47]) {
+          const excluded = 'exclude' in searchOptions ? exclude[q]! : new Set<number>();
+          const accept = (id: number) => !excluded.has(id) && (!('filter' in searchOptions) || filter(id));
+          const reference = referenceSearch(manyEntries, manyQueries.subarray(q * narrow, (q + 1) * narrow), 12, metric, accept);
+          expect(Array.from(b.ids.subarray(q * 12, (q + 1) * 12))).toEqual(reference.map((entry) => entry.id));
+        }
+      }
+      await always.dispose();
+    }
+  }, 60_000);
+
   it('a compiled index follows every write: added and removed vectors are seen at once', async () => {
     const index = new FlatIndex({ dimension: width, backend: 'onnxruntime', prepare: 'always', intraOpNumThreads: 1 });
     await index.add(ids, vectors);

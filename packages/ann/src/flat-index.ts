@@ -47,14 +47,16 @@ export interface FlatIndexOptions {
   /** Where products run. @defaultValue 'auto' */
   backend?: FlatBackend;
   /**
-   * Most scores (queries x items) computed in one product: queries are processed in blocks of
-   * `max(1, floor(scoreBlockSize / size))` rows, which bounds the memory of a batch. The default
-   * keeps one block's scores (4 MiB) near the cache, where onnxruntime's product and its top-k
-   * meet. Measured with compiled vectors (`prepare`), 1,000 queries, 1 thread (README "Against
-   * faiss with compiled flat vectors"): on 11,924 x 128 items 2^19 / 2^20 / 2^21 gave 30,758 /
-   * 30,112 / 23,116 queries/s, on 100,000 x 64 items 3,909 / 5,216 / 5,660 (an earlier run: 3,745
-   * / 4,632 / 3,843).
-   * @defaultValue 1048576 (4 MiB of float32 scores; at 100,000 items, blocks of 10 queries)
+   * Most scores (queries x items) held at once by one product: queries are processed in blocks of
+   * `max(1, floor(scoreBlockSize / size))` rows, which bounds the memory of a batch. A compiled
+   * chunked product (from 65,536 items, for k plus exclusions up to 32, no filter) holds one
+   * 16,384-item chunk of scores per query at a time: its blocks are `scoreBlockSize / 16384` rows.
+   * Measured, 1,000 queries, 1 thread (README "Against faiss with compiled flat vectors"): whole-row
+   * products on 11,924 x 128 items gave 30,758 / 30,112 / 23,116 queries/s at 2^19 / 2^20 / 2^21
+   * scores, on 100,000 x 64 items 3,909 / 5,216 / 5,660; the chunked product is fastest at about 128
+   * rows a call (2^21 scores).
+   * @defaultValue 2^20 (4 MiB of float32 scores; at 100,000 items, blocks of 10 queries) for
+   * uncompiled and whole-row products, 2^21 (128 queries a block) for chunked ones
    */
   scoreBlockSize?: number;
   /**
@@ -63,9 +65,14 @@ export interface FlatIndexOptions {
    * product. `'auto'` compiles once the products run since the last write have taken as long as a
    * compilation is expected to (a ski-rental rule: the total time is then at most about twice what
    * never compiling would take, as far as the estimate holds); `'always'` at the first search after a
-   * write; `'never'` keeps passing the vectors on every call. A compiled session holds about one
-   * more copy of the vectors (counted in `memoryBytes`) until the next write or
-   * {@link FlatIndex.dispose}. Operands above `MAX_PREPARED_OPERAND_BYTES` (1 GiB) are never compiled.
+   * write; `'never'` keeps passing the vectors on every call. From 65,536 items, products of small
+   * k (k plus the largest exclusion up to 32, no filter) compile `prepareMatMulTopK`'s chunked form
+   * and the others its whole-row form, each at its first need. A compiled session holds about one
+   * more copy of the vectors (counted in `memoryBytes`; two sessions when both forms are used)
+   * until the next write or {@link FlatIndex.dispose}. Operands above `MAX_PREPARED_OPERAND_BYTES`
+   * (1 GiB) are never compiled. Compiled and uncompiled products give identical results for vectors
+   * up to 128 values wide; wider, scores can differ by float32 rounding (onnxruntime sums a packed
+   * operand in blocks of 128), which can swap near-equal neighbours.
    * @defaultValue 'auto'
    */
   prepare?: PrepareMode;
@@ -73,8 +80,17 @@ export interface FlatIndexOptions {
 
 /** Products smaller than this many multiply-adds run in JavaScript under `backend: 'auto'`. */
 const ONNX_MIN_WORK = 1 << 18;
+/** Default scores a block holds for uncompiled and whole-row products (4 MiB). */
+const WHOLE_SCORE_BLOCK = 1 << 20;
+/** Default scores a block holds for a compiled chunked product (128 queries x one 16,384-item chunk). */
+const CHUNKED_SCORE_BLOCK = 1 << 21;
 /** Fewest candidates per query fetched before filtering (onnxruntime path). */
 const FILTER_CANDIDATES = 64;
+
+/** Candidates a filtered product asks for, for `k` results and at most `excluded` exclusions a query. */
+function filterCandidates(k: number, excluded: number): number {
+  return Math.max(FILTER_CANDIDATES, 4 * (k + excluded));
+}
 
 /**
  * Exact nearest-neighbour search: every query is scored against every vector. Batches of queries
@@ -113,7 +129,8 @@ export class FlatIndex implements VectorIndex {
   private readonly stride: number;
   private readonly intraOpNumThreads: number;
   private readonly backend: FlatBackend;
-  private readonly scoreBlockSize: number;
+  /** The user's `scoreBlockSize`, or undefined for the defaults per product form. */
+  private readonly scoreBlockSize: number | undefined;
   private vectors: Float32Array;
   private rowIds: Int32Array;
   private readonly rowOf = new Map<number, number>();
@@ -132,7 +149,7 @@ export class FlatIndex implements VectorIndex {
     this.metric = checkMetric(options.metric ?? 'ip');
     const capacity = checkIntegerOption(options.initialCapacity ?? 1024, 'initialCapacity', 1);
     this.intraOpNumThreads = checkIntegerOption(options.intraOpNumThreads ?? 0, 'intraOpNumThreads', 0, 1024);
-    this.scoreBlockSize = checkIntegerOption(options.scoreBlockSize ?? 1 << 20, 'scoreBlockSize', 1);
+    this.scoreBlockSize = options.scoreBlockSize === undefined ? undefined : checkIntegerOption(options.scoreBlockSize, 'scoreBlockSize', 1);
     const backend = options.backend ?? 'auto';
     if (backend !== 'auto' && backend !== 'onnxruntime' && backend !== 'javascript') {
       throw new GenrecError('INVALID_OPTION', `backend must be 'auto', 'onnxruntime' or 'javascript', got ${String(backend)}`, { details: { field: 'backend' } });
@@ -169,10 +186,10 @@ export class FlatIndex implements VectorIndex {
 
   /**
    * Bytes held by the stored vectors and ids (allocated capacity), plus, while the vectors are
-   * {@link FlatIndex.compiled}, about their size again for the compiled session's packed copy.
+   * {@link FlatIndex.compiled}, about their size again for each compiled session's packed copy.
    */
   get memoryBytes(): number {
-    return this.vectors.byteLength + this.rowIds.byteLength + (this.prepared.compiled ? this.count * this.stride * 4 : 0);
+    return this.vectors.byteLength + this.rowIds.byteLength + this.prepared.sessions * this.count * this.stride * 4;
   }
 
   /** True when `id` is in the index. */
@@ -255,15 +272,23 @@ export class FlatIndex implements VectorIndex {
     const itemCount = this.count;
     if (itemCount === 0 || queryCount === 0) return result;
     const exclusions = options.exclude === undefined ? undefined : Array.from(options.exclude, (entry) => exclusionSet(entry));
-    const blockRows = Math.max(1, Math.min(queryCount, Math.floor(this.scoreBlockSize / itemCount)));
     // the write generation this search reads: a compiled session of another one is never used
     const generation = this.prepared.generation;
     const base = createMatrix(itemCount, this.stride, this.vectors.subarray(0, itemCount * this.stride));
     // one buffer per call, reused across its blocks: concurrent searches must not share it while
     // onnxruntime reads it
-    const queryBuffer = this.metric === 'ip' ? undefined : new Float32Array(blockRows * this.stride);
-    for (let start = 0; start < queryCount; start += blockRows) {
-      const rows = Math.min(blockRows, queryCount - start);
+    let queryBuffer: Float32Array | undefined;
+    // the most any block's product asks for (the k of the compiled form a block uses)
+    let largest = 0;
+    if (exclusions !== undefined) for (const set of exclusions) largest = Math.max(largest, set?.size ?? 0);
+    const productK = options.filter === undefined ? k + largest : filterCandidates(k, largest);
+    for (let start = 0; start < queryCount; ) {
+      // rows x (the scores a row holds at once) within scoreBlockSize: a compiled chunked product
+      // holds one chunk of columns per row, an uncompiled or whole-row one all of them
+      const columns = this.prepared.scoreColumns(generation, itemCount, Math.min(productK, itemCount));
+      const budget = this.scoreBlockSize ?? (columns < itemCount ? CHUNKED_SCORE_BLOCK : WHOLE_SCORE_BLOCK);
+      const rows = Math.max(1, Math.min(queryCount - start, Math.floor(budget / columns)));
+      if (this.metric !== 'ip' && (queryBuffer === undefined || queryBuffer.length < rows * this.stride)) queryBuffer = new Float32Array(rows * this.stride);
       const block = this.prepareQueries(data, start, rows, queryBuffer);
       const kernels = this.kernelsFor(rows * itemCount * this.stride);
       if (options.filter !== undefined) {
@@ -272,6 +297,7 @@ export class FlatIndex implements VectorIndex {
         await this.searchTopK(block, base, start, k, kernels, exclusions, result, generation);
       }
       if (this.metric === 'l2') this.rescoreL2(data, start, rows, result);
+      start += rows;
     }
     return result;
   }
@@ -434,7 +460,7 @@ export class FlatIndex implements VectorIndex {
     let values: Float32Array;
     let kept: number;
     if (kernels !== undefined) {
-      const top = await this.prepared.topK(kernels, block, base, wanted, this.intraOpNumThreads, generation);
+      const top = await this.prepared.topK(kernels, block, base, wanted, this.intraOpNumThreads, generation, this.scoreBlockSize ?? WHOLE_SCORE_BLOCK);
       indices = top.indices;
       values = top.values;
       kept = top.k;
@@ -489,8 +515,8 @@ export class FlatIndex implements VectorIndex {
     const rowIds = this.rowIds;
     let pending: number[] = Array.from({ length: block.rows }, (_, r) => r);
     if (kernels !== undefined) {
-      const candidates = Math.min(itemCount, Math.max(FILTER_CANDIDATES, 4 * (k + this.largestExclusion(start, block.rows, exclusions))));
-      const top = await this.prepared.topK(kernels, block, base, candidates, this.intraOpNumThreads, generation);
+      const candidates = Math.min(itemCount, filterCandidates(k, this.largestExclusion(start, block.rows, exclusions)));
+      const top = await this.prepared.topK(kernels, block, base, candidates, this.intraOpNumThreads, generation, this.scoreBlockSize ?? WHOLE_SCORE_BLOCK);
       pending = [];
       for (let r = 0; r < block.rows; r++) {
         const set = exclusions?.[start + r];

@@ -108,4 +108,41 @@ describe('PreparedItems', () => {
     for (let i = 0; i < 3; i++) await never.topK(kernels, block, base, 4, 1, never.generation);
     expect(compiler.compilations).toBe(2);
   });
+
+  it('splits an uncompiled product into sub-blocks of at most maxScores scores, with the same results', async () => {
+    const clock = { t: 0 };
+    const kernels = fakeKernels(clock, 1);
+    const items = new PreparedItems('never');
+    const want = await matMulTopK(block, base, 4, { transposeB: true });
+    const got = await items.topK(kernels, block, base, 4, 1, items.generation, 2 * 300); // two rows a call
+    expect(kernels.calls).toBe(3); // 5 rows: 2 + 2 + 1
+    expect([got.rows, got.k]).toEqual([5, 4]);
+    expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+    // a one-row product may take onnxruntime's matrix-vector kernel: float32 rounding apart
+    got.values.forEach((value, i) => expect(value).toBeCloseTo(want.values[i]!, 5));
+    expect(items.scoreColumns(items.generation, 300, 4)).toBe(300);
+  });
+
+  it('compiles the chunked form for small k and the whole-row form for large k on 65,536+ rows, and reports their scoreColumns', async () => {
+    const big = createMatrix(70_000, 4, rng.fillNormal(new Float32Array(70_000 * 4)));
+    const queries = createMatrix(2, 4, rng.fillNormal(new Float32Array(8)));
+    const compiler = countingCompiler();
+    const items = new PreparedItems('always', { prepare: compiler });
+    expect(items.scoreColumns(items.generation, big.rows, 10)).toBe(big.rows); // nothing compiled yet
+    const clock = { t: 0 };
+    const small = await items.topK(fakeKernels(clock, 1), queries, big, 10, 1, items.generation);
+    expect([items.compiled, items.sessions, compiler.products[0]!.selection]).toEqual([true, 1, 'chunked']);
+    expect(items.scoreColumns(items.generation, big.rows, 10)).toBe(16384); // one chunk per row
+    expect(items.scoreColumns(items.generation, big.rows, 33)).toBe(big.rows); // the whole-row form: not compiled yet
+    const large = await items.topK(fakeKernels(clock, 1), queries, big, 40, 1, items.generation);
+    expect([items.sessions, compiler.products[1]!.selection]).toEqual([2, 'whole']);
+    expect(items.scoreColumns(items.generation, big.rows, 40)).toBe(big.rows);
+    expect(items.scoreColumns(items.generation - 1, big.rows, 10)).toBe(big.rows);
+    const want = await matMulTopK(queries, big, 40, { transposeB: true });
+    expect(Array.from(large.indices)).toEqual(Array.from(want.indices));
+    expect(Array.from(small.indices)).toEqual([...want.indices.subarray(0, 10), ...want.indices.subarray(40, 50)]);
+    items.invalidate();
+    expect([items.sessions, items.scoreColumns(items.generation, big.rows, 10)]).toEqual([0, big.rows]);
+    await items.dispose();
+  });
 });

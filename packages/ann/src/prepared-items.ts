@@ -1,5 +1,5 @@
-import { GenrecError, type Matrix } from '@genrec/core';
-import { MAX_PREPARED_OPERAND_BYTES, prepareMatMulTopK, type PreparedMatMulTopK, type TopKResult } from '@genrec/nn';
+import { GenrecError, createMatrix, type Matrix } from '@genrec/core';
+import { CHUNKED_FAST_MAX_K, CHUNKED_MIN_COLUMNS, MAX_PREPARED_OPERAND_BYTES, prepareMatMulTopK, type PreparedMatMulTopK, type TopKResult } from '@genrec/nn';
 import type { ProductKernels } from './score-kernels.js';
 
 /** When {@link PreparedItems} compiles the stored vectors (`FlatIndexOptions.prepare`). */
@@ -27,6 +27,17 @@ interface Compiled {
   readonly product: Promise<PreparedMatMulTopK | undefined>;
 }
 
+/** The two compiled forms (`@genrec/nn`'s `selection`). */
+type Selection = 'whole' | 'chunked';
+
+/**
+ * The compiled form for a product of `k` over `itemCount` stored rows: chunked for many rows and
+ * small k (where it is the faster), the whole-row product otherwise.
+ */
+function selectionFor(itemCount: number, k: number): Selection {
+  return itemCount >= CHUNKED_MIN_COLUMNS && k <= CHUNKED_FAST_MAX_K ? 'chunked' : 'whole';
+}
+
 /**
  * The stored vectors of a flat index compiled into their own onnxruntime session (`@genrec/nn`'s
  * `prepareMatMulTopK`), for the top-k products of its searches.
@@ -40,11 +51,18 @@ interface Compiled {
  * far as the estimate is right; it is replaced by the measured time after each compilation). A
  * compilation onnxruntime refuses is not retried in the same generation (the products stay
  * uncompiled; {@link PreparedItems.failures} counts them). A search that meets a released session
- * answers with the uncompiled product: results never depend on the timing.
+ * answers with the uncompiled product.
+ *
+ * From 65,536 stored rows a product of small k (up to `@genrec/nn`'s `CHUNKED_FAST_MAX_K`) uses the
+ * chunked form and a larger one the whole-row form: each is compiled at its first need once
+ * compiling has paid (so a generation can hold two sessions, each a copy of the vectors).
+ * Compiled and uncompiled products are identical for vectors up to 128 values wide; wider, scores
+ * can differ by float32 rounding (onnxruntime sums a packed operand in blocks of 128), which can
+ * swap near-equal entries.
  */
 export class PreparedItems {
-  private current: Compiled | undefined;
-  private ready: PreparedMatMulTopK | undefined;
+  private readonly current = new Map<Selection, Compiled>();
+  private readonly ready = new Map<Selection, PreparedMatMulTopK>();
   private generationNumber = 0;
   private spentMs = 0;
   private failedGeneration = -1;
@@ -70,7 +88,7 @@ export class PreparedItems {
 
   /** True while a compiled session of the current generation is ready for products. */
   get compiled(): boolean {
-    return this.ready !== undefined;
+    return this.ready.size > 0;
   }
 
   /** Compilations onnxruntime refused (each leaves its generation uncompiled). */
@@ -78,14 +96,34 @@ export class PreparedItems {
     return this.failureCount;
   }
 
-  /** The best `k` stored rows of `base` for each row of `block` (`block · baseᵀ`). */
-  async topK(kernels: ProductKernels, block: Matrix, base: Matrix, k: number, threads: number, generation: number): Promise<TopKResult> {
+  /** Compiled sessions ready now (0, 1 or 2: whole-row and chunked), each a copy of the vectors. */
+  get sessions(): number {
+    return this.ready.size;
+  }
+
+  /**
+   * Scores a product of `k` in `generation` holds at once per query row: the compiled session's
+   * `scoreColumns` (one chunk of columns for the chunked form) while the one for this `k` is ready,
+   * otherwise all `itemCount` columns.
+   */
+  scoreColumns(generation: number, itemCount: number, k: number): number {
+    const product = generation === this.generationNumber ? this.ready.get(selectionFor(itemCount, k)) : undefined;
+    return product === undefined ? itemCount : Math.min(itemCount, product.scoreColumns);
+  }
+
+  /**
+   * The best `k` stored rows of `base` for each row of `block` (`block · baseᵀ`). Uncompiled, the
+   * rows go through in sub-blocks of at most `maxScores` scores (a block sized for a compiled
+   * session can meet an uncompiled product when a write released it meanwhile).
+   */
+  async topK(kernels: ProductKernels, block: Matrix, base: Matrix, k: number, threads: number, generation: number, maxScores = Number.POSITIVE_INFINITY): Promise<TopKResult> {
     const current = generation === this.generationNumber;
     if (current && this.mode !== 'never' && base.data.byteLength <= MAX_PREPARED_OPERAND_BYTES && this.failedGeneration !== generation) {
-      if (this.current === undefined && (this.mode === 'always' || this.spentMs >= this.compileMsPerValue * base.data.length)) {
-        this.current = { generation, product: this.compile(base, threads, generation) };
+      const selection = selectionFor(base.rows, k);
+      if (!this.current.has(selection) && (this.mode === 'always' || this.spentMs >= this.compileMsPerValue * base.data.length)) {
+        this.current.set(selection, { generation, product: this.compile(base, threads, generation, selection) });
       }
-      const product = await this.current?.product;
+      const product = await this.current.get(selection)?.product;
       if (product !== undefined && generation === this.generationNumber) {
         try {
           return await product.topK(block, k);
@@ -96,7 +134,7 @@ export class PreparedItems {
       }
     }
     const started = this.now();
-    const top = await kernels.matMulTopK(block, base, k, { transposeB: true, intraOpNumThreads: threads });
+    const top = await uncompiledTopK(kernels, block, base, k, threads, maxScores);
     if (generation === this.generationNumber) this.spentMs += this.now() - started;
     return top;
   }
@@ -108,13 +146,14 @@ export class PreparedItems {
   invalidate(): void {
     this.generationNumber++;
     this.spentMs = 0;
-    this.ready = undefined;
-    const old = this.current;
-    this.current = undefined;
-    if (old === undefined) return;
-    const release = old.product.then((product) => product?.release());
-    this.releasing.add(release);
-    void release.finally(() => this.releasing.delete(release));
+    this.ready.clear();
+    const old = [...this.current.values()];
+    this.current.clear();
+    for (const compiled of old) {
+      const release = compiled.product.then((product) => product?.release());
+      this.releasing.add(release);
+      void release.finally(() => this.releasing.delete(release));
+    }
   }
 
   /** {@link PreparedItems.invalidate}, then waits until every session ever compiled is released. */
@@ -123,12 +162,12 @@ export class PreparedItems {
     while (this.releasing.size > 0) await Promise.all([...this.releasing]);
   }
 
-  private async compile(base: Matrix, threads: number, generation: number): Promise<PreparedMatMulTopK | undefined> {
+  private async compile(base: Matrix, threads: number, generation: number, selection: Selection): Promise<PreparedMatMulTopK | undefined> {
     const started = this.now();
     let product: PreparedMatMulTopK;
     try {
       // the model is encoded from base.data before the first await: later writes cannot reach it
-      product = await this.compiler(base, { transposeB: true, intraOpNumThreads: threads });
+      product = await this.compiler(base, { transposeB: true, intraOpNumThreads: threads, selection });
     } catch {
       // onnxruntime refused the compiled model: this generation stays uncompiled
       this.failedGeneration = generation;
@@ -137,7 +176,29 @@ export class PreparedItems {
     }
     this.compileMsPerValue = (this.now() - started) / base.data.length;
     // still current: ready for products; otherwise invalidate() has queued its release already
-    if (generation === this.generationNumber) this.ready = product;
+    if (generation === this.generationNumber) this.ready.set(selection, product);
     return product;
   }
+}
+
+/** `kernels.matMulTopK` over `block`'s rows in sub-blocks of at most `maxScores` scores, joined. */
+async function uncompiledTopK(kernels: ProductKernels, block: Matrix, base: Matrix, k: number, threads: number, maxScores: number): Promise<TopKResult> {
+  const options = { transposeB: true, intraOpNumThreads: threads };
+  const step = Math.max(1, Math.floor(maxScores / base.rows));
+  if (block.rows <= step) return kernels.matMulTopK(block, base, k, options);
+  const parts: TopKResult[] = [];
+  for (let start = 0; start < block.rows; start += step) {
+    const rows = Math.min(step, block.rows - start);
+    parts.push(await kernels.matMulTopK(createMatrix(rows, block.cols, block.data.subarray(start * block.cols, (start + rows) * block.cols)), base, k, options));
+  }
+  const kept = parts[0]!.k;
+  const indices = new Int32Array(block.rows * kept);
+  const values = new Float32Array(block.rows * kept);
+  let offset = 0;
+  for (const part of parts) {
+    indices.set(part.indices, offset);
+    values.set(part.values, offset);
+    offset += part.indices.length;
+  }
+  return { indices, values, rows: block.rows, k: kept };
 }

@@ -9,10 +9,10 @@
 export const version = '0.0.0';
 
 export { matMul, matMulTopK, squaredDistances, releaseKernelSessions, type MatMulOptions, type MatMulIntoOptions, type TopKResult } from './kernels.js';
-export { prepareMatMulTopK, MAX_PREPARED_OPERAND_BYTES, type PreparedMatMulTopK } from './prepared-product.js';
+export { prepareMatMulTopK, MAX_PREPARED_OPERAND_BYTES, CHUNKED_MIN_COLUMNS, CHUNKED_FAST_MAX_K, type PreparedMatMulTopK, type PrepareMatMulTopKOptions, type TopKSelection } from './prepared-product.js';
 export { createSession, SessionCache, type SessionOptions } from './runtime/session.js';
 export { readOnnxModel, type OnnxModelContents, type OnnxNodeInfo } from './onnx/read.js';
-export { encodeModel, attr, OPSET_VERSION, IR_VERSION, type DType, type Attribute, type NodeInit, type ValueInfoInit, type ModelInit, type TensorProtoInit } from './onnx/proto.js';
+export { encodeModel, attr, OPSET_VERSION, IR_VERSION, type DType, type Attribute, type NodeInit, type ValueInfoInit, type ModelInit, type TensorProtoInit, type SubgraphInit } from './onnx/proto.js';
 export { Graph, SymbolicTensor, init, type Shape, type Initializer, type GraphOptions, type Parameter, type RowSparseInfo, type DropoutSite, type OpNode, type VjpFunction, type TensorKind, type ToModelOptions, type BuiltModel } from './graph/graph.js';
 export { rowSparseParameter, type RowSparseOptions, type RowSparseParameter } from './graph/row-sparse.js';
 export * as ops from './graph/ops.js';

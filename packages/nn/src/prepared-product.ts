@@ -1,5 +1,6 @@
-import { GenrecError, checkBooleanOption, type Matrix } from '@genrec/core';
+import { GenrecError, checkBooleanOption, checkEnumOption, createMatrix, type Matrix } from '@genrec/core';
 import type * as ort from 'onnxruntime-node';
+import { CHUNKED_TOP_K_SHAPE, chunkedMatMulTopKModel, chunkedTopKFeeds } from './chunked-top-k.js';
 import { checkAlpha, checkInner, checkMatrix, checkTopK, matMulTopKModel, topKResult, type MatMulOptions, type TopKResult } from './kernels.js';
 import { checkSessionOptions, createSession, ortTensor, runSession } from './runtime/session.js';
 
@@ -9,16 +10,58 @@ import { checkSessionOptions, createSession, ortTensor, runSession } from './run
  */
 export const MAX_PREPARED_OPERAND_BYTES = 1024 * 1024 * 1024;
 
+/**
+ * Fewest columns (`n`) for which {@link prepareMatMulTopK}'s `selection: 'auto'` picks the chunked
+ * form: four chunks of {@link PreparedMatMulTopK.scoreColumns} (65,536). Measured one thread, k 10:
+ * 1.6–2x the whole-row form on 100,000 x 64 random vectors, no gain on 11,924 x 128 title vectors
+ * (README "Chunked selection").
+ */
+export const CHUNKED_MIN_COLUMNS = 4 * CHUNKED_TOP_K_SHAPE.chunkColumns;
+
+/**
+ * Largest `k` for which the chunked selection (see {@link PrepareMatMulTopKOptions.selection}) is
+ * the faster one: its blocks run up to this `k`.
+ */
+export const CHUNKED_FAST_MAX_K = CHUNKED_TOP_K_SHAPE.maxBlockedK;
+
+/** How a prepared product selects its top k (see {@link PrepareMatMulTopKOptions.selection}). */
+export type TopKSelection = 'auto' | 'whole' | 'chunked';
+
+/** Options of {@link prepareMatMulTopK}. */
+export interface PrepareMatMulTopKOptions extends MatMulOptions {
+  /**
+   * `'whole'`: one Gemm over all `n` columns, then a TopK over each whole row of scores.
+   * `'chunked'`: the columns in chunks of 16,384, one Gemm per chunk (its scores still in cache when
+   * they are read); for k up to 32 each chunk is reduced to the maxima of its 32-column blocks and
+   * only its k best blocks reach the final TopK (far fewer scores compared); above, each chunk
+   * hands on its own top k (exact, but no faster than `'whole'`, and slower from about k 100: use
+   * `'whole'` for large k, see {@link CHUNKED_FAST_MAX_K}). The same results as `'whole'` (exact,
+   * same ties). `'auto'`: chunked from {@link CHUNKED_MIN_COLUMNS} columns.
+   * @defaultValue 'auto'
+   */
+  selection?: TopKSelection;
+}
+
 /** A matrix product with a fixed right operand followed by a top-k, from {@link prepareMatMulTopK}. */
 export interface PreparedMatMulTopK {
   /** Rows of the fixed operand (`n` with `transposeB`). */
   readonly rows: number;
   /** Columns of the fixed operand. */
   readonly cols: number;
+  /** The selection this product uses (`'whole'` or `'chunked'`). */
+  readonly selection: Exclude<TopKSelection, 'auto'>;
   /**
-   * The `k` largest entries of every row of `alpha * a * op(b)`, best first, exactly as
+   * Scores held at once per row of `a`: `n` for the whole-row selection, one chunk's 16,384 columns
+   * for the chunked one (which is fastest at about 128 rows a call). Size row blocks by it: `rows x scoreColumns` floats are in memory at a time.
+   */
+  readonly scoreColumns: number;
+  /**
+   * The `k` largest entries of every row of `alpha * a * op(b)`, best first, as
    * {@link matMulTopK}`(a, b, k, options)` (same ties: lower column first; `k` above the number of
-   * columns is clamped).
+   * columns is clamped). For operands up to 128 wide the scores are bit for bit `matMulTopK`'s;
+   * wider, onnxruntime sums the packed operand in blocks of 128 and scores may differ from
+   * `matMulTopK`'s by float32 rounding (about 1e-7 relative), which can swap near-equal entries.
+   * Both selections give identical results at every width.
    *
    * @throws GenrecError `INVALID_INPUT` for a bad `k`, `SHAPE_MISMATCH` for a wrong width of `a`,
    * `NOT_FITTED` after {@link PreparedMatMulTopK.release}.
@@ -47,9 +90,10 @@ export interface PreparedMatMulTopK {
  * await items.release();
  * ```
  */
-export async function prepareMatMulTopK(b: Matrix, options: MatMulOptions = {}): Promise<PreparedMatMulTopK> {
+export async function prepareMatMulTopK(b: Matrix, options: PrepareMatMulTopKOptions = {}): Promise<PreparedMatMulTopK> {
   checkMatrix(b, 'b', 'prepareMatMulTopK');
   const transposeB = checkBooleanOption(options.transposeB ?? false, 'transposeB');
+  const selectionOption = checkEnumOption<TopKSelection>(options.selection ?? 'auto', 'selection', ['auto', 'whole', 'chunked']);
   const alpha = options.alpha ?? 1;
   checkAlpha(alpha, 'prepareMatMulTopK');
   checkSessionOptions(options); // before the operand is copied into a model
@@ -61,13 +105,16 @@ export async function prepareMatMulTopK(b: Matrix, options: MatMulOptions = {}):
   if (b.data.byteLength > MAX_PREPARED_OPERAND_BYTES) {
     throw new GenrecError('INVALID_INPUT', `prepareMatMulTopK: b holds ${b.data.byteLength} bytes, above the ${MAX_PREPARED_OPERAND_BYTES} an ONNX model can embed (use matMulTopK)`, { details: { field: 'b' } });
   }
-  const session = await createSession(matMulTopKModel(inner, transposeB, alpha, b), options);
-  return new PreparedTopK(session, b, transposeB, n);
+  const selection = selectionOption === 'auto' ? (n >= CHUNKED_MIN_COLUMNS ? 'chunked' : 'whole') : selectionOption;
+  const model = selection === 'chunked' ? chunkedMatMulTopKModel(b, transposeB, alpha) : matMulTopKModel(inner, transposeB, alpha, b);
+  const session = await createSession(model, options);
+  return new PreparedTopK(session, b, transposeB, n, selection);
 }
 
 class PreparedTopK implements PreparedMatMulTopK {
   readonly rows: number;
   readonly cols: number;
+  readonly scoreColumns: number;
   private session: ort.InferenceSession | undefined;
   private pending = 0;
   private releasing: Promise<void> | undefined;
@@ -78,10 +125,12 @@ class PreparedTopK implements PreparedMatMulTopK {
     b: Matrix,
     private readonly transposeB: boolean,
     private readonly n: number,
+    readonly selection: Exclude<TopKSelection, 'auto'>,
   ) {
     this.session = session;
     this.rows = b.rows;
     this.cols = b.cols;
+    this.scoreColumns = selection === 'chunked' ? Math.min(n, CHUNKED_TOP_K_SHAPE.chunkColumns) : n;
   }
 
   async topK(a: Matrix, k: number): Promise<TopKResult> {
@@ -96,16 +145,67 @@ class PreparedTopK implements PreparedMatMulTopK {
     if (a.rows === 0) return { indices: new Int32Array(0), values: new Float32Array(0), rows: 0, k: kept };
     this.pending++;
     try {
-      const out = await runSession(
-        session,
-        { a: ortTensor('float32', a.data, [a.rows, a.cols]), k: ortTensor('int64', BigInt64Array.of(BigInt(kept)), [1]) },
-        'prepareMatMulTopK',
-      );
-      return topKResult(out, a.rows, kept);
+      const k64 = ortTensor('int64', BigInt64Array.of(BigInt(kept)), [1]);
+      if (this.selection === 'whole') {
+        return topKResult(await runSession(session, { a: ortTensor('float32', a.data, [a.rows, a.cols]), k: k64 }, 'prepareMatMulTopK'), a.rows, kept);
+      }
+      return await this.chunkedTopK(session, a, kept);
     } finally {
       this.pending--;
       if (this.pending === 0 && this.releasing !== undefined) void this.finishRelease();
     }
+  }
+
+  /**
+   * The chunked model's top `kept`. Blocks (small k) are asked for one more entry and repaired: equal
+   * scores put in column order, and rows whose k-th and (k+1)-th scores are equal (the block order
+   * could have chosen a tied entry over a lower column) answered again by the exact chunks branch.
+   */
+  private async chunkedTopK(session: ort.InferenceSession, a: Matrix, kept: number): Promise<TopKResult> {
+    const chunked = chunkedTopKFeeds(this.n, kept, CHUNKED_TOP_K_SHAPE);
+    const scalar = (value: number) => ortTensor('int64', BigInt64Array.of(BigInt(value)), [1]);
+    const run = async (rows: Matrix, blocked: boolean, k: number) =>
+      runSession(
+        session,
+        {
+          a: ortTensor('float32', rows.data, [rows.rows, rows.cols]),
+          k: scalar(k),
+          blocked: ortTensor('bool', Uint8Array.of(blocked ? 1 : 0), []),
+          blocksFull: scalar(chunked.blocksFull),
+          blocksLast: scalar(chunked.blocksLast),
+          columnsFull: scalar(chunked.columnsFull),
+          columnsLast: scalar(chunked.columnsLast),
+        },
+        'prepareMatMulTopK',
+      );
+    if (!chunked.blocked) return topKResult(await run(a, false, kept), a.rows, kept);
+    const asked = Math.min(kept + 1, chunked.blockCandidates);
+    const out = await run(a, true, asked);
+    const wideIndices = out.indices!.data as BigInt64Array;
+    const wideValues = out.values!.data as Float32Array;
+    const indices = new Int32Array(a.rows * kept);
+    const values = new Float32Array(a.rows * kept);
+    const tied: number[] = [];
+    for (let r = 0; r < a.rows; r++) {
+      const from = r * asked;
+      const to = r * kept;
+      for (let j = 0; j < kept; j++) {
+        indices[to + j] = Number(wideIndices[from + j]!);
+        values[to + j] = wideValues[from + j]!;
+      }
+      if (asked > kept && wideValues[from + kept - 1] === wideValues[from + kept]) tied.push(r);
+      else orderTiesByColumn(indices, values, to, kept);
+    }
+    if (tied.length > 0) {
+      const rows = createMatrix(tied.length, a.cols);
+      tied.forEach((r, i) => rows.data.set(a.data.subarray(r * a.cols, (r + 1) * a.cols), i * a.cols));
+      const exact = topKResult(await run(rows, false, kept), tied.length, kept);
+      tied.forEach((r, i) => {
+        indices.set(exact.indices.subarray(i * kept, (i + 1) * kept), r * kept);
+        values.set(exact.values.subarray(i * kept, (i + 1) * kept), r * kept);
+      });
+    }
+    return { indices, values, rows: a.rows, k: kept };
   }
 
   release(): Promise<void> {
@@ -126,5 +226,19 @@ class PreparedTopK implements PreparedMatMulTopK {
     } finally {
       this.resolveRelease?.();
     }
+  }
+}
+
+/** Sorts each run of equal values in `values[from, from + k)` by ascending index (insertion sort: runs are short). */
+function orderTiesByColumn(indices: Int32Array, values: Float32Array, from: number, k: number): void {
+  for (let j = from + 1; j < from + k; j++) {
+    const index = indices[j]!;
+    const value = values[j]!;
+    let i = j - 1;
+    while (i >= from && values[i] === value && indices[i]! > index) {
+      indices[i + 1] = indices[i]!;
+      i--;
+    }
+    indices[i + 1] = index;
   }
 }

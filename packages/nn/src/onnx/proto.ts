@@ -42,7 +42,8 @@ export type Attribute =
   | { readonly kind: 'ints'; readonly value: readonly number[] }
   | { readonly kind: 'floats'; readonly value: readonly number[] }
   | { readonly kind: 'string'; readonly value: string }
-  | { readonly kind: 'tensor'; readonly value: TensorProtoInit };
+  | { readonly kind: 'tensor'; readonly value: TensorProtoInit }
+  | { readonly kind: 'graph'; readonly value: SubgraphInit };
 
 /** Attribute helpers: `attr.int(1)`, `attr.ints([0, 1])`, `attr.float(0.5)`… */
 export const attr = {
@@ -58,7 +59,20 @@ export const attr = {
   string: (value: string): Attribute => ({ kind: 'string', value }),
   /** A TENSOR attribute. */
   tensor: (value: TensorProtoInit): Attribute => ({ kind: 'tensor', value }),
+  /** A GRAPH attribute (e.g. an `If` branch). */
+  graph: (value: SubgraphInit): Attribute => ({ kind: 'graph', value }),
 };
+
+/**
+ * A graph held by a node's attribute (an `If` branch, a `Loop` body): its nodes may read any value
+ * of the enclosing graph by name (initialisers included, never copied).
+ */
+export interface SubgraphInit {
+  readonly name: string;
+  readonly nodes: readonly NodeInit[];
+  readonly inputs?: readonly ValueInfoInit[];
+  readonly outputs: readonly ValueInfoInit[];
+}
 
 /** A tensor to store in a model (initialiser or constant). */
 export interface TensorProtoInit {
@@ -133,7 +147,36 @@ function attributeProto(name: string, a: Attribute): InstanceType<OnnxNamespace[
       return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(a.value) });
     case 'tensor':
       return onnx.AttributeProto.create({ name, type: T.TENSOR, t: tensorProto(a.value) });
+    case 'graph':
+      return onnx.AttributeProto.create({ name, type: T.GRAPH, g: graphProto(a.value.name, a.value.nodes, a.value.inputs ?? [], a.value.outputs, []) });
   }
+}
+
+/** A `GraphProto`; nodes without a name are named `<graph>/<opType>_<index>` (unique across subgraphs). */
+function graphProto(
+  name: string,
+  nodes: readonly NodeInit[],
+  inputs: readonly ValueInfoInit[],
+  outputs: readonly ValueInfoInit[],
+  initializers: readonly TensorProtoInit[],
+  prefix = `${name}/`,
+): InstanceType<OnnxNamespace['GraphProto']> {
+  return onnx.GraphProto.create({
+    name,
+    node: nodes.map((n, index) =>
+      onnx.NodeProto.create({
+        name: n.name ?? `${prefix}${n.opType}_${index}`,
+        opType: n.opType,
+        domain: n.domain ?? '',
+        input: [...n.inputs],
+        output: [...n.outputs],
+        attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => attributeProto(k, v)),
+      }),
+    ),
+    input: inputs.map(valueInfoProto),
+    output: outputs.map(valueInfoProto),
+    initializer: initializers.map(tensorProto),
+  });
 }
 
 function valueInfoProto(info: ValueInfoInit): InstanceType<OnnxNamespace['ValueInfoProto']> {
@@ -159,22 +202,7 @@ function valueInfoProto(info: ValueInfoInit): InstanceType<OnnxNamespace['ValueI
  * @returns the `.onnx` file bytes.
  */
 export function encodeModel(init: ModelInit): Uint8Array {
-  const graph = onnx.GraphProto.create({
-    name: init.name ?? 'genrec',
-    node: init.nodes.map((n, index) =>
-      onnx.NodeProto.create({
-        name: n.name ?? `${n.opType}_${index}`,
-        opType: n.opType,
-        domain: n.domain ?? '',
-        input: [...n.inputs],
-        output: [...n.outputs],
-        attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => attributeProto(k, v)),
-      }),
-    ),
-    input: init.inputs.map(valueInfoProto),
-    output: init.outputs.map(valueInfoProto),
-    initializer: (init.initializers ?? []).map(tensorProto),
-  });
+  const graph = graphProto(init.name ?? 'genrec', init.nodes, init.inputs, init.outputs, init.initializers ?? [], '');
   const opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: init.opset ?? OPSET_VERSION })];
   for (const [domain, version] of Object.entries(init.extraOpsets ?? {})) opsetImport.push(onnx.OperatorSetIdProto.create({ domain, version }));
   const model = onnx.ModelProto.create({
