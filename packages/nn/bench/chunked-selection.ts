@@ -7,10 +7,9 @@
  *
  *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/chunked-selection.ts [random|titles] [rows,...] [--k 10] [--dumps /tmp/peer-dumps/ann_hnsw]
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { RawDump, createMatrix, selectRows, type Matrix } from '@genrec/core';
+import { createMatrix } from '@genrec/core';
 import { prepareMatMulTopK, type PreparedMatMulTopK } from '../src/index.js';
+import { readPeerVectors } from './peer-vectors.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -19,18 +18,13 @@ const flag = (name: string): string | undefined => {
 };
 const dumps = flag('--dumps') ?? '/tmp/peer-dumps/ann_hnsw';
 const positional = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'));
-if (!existsSync(join(dumps, 'manifest.json'))) {
+const which = positional[0] ?? 'random';
+const vectors = readPeerVectors(dumps, which);
+if (vectors === undefined) {
   console.error(`skipped: no peer dumps in ${dumps} (run ../shared/peers/ann_hnsw.py with --dump-dir first)`);
   process.exit(0);
 }
-const dump = new RawDump(dumps);
-const matrix = (name: string): Matrix => {
-  const tensor = dump.read(name);
-  return createMatrix(tensor.shape[0]!, tensor.shape[1]!, tensor.data as Float32Array);
-};
-const which = positional[0] ?? 'random';
-const base = matrix(`ann_${which}_base`);
-const queries = which === 'titles' ? selectRows(base, dump.read('ann_titles_query_rows').data as Int32Array) : matrix('ann_random_query');
+const { base, queries } = vectors;
 const d = base.cols;
 const k = Number(flag('--k') ?? 10);
 

@@ -3,32 +3,28 @@
  * rows, Gemm + TopK per chunk and a final TopK over the chunks' winners, in one session, against
  * the one-chunk form (`prepareMatMulTopK`'s graph), on the `ann_hnsw` peer's random 100,000 x 64
  * vectors (or the titles), 1,000 queries, k 10, 1 thread; median of 5 passes after a warm-up.
+ * (Chunks are now `prepareMatMulTopK`'s `'chunked'` selection, with a block-maxima selection in
+ * front of the final TopK: `src/chunked-top-k.ts`, measured by `bench/chunked-selection.ts`.)
  *
  *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/chunked-topk.ts [random|titles] [chunk:rows,...] [--dumps /tmp/peer-dumps/ann_hnsw]
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { RawDump, createMatrix, selectRows, type Matrix } from '@genrec/core';
 import { attr, encodeModel, type NodeInit, type TensorProtoInit } from '../src/index.js';
+import { readPeerVectors } from './peer-vectors.js';
 
 const args = process.argv.slice(2);
 const dumpsAt = args.indexOf('--dumps');
 const dumps = dumpsAt >= 0 ? args[dumpsAt + 1]! : '/tmp/peer-dumps/ann_hnsw';
 const positional = dumpsAt >= 0 ? args.filter((_, i) => i !== dumpsAt && i !== dumpsAt + 1) : args;
-if (!existsSync(join(dumps, 'manifest.json'))) {
+const which = positional[0] ?? 'random';
+const vectors = readPeerVectors(dumps, which);
+if (vectors === undefined) {
   console.error(`skipped: no peer dumps in ${dumps}`);
   process.exit(0);
 }
-const dump = new RawDump(dumps);
-const matrix = (name: string): Matrix => {
-  const tensor = dump.read(name);
-  return createMatrix(tensor.shape[0]!, tensor.shape[1]!, tensor.data as Float32Array);
-};
-const which = positional[0] ?? 'random';
-const baseMatrix = matrix(`ann_${which}_base`);
+const baseMatrix = vectors.base;
 const base = baseMatrix.data;
-const queries = (which === 'titles' ? selectRows(baseMatrix, dump.read('ann_titles_query_rows').data as Int32Array) : matrix('ann_random_query')).data;
+const queries = vectors.queries.data;
 const d = baseMatrix.cols;
 const n = base.length / d;
 const queryCount = queries.length / d;
