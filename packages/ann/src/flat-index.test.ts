@@ -84,7 +84,7 @@ describe('FlatIndex', () => {
     });
   }
 
-  it('a compiled index of 70,000 items (chunked selection: larger query blocks) gives the uncompiled and naive top-k, with exclusions and filters', async () => {
+  it('a compiled index of 70,000 items (chunked form without a filter, whole-row with one) gives the uncompiled and naive top-k, with exclusions and filters, and counts both sessions', async () => {
     const many = 70_000;
     const narrow = 8;
     const manyVectors = randomData(7, many, narrow);
@@ -92,7 +92,8 @@ describe('FlatIndex', () => {
     const manyQueries = randomData(8, 48, narrow);
     const manyEntries = Array.from(manyIds, (id, i) => ({ id, vector: manyVectors.subarray(i * narrow, (i + 1) * narrow) }));
     const rng = new Rng(9);
-    const exclude = Array.from({ length: 48 }, () => new Set(Array.from({ length: 40 }, () => 1 + rng.int(many))));
+    // 12 + at most 20 excluded ids a query: the chunked form's k (exclusions included) stays at most 32
+    const exclude = Array.from({ length: 48 }, () => new Set(Array.from({ length: 20 }, () => 1 + rng.int(many))));
     const filter = (id: number) => id % 3 !== 0;
     for (const metric of ['ip', 'cosine', 'l2'] as VectorMetric[]) {
       // uncompiled: 3 queries a block (all 70,000 scores per row); compiled: 16 (one 16,384-column chunk)
@@ -103,6 +104,7 @@ describe('FlatIndex', () => {
       await always.add(manyIds, manyVectors);
       await always.search(manyQueries.subarray(0, narrow), 1); // compiles
       expect(always.compiled).toBe(true);
+      // no filter: the chunked form; with a filter (64+ candidates): the whole-row form
       for (const searchOptions of [{}, { exclude }, { exclude, filter }]) {
         const a = await never.search(manyQueries, 12, searchOptions);
         const b = await always.search(manyQueries, 12, searchOptions);
@@ -115,7 +117,11 @@ describe('FlatIndex', () => {
           expect(Array.from(b.ids.subarray(q * 12, (q + 1) * 12))).toEqual(reference.map((entry) => entry.id));
         }
       }
+      // both forms compiled: two sessions, each a copy of the vectors
+      const stride = metric === 'l2' ? narrow + 1 : narrow;
+      expect(always.memoryBytes - never.memoryBytes).toBe(2 * many * stride * 4);
       await always.dispose();
+      expect(always.memoryBytes).toBe(never.memoryBytes);
     }
   }, 60_000);
 

@@ -279,8 +279,7 @@ export class FlatIndex implements VectorIndex {
     // onnxruntime reads it
     let queryBuffer: Float32Array | undefined;
     // the most any block's product asks for (the k of the compiled form a block uses)
-    let largest = 0;
-    if (exclusions !== undefined) for (const set of exclusions) largest = Math.max(largest, set?.size ?? 0);
+    const largest = this.largestExclusion(0, queryCount, exclusions);
     const productK = options.filter === undefined ? k + largest : filterCandidates(k, largest);
     for (let start = 0; start < queryCount; ) {
       // rows x (the scores a row holds at once) within scoreBlockSize: a compiled chunked product

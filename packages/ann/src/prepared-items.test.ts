@@ -145,4 +145,32 @@ describe('PreparedItems', () => {
     expect([items.sessions, items.scoreColumns(items.generation, big.rows, 10)]).toEqual([0, big.rows]);
     await items.dispose();
   });
+
+  it('a form onnxruntime refuses stays uncompiled in its generation; the other form is unaffected', async () => {
+    const big = createMatrix(70_000, 4, rng.fillNormal(new Float32Array(70_000 * 4)));
+    const queries = createMatrix(2, 4, rng.fillNormal(new Float32Array(8)));
+    let refusals = 0;
+    const compiler = async (b: Matrix, options?: Parameters<typeof prepareMatMulTopK>[1]): Promise<PreparedMatMulTopK> => {
+      if (options?.selection === 'whole') {
+        refusals++;
+        throw new GenrecError('RUNTIME_ERROR', 'refused');
+      }
+      return prepareMatMulTopK(b, options);
+    };
+    const items = new PreparedItems('always', { prepare: compiler });
+    const clock = { t: 0 };
+    const kernels = fakeKernels(clock, 1);
+    const want = await matMulTopK(queries, big, 40, { transposeB: true });
+    for (let call = 0; call < 2; call++) {
+      const large = await items.topK(kernels, queries, big, 40, 1, items.generation); // whole-row: refused, uncompiled
+      expect(Array.from(large.indices)).toEqual(Array.from(want.indices));
+    }
+    expect([refusals, items.failures, kernels.calls, items.sessions]).toEqual([1, 1, 2, 0]);
+    await items.topK(kernels, queries, big, 10, 1, items.generation); // chunked: compiled
+    expect([items.sessions, items.compiled, kernels.calls]).toEqual([1, true, 2]);
+    items.invalidate(); // a new generation tries the refused form again
+    await items.topK(kernels, queries, big, 40, 1, items.generation);
+    expect(refusals).toBe(2);
+    await items.dispose();
+  });
 });

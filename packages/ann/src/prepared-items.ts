@@ -55,7 +55,10 @@ function selectionFor(itemCount: number, k: number): Selection {
  *
  * From 65,536 stored rows a product of small k (up to `@genrec/nn`'s `CHUNKED_FAST_MAX_K`) uses the
  * chunked form and a larger one the whole-row form: each is compiled at its first need once
- * compiling has paid (so a generation can hold two sessions, each a copy of the vectors).
+ * compiling has paid — the time spent is not reset by the first compilation, so the second form
+ * compiles at its first need and the "about twice" bound holds per generation only for the first
+ * (a generation can hold two sessions, each a copy of the vectors; a form onnxruntime refuses is not
+ * retried in that generation, the other is unaffected).
  * Compiled and uncompiled products are identical for vectors up to 128 values wide; wider, scores
  * can differ by float32 rounding (onnxruntime sums a packed operand in blocks of 128), which can
  * swap near-equal entries.
@@ -65,7 +68,8 @@ export class PreparedItems {
   private readonly ready = new Map<Selection, PreparedMatMulTopK>();
   private generationNumber = 0;
   private spentMs = 0;
-  private failedGeneration = -1;
+  /** The forms onnxruntime refused in the current generation. */
+  private readonly failed = new Set<Selection>();
   private failureCount = 0;
   private compileMsPerValue: number;
   private readonly now: () => number;
@@ -118,7 +122,7 @@ export class PreparedItems {
    */
   async topK(kernels: ProductKernels, block: Matrix, base: Matrix, k: number, threads: number, generation: number, maxScores = Number.POSITIVE_INFINITY): Promise<TopKResult> {
     const current = generation === this.generationNumber;
-    if (current && this.mode !== 'never' && base.data.byteLength <= MAX_PREPARED_OPERAND_BYTES && this.failedGeneration !== generation) {
+    if (current && this.mode !== 'never' && base.data.byteLength <= MAX_PREPARED_OPERAND_BYTES && !this.failed.has(selectionFor(base.rows, k))) {
       const selection = selectionFor(base.rows, k);
       if (!this.current.has(selection) && (this.mode === 'always' || this.spentMs >= this.compileMsPerValue * base.data.length)) {
         this.current.set(selection, { generation, product: this.compile(base, threads, generation, selection) });
@@ -146,6 +150,7 @@ export class PreparedItems {
   invalidate(): void {
     this.generationNumber++;
     this.spentMs = 0;
+    this.failed.clear();
     this.ready.clear();
     const old = [...this.current.values()];
     this.current.clear();
@@ -170,7 +175,7 @@ export class PreparedItems {
       product = await this.compiler(base, { transposeB: true, intraOpNumThreads: threads, selection });
     } catch {
       // onnxruntime refused the compiled model: this generation stays uncompiled
-      this.failedGeneration = generation;
+      if (generation === this.generationNumber) this.failed.add(selection);
       this.failureCount++;
       return undefined;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, createMatrix, type Matrix } from '@genrec/core';
+import { GenrecError, Rng, createMatrix, type Matrix } from '@genrec/core';
 import { chunkedTopKFeeds } from './chunked-top-k.js';
 import { matMulTopK } from './kernels.js';
 import { CHUNKED_MIN_COLUMNS, prepareMatMulTopK } from './prepared-product.js';
@@ -98,15 +98,64 @@ describe('chunked top-k selection', () => {
     await prepared.release();
   }, 60_000);
 
-  it('keeps real columns ahead of the padding when every score is -Infinity', async () => {
+  it('keeps real columns ahead of the padding when every score overflows to -Infinity', async () => {
     const n = 16384 * 4 + 3;
-    const b = createMatrix(n, 1, new Float32Array(n).fill(Number.NEGATIVE_INFINITY));
+    const b = createMatrix(n, 1, new Float32Array(n).fill(-3e38)); // finite; x 10 overflows float32
     const prepared = await prepareMatMulTopK(b, { transposeB: true, selection: 'chunked', intraOpNumThreads: 1 });
-    const got = await prepared.topK(createMatrix(1, 1, Float32Array.of(1)), n);
+    const got = await prepared.topK(createMatrix(1, 1, Float32Array.of(10)), n);
     expect(got.k).toBe(n);
     expect(Math.max(...got.indices)).toBe(n - 1);
     expect(Array.from(got.indices.subarray(0, 5))).toEqual([0, 1, 2, 3, 4]);
     expect(new Set(got.indices).size).toBe(n);
+    // k up to 32 (blocks): every score ties with the (k+1)-th, so the row is answered by the chunks
+    const small = await prepared.topK(createMatrix(1, 1, Float32Array.of(10)), 5);
+    expect(small.values[0]).toBe(Number.NEGATIVE_INFINITY);
+    expect(Array.from(small.indices)).toEqual([0, 1, 2, 3, 4]);
     await prepared.release();
   }, 60_000);
+
+  it('puts equal scores inside the top k in column order when blocks come out in another order (blocks, no tie at the k-th)', async () => {
+    const n = 16384 * 4 + 100;
+    const b = createMatrix(n, 1);
+    for (let j = 0; j < n; j++) b.data[j] = j / (4 * n); // distinct, below 0.25
+    // in chunk 0, the block of columns 480–511 (maximum 6) outranks the block of 96–127 (maximum 5),
+    // so the kept scores hold column 500 before column 100, both 5
+    b.data[505] = 6;
+    b.data[500] = 5;
+    b.data[100] = 5;
+    b.data[40000] = 5; // another chunk
+    const prepared = await prepareMatMulTopK(b, { transposeB: true, selection: 'chunked', intraOpNumThreads: 1 });
+    const a = createMatrix(1, 1, Float32Array.of(1));
+    const got = await prepared.topK(a, 4); // 6, 5, 5, 5, then a distinct lower score: no tie at the k-th
+    expect(Array.from(got.indices)).toEqual([505, 100, 500, 40000]);
+    expect(Array.from(got.values)).toEqual([6, 5, 5, 5]);
+    const want = await matMulTopK(a, b, 4, { transposeB: true });
+    expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+    await prepared.release();
+  });
+
+  it('keeps signed zeros as the whole-row product does (a padded chunk adds -0), and refuses non-finite operands', async () => {
+    const n = 16384 + 40; // the last chunk is padded
+    const b = createMatrix(n, 2);
+    for (let j = 0; j < n; j++) b.data[2 * j] = (j % 7) - 3;
+    const a = createMatrix(1, 2, Float32Array.of(0, 0)); // every score is -1 x (0 x b) = -0
+    for (const k of [3, 40]) {
+      const chunked = await prepareMatMulTopK(b, { transposeB: true, alpha: -1, selection: 'chunked', intraOpNumThreads: 1 });
+      const whole = await prepareMatMulTopK(b, { transposeB: true, alpha: -1, selection: 'whole', intraOpNumThreads: 1 });
+      const got = await chunked.topK(a, k);
+      const want = await whole.topK(a, k);
+      expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+      got.values.forEach((value, i) => expect(Object.is(value, want.values[i])).toBe(true));
+      await chunked.release();
+      await whole.release();
+    }
+    const code = (e: unknown) => GenrecError.isInstance(e) && e.code === 'INVALID_INPUT';
+    const prepared = await prepareMatMulTopK(b, { transposeB: true, selection: 'chunked', intraOpNumThreads: 1 });
+    await expect(prepared.topK(createMatrix(1, 2, Float32Array.of(Number.NaN, 1)), 3)).rejects.toSatisfy(code);
+    await expect(prepared.topK(createMatrix(1, 2, Float32Array.of(1, Number.POSITIVE_INFINITY)), 3)).rejects.toSatisfy(code);
+    await prepared.release();
+    const bad = createMatrix(n, 2, b.data.slice());
+    bad.data[7] = Number.NaN;
+    await expect(prepareMatMulTopK(bad, { transposeB: true, selection: 'chunked' })).rejects.toSatisfy(code);
+  });
 });

@@ -113,7 +113,8 @@ export function chunkedMatMulTopKModel(b: Matrix, transposeB: boolean, alpha: nu
     initializers.push({ name: `b${q}`, dtype: 'float32', shape: [padded, inner], data: rows }, i64(`shape${q}`, [0, blocks, blockColumns]), i64(`first${q}`, [first]));
     const gemmInputs = ['a', `b${q}`];
     if (padded > columns) {
-      const bias = new Float32Array(padded);
+      // -0 leaves every real score as it is (x + -0 = x, also for x = -0); finite products only
+      const bias = new Float32Array(padded).fill(-0);
       bias.fill(Number.NEGATIVE_INFINITY, columns);
       initializers.push({ name: `pad${q}`, dtype: 'float32', shape: [padded], data: bias });
       gemmInputs.push(`pad${q}`);

@@ -1,4 +1,4 @@
-import { GenrecError, checkBooleanOption, checkEnumOption, createMatrix, type Matrix } from '@genrec/core';
+import { GenrecError, assertFinite, checkBooleanOption, checkEnumOption, createMatrix, type Matrix } from '@genrec/core';
 import type * as ort from 'onnxruntime-node';
 import { CHUNKED_TOP_K_SHAPE, chunkedMatMulTopKModel, chunkedTopKFeeds } from './chunked-top-k.js';
 import { checkAlpha, checkInner, checkMatrix, checkTopK, matMulTopKModel, topKResult, type MatMulOptions, type TopKResult } from './kernels.js';
@@ -12,9 +12,9 @@ export const MAX_PREPARED_OPERAND_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Fewest columns (`n`) for which {@link prepareMatMulTopK}'s `selection: 'auto'` picks the chunked
- * form: four chunks of {@link PreparedMatMulTopK.scoreColumns} (65,536). Measured one thread, k 10:
- * 1.6–2x the whole-row form on 100,000 x 64 random vectors, no gain on 11,924 x 128 title vectors
- * (README "Chunked selection").
+ * form: four chunks of {@link PreparedMatMulTopK.scoreColumns} (65,536; a choice — measured only at
+ * 11,924 columns, no gain, and 100,000: one thread, k 10, 298 → 147 ms of operator time per 1,000
+ * queries, README "Chunked selection").
  */
 export const CHUNKED_MIN_COLUMNS = 4 * CHUNKED_TOP_K_SHAPE.chunkColumns;
 
@@ -36,7 +36,10 @@ export interface PrepareMatMulTopKOptions extends MatMulOptions {
    * only its k best blocks reach the final TopK (far fewer scores compared); above, each chunk
    * hands on its own top k (exact, but no faster than `'whole'`, and slower from about k 100: use
    * `'whole'` for large k, see {@link CHUNKED_FAST_MAX_K}). The same results as `'whole'` (exact,
-   * same ties). `'auto'`: chunked from {@link CHUNKED_MIN_COLUMNS} columns.
+   * same ties, same values bit for bit) for finite operands: the chunked selection refuses NaN and
+   * infinite values in `b` (at compilation) and in `a` (at each call) with `INVALID_INPUT`, where
+   * the whole-row form would rank NaN scores in an unspecified order. `'auto'`: chunked from
+   * {@link CHUNKED_MIN_COLUMNS} columns.
    * @defaultValue 'auto'
    */
   selection?: TopKSelection;
@@ -52,7 +55,8 @@ export interface PreparedMatMulTopK {
   readonly selection: Exclude<TopKSelection, 'auto'>;
   /**
    * Scores held at once per row of `a`: `n` for the whole-row selection, one chunk's 16,384 columns
-   * for the chunked one (which is fastest at about 128 rows a call). Size row blocks by it: `rows x scoreColumns` floats are in memory at a time.
+   * for the chunked one at k up to 32 (fastest at about 128 rows a call; above k 32 a row also holds
+   * every chunk's own top k, up to `chunks x min(k, 16384)` candidates). Size row blocks by it: `rows x scoreColumns` floats are in memory at a time.
    */
   readonly scoreColumns: number;
   /**
@@ -106,6 +110,8 @@ export async function prepareMatMulTopK(b: Matrix, options: PrepareMatMulTopKOpt
     throw new GenrecError('INVALID_INPUT', `prepareMatMulTopK: b holds ${b.data.byteLength} bytes, above the ${MAX_PREPARED_OPERAND_BYTES} an ONNX model can embed (use matMulTopK)`, { details: { field: 'b' } });
   }
   const selection = selectionOption === 'auto' ? (n >= CHUNKED_MIN_COLUMNS ? 'chunked' : 'whole') : selectionOption;
+  // non-finite scores have no order, and the padding's -Infinity needs finite products
+  if (selection === 'chunked') assertFinite(b, 'prepareMatMulTopK (chunked selection): b');
   const model = selection === 'chunked' ? chunkedMatMulTopKModel(b, transposeB, alpha) : matMulTopKModel(inner, transposeB, alpha, b);
   const session = await createSession(model, options);
   return new PreparedTopK(session, b, transposeB, n, selection);
@@ -149,6 +155,7 @@ class PreparedTopK implements PreparedMatMulTopK {
       if (this.selection === 'whole') {
         return topKResult(await runSession(session, { a: ortTensor('float32', a.data, [a.rows, a.cols]), k: k64 }, 'prepareMatMulTopK'), a.rows, kept);
       }
+      assertFinite(a, 'prepareMatMulTopK (chunked selection): a');
       return await this.chunkedTopK(session, a, kept);
     } finally {
       this.pending--;
