@@ -37,7 +37,11 @@ function int64(values) {
   for (let i = 0; i < values.length; i++) { words[2 * i] = values[i]; words[2 * i + 1] = values[i] < 0 ? -1 : 0; }
   return target;
 }
+// set by close: a message queued after it must never reach a released session (onnxruntime's
+// binding aborts the process on a run of a released session)
+let closed = false;
 async function handle(message) {
+  if (closed) throw new Error('the worker was closed');
   if (message.kind === 'load') {
     encoder = await ort.InferenceSession.create(workerData.encoder, sessionOptions);
     decoder = await ort.InferenceSession.create(workerData.decoder, sessionOptions);
@@ -90,7 +94,10 @@ async function handle(message) {
     return {};
   }
   if (message.kind === 'close') {
+    closed = true;
+    sessions.clear();
     await encoder?.release(); await decoder?.release();
+    encoder = undefined; decoder = undefined;
     return {};
   }
   throw new Error('unknown request ' + message.kind);

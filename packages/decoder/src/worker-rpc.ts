@@ -59,8 +59,12 @@ export class WorkerRpc<Reply extends WorkerReply> {
    */
   async close(): Promise<void> {
     if (this.#stopped) return;
+    const closing = this.request({ kind: 'close' });
+    // nothing may follow the close: a request the worker started after it would leave native work
+    // in flight when the worker is terminated, and onnxruntime's binding then aborts the process
+    this.#stopped = new GenrecError('RUNTIME_ERROR', 'the worker was closed');
     try {
-      await this.request({ kind: 'close' });
+      await closing;
     } finally {
       this.#stop(new GenrecError('RUNTIME_ERROR', 'the worker was closed'));
       await this.#worker.terminate();

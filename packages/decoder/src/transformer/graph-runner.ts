@@ -100,7 +100,11 @@ const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 const sessions = new Map();
 const kept = new Map();
+// set by close: a message queued after it must never reach a released session (onnxruntime's
+// binding aborts the process on a run of a released session)
+let closed = false;
 async function handle(message) {
+  if (closed) throw new Error('the worker was closed');
   if (message.kind === 'load') {
     sessions.set(message.graph, await ort.InferenceSession.create(message.bytes, workerData.sessionOptions));
     return {};
@@ -127,8 +131,10 @@ async function handle(message) {
     return undefined;
   }
   if (message.kind === 'close') {
+    closed = true;
     kept.clear();
     for (const session of sessions.values()) await session.release();
+    sessions.clear();
     return {};
   }
   throw new Error('unknown request ' + message.kind);

@@ -98,6 +98,8 @@ export class RunnerPool {
   /** Runs graph `name` on runner `index` (loading it on first use); `keep` maps outputs to keys kept in the runner. */
   async run(index: number, name: string, feeds: Record<string, FeedValue>, fetch: readonly string[], keep: Record<string, string>): Promise<Record<string, Float32Array>> {
     await this.ensure(index, name); // rejects once disposed
+    // disposed while this waited: the runner's close may already be queued ahead of this run
+    if (this.#disposed) throw new GenrecError('INVALID_INPUT', 'the model was disposed');
     return this.#runners[index]!.run({ graph: name, feeds, fetch, keep });
   }
 
