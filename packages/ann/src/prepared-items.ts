@@ -122,8 +122,8 @@ export class PreparedItems {
    */
   async topK(kernels: ProductKernels, block: Matrix, base: Matrix, k: number, threads: number, generation: number, maxScores = Number.POSITIVE_INFINITY): Promise<TopKResult> {
     const current = generation === this.generationNumber;
-    if (current && this.mode !== 'never' && base.data.byteLength <= MAX_PREPARED_OPERAND_BYTES && !this.failed.has(selectionFor(base.rows, k))) {
-      const selection = selectionFor(base.rows, k);
+    const selection = selectionFor(base.rows, k);
+    if (current && this.mode !== 'never' && base.data.byteLength <= MAX_PREPARED_OPERAND_BYTES && !this.failed.has(selection)) {
       if (!this.current.has(selection) && (this.mode === 'always' || this.spentMs >= this.compileMsPerValue * base.data.length)) {
         this.current.set(selection, { generation, product: this.compile(base, threads, generation, selection) });
       }

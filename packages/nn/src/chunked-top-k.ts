@@ -41,9 +41,9 @@ export interface ChunkedTopKFeeds {
 /** The inputs of {@link chunkedMatMulTopKModel}'s session for a final top `k` of `n` columns. @internal */
 export function chunkedTopKFeeds(n: number, k: number, shape: ChunkedTopKShape): ChunkedTopKFeeds {
   const fullBlocks = shape.chunkColumns / shape.blockColumns;
-  const lastColumns = n - (Math.ceil(n / shape.chunkColumns) - 1) * shape.chunkColumns;
-  const lastBlocks = Math.ceil(lastColumns / shape.blockColumns);
   const chunks = Math.ceil(n / shape.chunkColumns);
+  const lastColumns = n - (chunks - 1) * shape.chunkColumns;
+  const lastBlocks = Math.ceil(lastColumns / shape.blockColumns);
   return {
     blocked: k <= shape.maxBlockedK,
     blocksFull: Math.min(k, fullBlocks),

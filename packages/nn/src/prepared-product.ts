@@ -1,4 +1,4 @@
-import { GenrecError, assertFinite, checkBooleanOption, checkEnumOption, createMatrix, type Matrix } from '@genrec/core';
+import { GenrecError, assertFinite, checkBooleanOption, checkEnumOption, selectRows, type Matrix } from '@genrec/core';
 import type * as ort from 'onnxruntime-node';
 import { CHUNKED_TOP_K_SHAPE, chunkedMatMulTopKModel, chunkedTopKFeeds } from './chunked-top-k.js';
 import { checkAlpha, checkInner, checkMatrix, checkTopK, matMulTopKModel, topKResult, type MatMulOptions, type TopKResult } from './kernels.js';
@@ -151,9 +151,9 @@ class PreparedTopK implements PreparedMatMulTopK {
     if (a.rows === 0) return { indices: new Int32Array(0), values: new Float32Array(0), rows: 0, k: kept };
     this.pending++;
     try {
-      const k64 = ortTensor('int64', BigInt64Array.of(BigInt(kept)), [1]);
       if (this.selection === 'whole') {
-        return topKResult(await runSession(session, { a: ortTensor('float32', a.data, [a.rows, a.cols]), k: k64 }, 'prepareMatMulTopK'), a.rows, kept);
+        const feeds = { a: ortTensor('float32', a.data, [a.rows, a.cols]), k: ortTensor('int64', BigInt64Array.of(BigInt(kept)), [1]) };
+        return topKResult(await runSession(session, feeds, 'prepareMatMulTopK'), a.rows, kept);
       }
       assertFinite(a, 'prepareMatMulTopK (chunked selection): a');
       return await this.chunkedTopK(session, a, kept);
@@ -204,9 +204,7 @@ class PreparedTopK implements PreparedMatMulTopK {
       else orderTiesByColumn(indices, values, to, kept);
     }
     if (tied.length > 0) {
-      const rows = createMatrix(tied.length, a.cols);
-      tied.forEach((r, i) => rows.data.set(a.data.subarray(r * a.cols, (r + 1) * a.cols), i * a.cols));
-      const exact = topKResult(await run(rows, false, kept), tied.length, kept);
+      const exact = topKResult(await run(selectRows(a, tied), false, kept), tied.length, kept);
       tied.forEach((r, i) => {
         indices.set(exact.indices.subarray(i * kept, (i + 1) * kept), r * kept);
         values.set(exact.values.subarray(i * kept, (i + 1) * kept), r * kept);
