@@ -671,8 +671,8 @@ export function pad(x: SymbolicTensor, before: readonly number[], after: readonl
 
 /**
  * Gathers slices of `data` along axis 0 at integer `indices` (embedding lookup): the output shape
- * is `indices.shape ++ data.shape[1:]`. The gradient is a `ScatterND` with `reduction="add"` into
- * zeros, so repeated indices accumulate.
+ * is `indices.shape ++ data.shape[1:]`. The gradient is {@link scatterAdd} into zeros, so repeated
+ * indices accumulate (exactly, on any thread count).
  */
 export function gather(data: SymbolicTensor, indices: SymbolicTensor): SymbolicTensor {
   if (indices.dtype !== 'int64' && indices.dtype !== 'int32') fail('DTYPE_MISMATCH', 'Gather', `indices must be int64 or int32, got ${indices.describe()}`);
@@ -691,19 +691,51 @@ export function gather(data: SymbolicTensor, indices: SymbolicTensor): SymbolicT
   })[0]!;
 }
 
-/** `ScatterND(data, indices, updates, reduction="add")` (gradient flows to `data` and `updates`). */
+/**
+ * `ScatterND(data, indices, updates, reduction="add")`'s result — `data` plus every update added at
+ * its index tuple (`indices` `[..., q]` into the first `q` axes of `data`, negative coordinates
+ * counted from the end), repeated indices accumulating — computed as a `ScatterElements` add over
+ * `data`'s first `q` axes flattened into one. onnxruntime's CPU `ScatterND` spreads updates over
+ * its threads and loses additions when several updates hit one row (measured: a gather gradient
+ * off by 10 at 2 threads; see README "Repeated indices"); its `ScatterElements` adds them one
+ * after another, in order, on any thread count (bit for bit the sum `ScatterND` gives on one
+ * thread). The gradient flows to `data` and `updates`.
+ */
 export function scatterAdd(data: SymbolicTensor, indices: SymbolicTensor, updates: SymbolicTensor): SymbolicTensor {
-  sameDType('ScatterND', data, updates);
-  return data.graph.addNode({
-    opType: 'ScatterND',
-    inputs: [data, indices, updates],
-    outputs: [{ dtype: data.dtype, shape: data.shape }],
-    attributes: { reduction: attr.string('add') },
-    vjp: ([g], needs) => {
-      if (!g) return [undefined, undefined, undefined];
-      return [needs[0] ? g : undefined, undefined, needs[2] ? gatherND(g, indices) : undefined];
+  sameDType('ScatterAdd', data, updates);
+  if (indices.dtype !== 'int64') fail('DTYPE_MISMATCH', 'ScatterAdd', `indices must be int64, got ${indices.describe()}`);
+  const depth = indices.shape[indices.rank - 1];
+  if (indices.rank < 1 || depth === undefined || depth < 1 || depth > data.rank) {
+    fail('SHAPE_MISMATCH', 'ScatterAdd', `indices must be [..., q] with 1 <= q <= rank(data), got ${indices.describe()} for ${data.describe()}`);
+  }
+  const lead = data.shape.slice(0, depth);
+  const rest = data.shape.slice(depth);
+  const count = indices.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const expected = [...indices.shape.slice(0, -1), ...rest];
+  if (updates.rank !== expected.length || updates.shape.some((n, i) => n !== expected[i])) {
+    fail('SHAPE_MISMATCH', 'ScatterAdd', `updates must be ${fmt(expected)}, got ${updates.describe()}`);
+  }
+  const g = data.graph;
+  // each index tuple as one row of data's first `depth` axes flattened (negative coordinates normalised)
+  let tuples = reshape(indices, [count, depth]);
+  tuples = where(less(tuples, g.scalar(0, 'int64')), add(tuples, g.constant(BigInt64Array.from(lead, (n) => BigInt(n)), [depth], 'int64')), tuples);
+  const strides = lead.map((_, i) => lead.slice(i + 1).reduce((a, b) => a * b, 1));
+  const rows = depth === 1 ? reshape(tuples, [count]) : reduceSum(mul(tuples, g.constant(BigInt64Array.from(strides, (n) => BigInt(n)), [depth], 'int64')), [1]);
+  const flatShape = [count, ...rest];
+  const elementIndices = expand(reshape(rows, [count, ...rest.map(() => 1)]), flatShape);
+  const flatData = reshape(data, [lead.reduce((a, b) => a * b, 1), ...rest]);
+  const flatUpdates = reshape(updates, flatShape);
+  const sum = g.addNode({
+    opType: 'ScatterElements',
+    inputs: [flatData, elementIndices, flatUpdates],
+    outputs: [{ dtype: data.dtype, shape: flatData.shape }],
+    attributes: { axis: attr.int(0), reduction: attr.string('add') },
+    vjp: ([grad], needs) => {
+      if (!grad) return [undefined, undefined, undefined];
+      return [needs[0] ? grad : undefined, undefined, needs[2] ? gather(grad, rows) : undefined];
     },
   })[0]!;
+  return reshape(sum, data.shape);
 }
 
 /** `ScatterElements(data, indices, updates, axis, reduction="add")`; no gradient rule (used by gradients). */

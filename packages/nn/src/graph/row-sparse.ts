@@ -29,7 +29,7 @@ export interface RowSparseParameter {
 
 /**
  * Declares a **row-sparse** parameter for large embedding tables: a training step feeds only the
- * rows its index inputs touch, computes their gradient (`ScatterND` into `[maxRows, ...]`, not into
+ * rows its index inputs touch, computes their gradient (`ops.scatterAdd` into `[maxRows, ...]`, not into
  * the whole table) and updates only those rows and their optimizer state — **lazy** optimizer
  * semantics (TensorFlow's LazyAdam, PyTorch's SparseAdam): a row no index of the step points at
  * keeps its value and its moments, where dense Adam would decay its moments and keep moving it by

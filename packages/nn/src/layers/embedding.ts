@@ -25,7 +25,7 @@ export interface EmbeddingLayer {
 }
 
 /**
- * An embedding table `<name>.weight` `[count, dim]` looked up with Gather (gradient: ScatterND add),
+ * An embedding table `<name>.weight` `[count, dim]` looked up with Gather (gradient: `ops.scatterAdd`, exact on any thread count),
  * or with `sparseRows` a row-sparse table (gradient and optimizer update for the looked-up rows only).
  */
 export function embedding(graph: SymbolicTensor['graph'], name: string, count: number, dim: number, options: EmbeddingOptions = {}): EmbeddingLayer {
