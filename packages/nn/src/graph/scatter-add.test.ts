@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../runtime/compiled-graph.js';
+import { attr } from '../onnx/proto.js';
 import { gradients } from './autodiff.js';
 import { Graph } from './graph.js';
 import * as ops from './ops.js';
@@ -35,6 +36,30 @@ describe('scatterAdd (the gather gradient) with repeated indices', () => {
     const again = await gatherGradient(2, rows, width, indices, weights);
     expect(again).toEqual(first);
     expect(await gatherGradient(1, rows, width, indices, weights)).toEqual(first);
+  });
+
+  it('gives, on one or two threads, the bits of the ScatterND add it replaced run on one thread', async () => {
+    const rows = 400;
+    const width = 16;
+    const count = 4_096;
+    const indices = BigInt64Array.from({ length: count }, (_, i) => BigInt(i % 3 === 0 ? 0 : (i * 7919) % rows));
+    const updates = Float32Array.from({ length: count * width }, (_, i) => Math.sin(i * 0.7) * 1e3);
+    const run = async (legacy: boolean, threads: number): Promise<Float32Array> => {
+      const g = new Graph();
+      const data = g.input('data', 'float32', [rows, width]);
+      const ids = ops.unsqueeze(g.input('ids', 'int64', [count]), [1]);
+      const u = g.input('u', 'float32', [count, width]);
+      const out = legacy
+        ? g.addNode({ opType: 'ScatterND', inputs: [data, ids, u], outputs: [{ dtype: 'float32', shape: [rows, width] }], attributes: { reduction: attr.string('add') } })[0]!
+        : ops.scatterAdd(data, ids, u);
+      const compiled = await compileGraph(g, { outputs: [out], intraOpNumThreads: threads });
+      const result = Object.values(await compiled.run({ data: new Float32Array(rows * width), ids: indices, u: updates }))[0] as Float32Array;
+      await compiled.release();
+      return Float32Array.from(result);
+    };
+    const legacyOneThread = await run(true, 1);
+    expect(await run(false, 1)).toEqual(legacyOneThread);
+    expect(await run(false, 2)).toEqual(legacyOneThread);
   });
 
   it('scatters index tuples into the leading axes, negative coordinates from the end', async () => {
