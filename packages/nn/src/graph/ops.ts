@@ -725,31 +725,26 @@ export function scatterAdd(data: SymbolicTensor, indices: SymbolicTensor, update
   const elementIndices = expand(reshape(rows, [count, ...rest.map(() => 1)]), flatShape);
   const flatData = reshape(data, [lead.reduce((a, b) => a * b, 1), ...rest]);
   const flatUpdates = reshape(updates, flatShape);
-  const sum = g.addNode({
-    opType: 'ScatterElements',
-    inputs: [flatData, elementIndices, flatUpdates],
-    outputs: [{ dtype: data.dtype, shape: flatData.shape }],
-    attributes: { axis: attr.int(0), reduction: attr.string('add') },
-    vjp: ([grad], needs) => {
-      if (!grad) return [undefined, undefined, undefined];
-      return [needs[0] ? grad : undefined, undefined, needs[2] ? gather(grad, rows) : undefined];
-    },
-  })[0]!;
+  const sum = scatterElementsAdd(flatData, elementIndices, flatUpdates, 0, ([grad], needs) => {
+    if (!grad) return [undefined, undefined, undefined];
+    return [needs[0] ? grad : undefined, undefined, needs[2] ? gather(grad, rows) : undefined];
+  });
   return reshape(sum, data.shape);
 }
 
-/** `ScatterElements(data, indices, updates, axis, reduction="add")`; no gradient rule (used by gradients). */
-function scatterElementsAdd(data: SymbolicTensor, indices: SymbolicTensor, updates: SymbolicTensor, axis: number): SymbolicTensor {
+/** `ScatterElements(data, indices, updates, axis, reduction="add")`, with the gradient rule `vjp` when given (none: used inside gradients). */
+function scatterElementsAdd(data: SymbolicTensor, indices: SymbolicTensor, updates: SymbolicTensor, axis: number, vjp?: VjpFunction): SymbolicTensor {
   sameDType('ScatterElements', data, updates);
   return data.graph.addNode({
     opType: 'ScatterElements',
     inputs: [data, indices, updates],
     outputs: [{ dtype: data.dtype, shape: data.shape }],
     attributes: { axis: attr.int(axis), reduction: attr.string('add') },
+    ...(vjp ? { vjp } : {}),
   })[0]!;
 }
 
-/** `GatherND(data, indices)` (batch_dims 0); no gradient rule (used by gradients). */
+/** `GatherND(data, indices)` (batch_dims 0); no gradient rule. */
 export function gatherND(data: SymbolicTensor, indices: SymbolicTensor): SymbolicTensor {
   const depth = indices.shape[indices.rank - 1]!;
   const shape = [...indices.shape.slice(0, -1), ...data.shape.slice(depth)];
