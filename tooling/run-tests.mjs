@@ -1,10 +1,22 @@
 #!/usr/bin/env node
 // Runs the whole vitest suite (every package's project) and ends with one plain summary line,
 // "N passed, N failed, N skipped", so CI logs state plainly what ran. Extra arguments go to vitest.
+// With CI=true it first installs the Debian packages some tests drive (system-packages.mjs), so CI
+// runs those tests instead of skipping them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureSystemPackages } from './system-packages.mjs';
+
+if (process.env.CI === 'true') {
+  try {
+    ensureSystemPackages();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+}
 
 const folder = mkdtempSync(join(tmpdir(), 'genrec-tests-'));
 const report = join(folder, 'vitest.json');

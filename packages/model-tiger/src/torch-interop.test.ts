@@ -15,13 +15,15 @@ import type { TigerModel } from './tiger-model.js';
  * PyTorch interop (README "Interop with PyTorch"): bench/torch_peer.py implements the same
  * decoder-only module in PyTorch with genrec's parameter names; it loads genrec's weights and must
  * reproduce the logits of @genrec/nn's graph within 1e-4, and genrec must load the weights it
- * trains and reproduce its logits and scores. Needs Debian's python3-torch (CI installs it when
- * missing); skipped with the reason printed otherwise.
+ * trains and reproduce its logits and scores. Needs Debian's python3-torch: with CI=true the
+ * repository's `pnpm test` installs it first (tooling/system-packages.mjs) and a missing PyTorch fails
+ * this file; elsewhere the test is skipped with the reason printed.
  */
 const PYTHON = '/usr/bin/python3';
 const script = fileURLToPath(new URL('../bench/torch_peer.py', import.meta.url));
 const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
 const reason = probe.status === 0 ? undefined : `${PYTHON} cannot import torch and numpy (install python3-torch): ${(probe.stderr ?? String(probe.error)).trim().split('\n').at(-1)}`;
+if (reason && process.env.CI === 'true') throw new Error(`CI=true: ${reason}; the repository's pnpm test installs python3-torch when CI=true (tooling/system-packages.mjs)`);
 if (reason) console.info(`PyTorch interop skipped: ${reason}`);
 
 const folder = mkdtempSync(join(tmpdir(), 'tiger-torch-'));

@@ -1,0 +1,68 @@
+// The Debian packages some tests drive from outside Node: Chromium (the report's browser check)
+// and PyTorch (model-tiger's interop round trip). `pnpm test` calls `ensureSystemPackages()` when
+// CI=true, so CI runs those tests instead of skipping them; elsewhere the tests skip with a printed
+// reason and nothing is installed. The `apt-get install` for whatever is missing runs before vitest
+// starts (tests in parallel workers would otherwise contend for dpkg's lock).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** What each test needs, how to tell it is there, and the Debian packages that provide it. */
+export const SYSTEM_NEEDS = [
+  {
+    name: 'Chromium (report browser test)',
+    present: (env) => existsSync(env.GENREC_CHROMIUM ?? '/usr/bin/chromium'),
+    packages: ['chromium'],
+    recommends: true, // as the browser test has always been installed (fonts and the like)
+  },
+  {
+    name: 'PyTorch (model-tiger interop test)',
+    present: () => spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0,
+    packages: ['python3', 'python3-numpy', 'python3-torch'],
+    recommends: false, // python3-torch recommends libtorch-dev and a compiler tool chain
+  },
+];
+
+/** `apt-get ARGS`, waiting up to 10 minutes for dpkg's lock; its exit status (1 when it did not run). */
+function runAptGet(args) {
+  const result = spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeout: 900_000,
+  });
+  return result.status ?? 1;
+}
+
+/**
+ * Installs with `apt-get install -y` the packages of every need in `needs` that is missing (one
+ * call with the needs' recommended packages, one without), retrying once after `apt-get update`.
+ *
+ * @param env - the environment (`GENREC_CHROMIUM` names another browser)
+ * @param needs - what to check (for tests)
+ * @param aptGet - runs `apt-get` with the given arguments and returns its exit status (for tests)
+ * @returns the packages installed (empty when everything was there)
+ * @throws Error naming the packages when the installation fails or a need is still missing after it
+ */
+export function ensureSystemPackages(env = process.env, needs = SYSTEM_NEEDS, aptGet = runAptGet) {
+  const missing = needs.filter((need) => !need.present(env));
+  if (missing.length === 0) return [];
+  const packages = [...new Set(missing.flatMap((need) => need.packages))];
+  console.log(`CI=true: installing ${packages.join(' ')} for ${missing.map((need) => need.name).join(', ')}`);
+  const calls = [true, false]
+    .map((recommends) => {
+      const names = [...new Set(missing.filter((need) => need.recommends === recommends).flatMap((need) => need.packages))];
+      return names.length === 0 ? [] : ['install', '-y', ...(recommends ? [] : ['--no-install-recommends']), ...names];
+    })
+    .filter((args) => args.length > 0);
+  let status = 0;
+  for (const args of calls) status ||= aptGet(args);
+  if (status !== 0) {
+    aptGet(['update']);
+    status = 0;
+    for (const args of calls) status ||= aptGet(args);
+  }
+  const still = missing.filter((need) => !need.present(env));
+  if (status !== 0 || still.length > 0) {
+    throw new Error(`CI=true: apt-get install ${packages.join(' ')} failed (status ${status}); still missing: ${still.map((need) => need.name).join(', ') || 'none'}`);
+  }
+  return packages;
+}
