@@ -17,8 +17,9 @@ import {
 import { validateSequenceDataset } from '@genrec/data';
 import { fitSasrec, SasrecModel } from '@genrec/model-sasrec';
 import { Trainer, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
+import { defaultTextFields } from '@genrec/semantic-id';
 import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, hashFloats, openCheckpoint, writeFrozenInputs, type CheckpointState } from './checkpoint.js';
-import { coldReadyCf, contentVectors, defaultContentFields } from './item-inputs.js';
+import { coldReadyCf, contentVectors } from './item-inputs.js';
 import { SETREC_FALLBACK_BETA, resolveEarlyStopping, resolveSetrecSpec, type FitSetrecOptions } from './options.js';
 import { SetrecRunner } from './runner.js';
 import { ITEM_INPUTS, architectureOf, buildTrainingGraph } from './setrec-graph.js';
@@ -121,7 +122,7 @@ async function frozenCf(data: FitData, train: SequenceDataset, options: FitSetre
 export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): Promise<SetrecModel> {
   const resolved = resolveSetrecSpec(options);
   // no contentFields given and a catalogue without titles/categories but with attribute ids (Sports): embed those
-  const spec = options.contentFields === undefined ? { ...resolved, contentFields: defaultContentFields(data.catalog, resolved.contentFields) } : resolved;
+  const spec = options.contentFields === undefined ? { ...resolved, contentFields: defaultTextFields(data.catalog, resolved.contentFields) } : resolved;
   checkCallbacks(options);
   const train = checkFitData(data, 'fitSetrec needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', validateSequenceDataset);
   const itemCount = train.itemCount;

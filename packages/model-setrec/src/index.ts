@@ -31,5 +31,9 @@ export { DiscreteSetTable, type DiscreteParts } from './discrete-table.js';
 export { setrecParameterShapes, type SetrecArchitecture } from './setrec-graph.js';
 export { interleavedCausalMask, prefixCrossMask, queryCausalMask, siblingMask } from './masks.js';
 export { discretizeSetrec, type DiscretizeSetrecOptions } from './discretize.js';
-export { defaultContentFields } from './item-inputs.js';
+/**
+ * @deprecated moved to `@genrec/semantic-id` as `defaultTextFields` (model-tiger resolves its
+ * `textFields` through it too); this alias is kept for one minor release.
+ */
+export { defaultTextFields as defaultContentFields } from '@genrec/semantic-id';
 export { setrecPreferenceModel, SETREC_PREFERENCE_INPUTS } from './preference-model.js';

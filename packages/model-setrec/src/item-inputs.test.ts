@@ -1,7 +1,7 @@
 import type { ItemCatalog, ItemRecord } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { fitSetrec } from './fit-setrec.js';
-import { defaultContentFields } from './item-inputs.js';
+import { defaultTextFields } from '@genrec/semantic-id';
 import { CHEAP, cheapCfVectors, smallSplit } from './test-fixtures.js';
 
 /** The synthetic catalogue with its titles moved into an `attributes` field (as `attributeCatalog` writes them), no title or categories. */
@@ -13,13 +13,13 @@ function attributesOnly(catalog: ItemCatalog): ItemCatalog {
 }
 
 describe('SETRec content fields', () => {
-  it('defaultContentFields keeps title/categories when there is such text, else takes attribute ids', () => {
+  it('defaultTextFields keeps title/categories when there is such text, else takes attribute ids', () => {
     const { synthetic } = smallSplit();
-    expect(defaultContentFields(synthetic.catalog, ['title', 'categories'])).toEqual(['title', 'categories']);
-    expect(defaultContentFields(attributesOnly(synthetic.catalog), ['title', 'categories'])).toEqual(['attributes']);
+    expect(defaultTextFields(synthetic.catalog, ['title', 'categories'])).toEqual(['title', 'categories']);
+    expect(defaultTextFields(attributesOnly(synthetic.catalog), ['title', 'categories'])).toEqual(['attributes']);
     const bare: ItemCatalog = { ...synthetic.catalog, records: synthetic.catalog.records.map((record) => record && { id: record.id, fields: {} }) };
-    expect(defaultContentFields(bare, ['title', 'categories'])).toEqual(['title', 'categories']);
-    expect(defaultContentFields(undefined, ['title'])).toEqual(['title']);
+    expect(defaultTextFields(bare, ['title', 'categories'])).toEqual(['title', 'categories']);
+    expect(defaultTextFields(undefined, ['title'])).toEqual(['title']);
   });
 
   it('fits on a catalogue of attribute ids alone (Sports has no titles) and records the fields it embedded', async () => {

@@ -1,4 +1,4 @@
-import { GenrecError, createMatrix, type FitData, type ItemCatalog, type ItemRecord, type Matrix, type ProgressCallback } from '@genrec/core';
+import { GenrecError, createMatrix, type FitData, type ItemRecord, type Matrix, type ProgressCallback } from '@genrec/core';
 import { matMul } from '@genrec/nn';
 import { itemDocument, textEmbeddings, tfidf } from '@genrec/semantic-id';
 import type { ColdCfToken } from './options.js';
@@ -108,25 +108,4 @@ export async function coldReadyCf(
     });
   }
   return { vectors, coldItems: cold.map((j) => j + 1) };
-}
-
-/**
- * The content fields SETRec embeds when the options name none: `fields` (the default, title and
- * categories) when any catalogue record has text in one of them, else `['attributes']` when records
- * carry attribute ids (`@genrec/data`'s `attributeCatalog`: data without titles, such as Sports),
- * else `fields` (and `contentVectors` then says there is nothing to embed).
- *
- * @param catalog - the fit data's catalogue, if any
- * @param fields - the default fields
- * @returns the fields to embed
- * @example
- * ```ts
- * defaultContentFields(attributeCatalog(sportsAttributes), ['title', 'categories']); // ['attributes']
- * ```
- */
-export function defaultContentFields(catalog: ItemCatalog | undefined, fields: readonly string[]): string[] {
-  const records = catalog?.records ?? [];
-  const hasField = (field: string) => records.some((record) => record !== undefined && itemDocument(record, [field]).trim() !== '');
-  if (fields.some(hasField) || !hasField('attributes')) return [...fields];
-  return ['attributes'];
 }

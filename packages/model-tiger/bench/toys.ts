@@ -15,6 +15,9 @@
  * --patience 5                  early-stopping patience (epochs without a better validation NDCG@10)
  * --seed 42, --no-test, --invalid-users 2000 (unconstrained invalid-id rate on that many test users)
  * --save DIR                    save the model folder
+ * --sasrec-folder DIR           take the 'sasrec' vectors from a saved SASRec model folder instead of
+ *                               training one (e.g. model-setrec's bench/pretrain-sasrec.ts output:
+ *                               the same fitSasrec defaults, split and seed give the same model)
  *
  * Prints one line per epoch on stderr (with the load average) and one JSON line on stdout.
  */
@@ -23,7 +26,7 @@ import { loadavg } from 'node:os';
 import { createMatrix, sharedPath, type FitData, type Matrix } from '@genrec/core';
 import { attributeCatalog, leaveOneOutSplit, readItemAttributes, readItemCatalog, readSequenceFile } from '@genrec/data';
 import { evaluateRecommender } from '@genrec/eval';
-import { fitSasrec } from '@genrec/model-sasrec';
+import { fitSasrec, loadSasrec } from '@genrec/model-sasrec';
 import { TIGER_PAPER_OPTIONS, fitTiger, type FitTigerOptions, type ItemVectorSource } from '../src/index.js';
 
 function option(name: string, fallback: string): string {
@@ -61,14 +64,23 @@ if (files.items !== undefined) {
 
 // SASRec item embeddings (pre-training timed apart, cached)
 let sasrecSeconds = 0;
+let sasrecSource = 'none';
 let given: Matrix | undefined;
 if (vectorNames.includes('sasrec')) {
   const cacheDir = '/tmp/genrec-tiger-cache';
   const cache = `${cacheDir}/sasrec-${which}-${seed}.f32`;
   const d = 64;
-  if (existsSync(cache)) {
+  const folder = process.argv.includes('--sasrec-folder') ? option('sasrec-folder', '') : '';
+  if (folder !== '') {
+    const sasrec = await loadSasrec(folder, { threads: 2 });
+    given = sasrec.itemEmbeddings();
+    await sasrec.dispose();
+    sasrecSource = `folder ${folder}`;
+    log(`SASRec embeddings from the model folder ${folder}`);
+  } else if (existsSync(cache)) {
     const bytes = readFileSync(cache);
     given = createMatrix(dataset.itemCount, d, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
+    sasrecSource = `cache ${cache}`;
     log(`SASRec embeddings from ${cache}`);
   } else {
     const started = performance.now();
@@ -78,6 +90,7 @@ if (vectorNames.includes('sasrec')) {
     await sasrec.dispose();
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(cache, new Uint8Array(given.data.buffer, given.data.byteOffset, given.data.byteLength));
+    sasrecSource = 'trained';
     log(`SASRec pre-trained in ${sasrecSeconds.toFixed(1)} s (load ${load()})`);
   }
 }
@@ -85,7 +98,6 @@ const sources = vectorNames.map((name) => (name === 'sasrec' ? 'given' : name)) 
 const options: FitTigerOptions = {
   ...(flag('paper') ? TIGER_PAPER_OPTIONS : {}),
   itemVectors: sources,
-  textFields: which === 'sports' ? ['attributes'] : ['title'],
   seed,
   threads: 2,
   earlyStopping: { metric: 'ndcg@10', patience, sampleUsers: sample },
@@ -152,6 +164,7 @@ console.log(
     losses: model.training.losses.map((v) => +v.toFixed(4)),
     codes: model.training.codes,
     sasrec_pretrain_s: +sasrecSeconds.toFixed(1),
+    sasrec_source: sasrecSource,
     semantic_ids_s: +((firstEpochAt - fitStarted) / 1000).toFixed(1),
     fit_wall_s: +fitSeconds.toFixed(1),
     test_decode_s: +testSeconds.toFixed(1),

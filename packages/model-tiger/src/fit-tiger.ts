@@ -15,6 +15,7 @@ import {
 } from '@genrec/core';
 import { validateSequenceDataset } from '@genrec/data';
 import { Trainer, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
+import { defaultTextFields } from '@genrec/semantic-id';
 import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, openCheckpoint, type CheckpointState } from './checkpoint.js';
 import { trainGraphBuilder } from './graphs.js';
 import { fitItemCodes } from './item-codes.js';
@@ -59,9 +60,11 @@ import { TIGER_KIND } from './version.js';
 export async function fitTiger(data: FitData, options: FitTigerOptions = {}): Promise<TigerModel> {
   const hasItemVectors = typeof data === 'object' && data !== null && data.itemVectors !== undefined;
   const hasCatalog = typeof data === 'object' && data !== null && data.catalog !== undefined;
-  const spec = resolveTigerSpec(options, { hasItemVectors, hasCatalog });
+  const resolved = resolveTigerSpec(options, { hasItemVectors, hasCatalog });
   checkFitCallbacks(options);
   const train = checkFitData(data, 'fitTiger needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', validateSequenceDataset);
+  // unnamed text fields: the titles, or the attribute ids of a catalogue without titles (Sports)
+  const spec = options.textFields === undefined ? { ...resolved, textFields: defaultTextFields(data.catalog, resolved.textFields) } : resolved;
   const itemCount = train.itemCount;
   const early = resolveEarlyStopping(options.earlyStopping, data.validation !== undefined, itemCount);
   const validationUsers = data.validation === undefined ? undefined : selectValidationUsers(data.validation, itemCount, early?.sampleUsers, spec.seed);

@@ -1,9 +1,10 @@
-import type { ProgressEvent } from '@genrec/core';
+import { GenrecError, type ItemCatalog, type ItemRecord, type ProgressEvent } from '@genrec/core';
 import { fitSasrec } from '@genrec/model-sasrec';
 import { describe, expect, it } from 'vitest';
+import { fitTiger } from './fit-tiger.js';
 import { buildItemVectors } from './item-vectors.js';
 import { resolveTigerSpec } from './options.js';
-import { smallSplit } from './test-fixtures.js';
+import { CHEAP, smallSplit } from './test-fixtures.js';
 
 const SASREC = { epochs: 2, hiddenSize: 16, blocks: 1, heads: 1, maxLength: 10, batchSize: 64 };
 
@@ -37,5 +38,36 @@ describe("buildItemVectors, 'sasrec' source", () => {
     ]);
     for (const event of task) expect(event).toMatchObject({ total: 2, unit: 'epochs' });
     expect(Number.isFinite((task[1] as unknown as { metrics: { loss: number } }).metrics.loss)).toBe(true);
+  });
+});
+
+describe("the 'text' source on a catalogue without titles", () => {
+  it('reads the attribute ids when textFields is not given (Sports), and records the fields', async () => {
+    const { data } = smallSplit();
+    // the titles moved into an `attributes` field as attributeCatalog writes it; no title, no categories
+    const records = data.catalog!.records.map((record): ItemRecord | undefined =>
+      record === undefined ? undefined : { id: record.id, fields: { attributes: (record.title ?? '').split(/\s+/).filter(Boolean).map((word) => `a_${word.toLowerCase()}`).join(' ') } },
+    );
+    const catalog: ItemCatalog = { ...data.catalog!, records };
+    const options = { ...CHEAP, itemVectors: 'text' as const, vectorDimension: 8, epochs: 1, seed: 2, earlyStopping: false as const };
+    const model = await fitTiger({ train: data.train, catalog }, options);
+    try {
+      expect(model.describe().hyperParameters['textFields']).toEqual(['attributes']);
+      // the same vectors as naming the field
+      const named = resolveTigerSpec({ ...options, textFields: ['attributes'] }, { hasItemVectors: false, hasCatalog: true });
+      const { vectors } = await buildItemVectors({ train: data.train, catalog }, named, undefined, undefined);
+      expect(Array.from(model.itemVectors()!.data)).toEqual(Array.from(vectors.data));
+      expect(vectors.rows).toBe(data.train.itemCount);
+      // the title field (the spec before the default is resolved) holds nothing to embed
+      const titles = resolveTigerSpec(options, { hasItemVectors: false, hasCatalog: true });
+      expect(titles.textFields).toEqual(['title']);
+      await expect(buildItemVectors({ train: data.train, catalog }, titles, undefined, undefined)).rejects.toThrow(GenrecError);
+      const rows = await model.recommend({ offsets: Int32Array.from([0, 2]), items: data.train.items.slice(0, 2) }, { k: 5 });
+      expect(Array.from(rows.lengths)).toEqual([5]);
+    } finally {
+      await model.dispose();
+    }
+    // named fields are taken as given
+    await expect(fitTiger({ train: data.train, catalog }, { ...options, textFields: ['title'] })).rejects.toThrow(GenrecError);
   });
 });

@@ -22,7 +22,7 @@ export { formatHealthReport, semanticIdHealth, type HealthReportFormat, type Sem
 export { checkSparseMatrix, sparseTimesDense, sparseTransposeTimesDense, type SparseMatrix } from './sparse-matrix.js';
 export { orthonormalizeColumns, randomizedSvd, symmetricEigen, type RandomizedSvdOptions, type TruncatedSvd } from './randomized-svd.js';
 export { applyTfidf, tfidf, tokenize, unescapeHtml, type TfidfModel } from './tfidf.js';
-export { itemDocument, textEmbeddings, type ItemEmbeddings, type TextEmbeddingOptions, type TextEmbeddings } from './text-encoder.js';
+export { defaultTextFields, itemDocument, textEmbeddings, type ItemEmbeddings, type TextEmbeddingOptions, type TextEmbeddings } from './text-encoder.js';
 export { collaborativeEmbeddings, type CollaborativeEmbeddingOptions } from './collaborative-encoder.js';
 export { alignEmbeddings, loadEmbeddings, type EmbeddingChecks, type EmbeddingSource } from './embedding-source.js';
 export { fitProductQuantizer, procrustes, ProductQuantizer, type ProductQuantizerOptions } from './product-quantizer.js';

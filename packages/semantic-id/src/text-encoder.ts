@@ -58,6 +58,30 @@ export function itemDocument(record: ItemRecord, fields: readonly string[]): str
 }
 
 /**
+ * The catalogue fields a text encoder should read when the caller names none: `fields` (a model's
+ * default, e.g. `['title']`) when any record has text in one of them, else `['attributes']` when
+ * records carry attribute ids (`@genrec/data`'s `attributeCatalog`: data without titles, such as
+ * Amazon Sports), else `fields` (and {@link textEmbeddings} then says there is nothing to embed).
+ * `@genrec/model-tiger` (`textFields`) and `@genrec/model-setrec` (`contentFields`) resolve their
+ * defaults through it.
+ *
+ * @param catalog - the fit data's catalogue, if any
+ * @param fields - the default fields
+ * @returns the fields to embed (a new array)
+ * @example
+ * ```ts
+ * defaultTextFields(attributeCatalog(sportsAttributes), ['title', 'categories']); // ['attributes']
+ * defaultTextFields(toysCatalog, ['title']); // ['title']
+ * ```
+ */
+export function defaultTextFields(catalog: ItemCatalog | undefined, fields: readonly string[]): string[] {
+  const records = catalog?.records ?? [];
+  const hasField = (field: string) => records.some((record) => record !== undefined && itemDocument(record, [field]).trim() !== '');
+  if (fields.some(hasField) || !hasField('attributes')) return [...fields];
+  return ['attributes'];
+}
+
+/**
  * Built-in text encoder that needs no download: TF-IDF over the chosen fields (scikit-learn's
  * defaults: lowercase, token pattern `(?u)\b\w\w+\b`, smooth idf, L2 rows; HTML entities
  * unescaped), then a randomised truncated SVD to `dimension` dimensions (`U·S`, as scikit-learn's

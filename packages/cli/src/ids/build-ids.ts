@@ -5,6 +5,7 @@ import {
   SemanticIds,
   SetIds,
   collaborativeEmbeddings,
+  defaultTextFields,
   formatHealthReport,
   itemDocument,
   semanticIdHealth,
@@ -94,9 +95,6 @@ function fullItemVectors(embeddings: ItemEmbeddings, itemCount: number): Matrix 
   return { data, rows: itemCount, cols: vectors.cols };
 }
 
-/** The catalogue field `data.attributes` fills (`attributeCatalog`'s default). */
-const ATTRIBUTES_FIELD = 'attributes';
-
 function hasText(data: LoadedData, fields: readonly string[]): boolean {
   // the text the embeddings would read (semantic-id's own document of a record), not a second reading of the fields
   return (data.catalog?.records ?? []).some((record) => record !== undefined && itemDocument(record, fields).trim() !== '');
@@ -122,7 +120,7 @@ export async function buildIds(data: LoadedData, config: IdsConfig, onProgress?:
   const progress = onProgress === undefined ? {} : { onProgress };
   const itemCount = data.dataset.itemCount;
   // data without the configured text fields but with attribute ids (Sports: no titles) embeds those
-  const textFields = hasText(data, config.textFields) || !hasText(data, [ATTRIBUTES_FIELD]) ? config.textFields : [ATTRIBUTES_FIELD];
+  const textFields = defaultTextFields(data.catalog, config.textFields);
   const text = config.embeddings === 'text' || (config.embeddings === 'auto' && hasText(data, textFields));
   if (config.embeddings === 'text' && !hasText(data, textFields)) {
     throw new GenrecError('INVALID_OPTION', `config field ids.embeddings: "text" needs a catalogue with ${config.textFields.join(', ')} (set data.catalog or data.attributes, or use "collaborative")`, { details: { field: 'ids.embeddings' } });
