@@ -121,10 +121,10 @@ async function frozenCf(data: FitData, train: SequenceDataset, options: FitSetre
  */
 export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): Promise<SetrecModel> {
   const resolved = resolveSetrecSpec(options);
-  // no contentFields given and a catalogue without titles/categories but with attribute ids (Sports): embed those
-  const spec = options.contentFields === undefined ? { ...resolved, contentFields: defaultTextFields(data.catalog, resolved.contentFields) } : resolved;
   checkCallbacks(options);
   const train = checkFitData(data, 'fitSetrec needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', validateSequenceDataset);
+  // no contentFields given and a catalogue without titles/categories but with attribute ids (Sports): embed those
+  const spec = options.contentFields === undefined ? { ...resolved, contentFields: defaultTextFields(data.catalog, resolved.contentFields) } : resolved;
   const itemCount = train.itemCount;
   const early = resolveEarlyStopping(options.earlyStopping, data.validation !== undefined, itemCount);
   const validationUsers = data.validation === undefined ? undefined : selectValidationUsers(data.validation, itemCount, early?.sampleUsers, spec.seed);

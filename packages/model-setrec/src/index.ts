@@ -9,6 +9,8 @@
  * @module @genrec/model-setrec
  */
 
+import { defaultTextFields } from '@genrec/semantic-id';
+
 export { version, PACKAGE_NAME, SETREC_KIND, SETREC_FORMAT_VERSION } from './version.js';
 export { fitSetrec } from './fit-setrec.js';
 export { loadSetrec, type LoadSetrecOptions } from './load-setrec.js';
@@ -32,8 +34,10 @@ export { setrecParameterShapes, type SetrecArchitecture } from './setrec-graph.j
 export { interleavedCausalMask, prefixCrossMask, queryCausalMask, siblingMask } from './masks.js';
 export { discretizeSetrec, type DiscretizeSetrecOptions } from './discretize.js';
 /**
+ * The content fields SETRec embeds when `contentFields` is not given.
+ *
  * @deprecated moved to `@genrec/semantic-id` as `defaultTextFields` (model-tiger resolves its
  * `textFields` through it too); this alias is kept for one minor release.
  */
-export { defaultTextFields as defaultContentFields } from '@genrec/semantic-id';
+export const defaultContentFields: typeof defaultTextFields = defaultTextFields;
 export { setrecPreferenceModel, SETREC_PREFERENCE_INPUTS } from './preference-model.js';

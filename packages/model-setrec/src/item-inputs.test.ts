@@ -2,6 +2,7 @@ import type { ItemCatalog, ItemRecord } from '@genrec/core';
 import { describe, expect, it } from 'vitest';
 import { fitSetrec } from './fit-setrec.js';
 import { defaultTextFields } from '@genrec/semantic-id';
+import { defaultContentFields } from './index.js';
 import { CHEAP, cheapCfVectors, smallSplit } from './test-fixtures.js';
 
 /** The synthetic catalogue with its titles moved into an `attributes` field (as `attributeCatalog` writes them), no title or categories. */
@@ -20,6 +21,7 @@ describe('SETRec content fields', () => {
     const bare: ItemCatalog = { ...synthetic.catalog, records: synthetic.catalog.records.map((record) => record && { id: record.id, fields: {} }) };
     expect(defaultTextFields(bare, ['title', 'categories'])).toEqual(['title', 'categories']);
     expect(defaultTextFields(undefined, ['title'])).toEqual(['title']);
+    expect(defaultContentFields).toBe(defaultTextFields); // the deprecated alias
   });
 
   it('fits on a catalogue of attribute ids alone (Sports has no titles) and records the fields it embedded', async () => {

@@ -23,10 +23,10 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { createMatrix, sharedPath, type FitData, type Matrix } from '@genrec/core';
+import { GenrecError, createMatrix, datasetFingerprint, sharedPath, type FitData, type Matrix } from '@genrec/core';
 import { attributeCatalog, leaveOneOutSplit, readItemAttributes, readItemCatalog, readSequenceFile } from '@genrec/data';
 import { evaluateRecommender } from '@genrec/eval';
-import { fitSasrec, loadSasrec } from '@genrec/model-sasrec';
+import { SASREC_DEFAULTS, fitSasrec, loadSasrec } from '@genrec/model-sasrec';
 import { TIGER_PAPER_OPTIONS, fitTiger, type FitTigerOptions, type ItemVectorSource } from '../src/index.js';
 
 function option(name: string, fallback: string): string {
@@ -63,6 +63,10 @@ if (files.items !== undefined) {
 }
 
 // SASRec item embeddings (pre-training timed apart, cached)
+const folder = process.argv.includes('--sasrec-folder') ? option('sasrec-folder', '') : '';
+if (process.argv.includes('--sasrec-folder') && (folder === '' || folder.startsWith('--') || !vectorNames.includes('sasrec'))) {
+  throw new GenrecError('INVALID_OPTION', '--sasrec-folder DIR needs a folder and --vectors naming sasrec');
+}
 let sasrecSeconds = 0;
 let sasrecSource = 'none';
 let given: Matrix | undefined;
@@ -70,12 +74,18 @@ if (vectorNames.includes('sasrec')) {
   const cacheDir = '/tmp/genrec-tiger-cache';
   const cache = `${cacheDir}/sasrec-${which}-${seed}.f32`;
   const d = 64;
-  const folder = process.argv.includes('--sasrec-folder') ? option('sasrec-folder', '') : '';
   if (folder !== '') {
     const sasrec = await loadSasrec(folder, { threads: 2 });
+    // the folder must hold the SASRec this run would train: this split, this seed, the defaults' epochs
+    const description = sasrec.describe();
+    const trained = { fingerprint: description.dataFingerprint, seed: description.hyperParameters['seed'], epochs: description.hyperParameters['epochs'] };
+    const expected = { fingerprint: datasetFingerprint(split.train), seed, epochs: SASREC_DEFAULTS.epochs };
+    if (JSON.stringify(trained) !== JSON.stringify(expected)) {
+      throw new GenrecError('INVALID_INPUT', `--sasrec-folder ${folder} holds another SASRec (${JSON.stringify(trained)}) than this run trains (${JSON.stringify(expected)})`);
+    }
     given = sasrec.itemEmbeddings();
     await sasrec.dispose();
-    sasrecSource = `folder ${folder}`;
+    sasrecSource = `folder ${folder} (data ${trained.fingerprint}, seed ${seed})`;
     log(`SASRec embeddings from the model folder ${folder}`);
   } else if (existsSync(cache)) {
     const bytes = readFileSync(cache);

@@ -63,8 +63,8 @@ export async function fitTiger(data: FitData, options: FitTigerOptions = {}): Pr
   const resolved = resolveTigerSpec(options, { hasItemVectors, hasCatalog });
   checkFitCallbacks(options);
   const train = checkFitData(data, 'fitTiger needs { train: SequenceDataset, validation?, catalog?, itemVectors? }', validateSequenceDataset);
-  // unnamed text fields: the titles, or the attribute ids of a catalogue without titles (Sports)
-  const spec = options.textFields === undefined ? { ...resolved, textFields: defaultTextFields(data.catalog, resolved.textFields) } : resolved;
+  // unnamed text fields of the 'text' source: the titles, or the attribute ids of a catalogue without titles (Sports)
+  const spec = options.textFields === undefined && resolved.itemVectors.includes('text') ? { ...resolved, textFields: defaultTextFields(data.catalog, resolved.textFields) } : resolved;
   const itemCount = train.itemCount;
   const early = resolveEarlyStopping(options.earlyStopping, data.validation !== undefined, itemCount);
   const validationUsers = data.validation === undefined ? undefined : selectValidationUsers(data.validation, itemCount, early?.sampleUsers, spec.seed);

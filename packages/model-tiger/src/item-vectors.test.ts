@@ -1,8 +1,12 @@
-import { GenrecError, type ItemCatalog, type ItemRecord, type ProgressEvent } from '@genrec/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ItemCatalog, ItemRecord, ProgressEvent } from '@genrec/core';
 import { fitSasrec } from '@genrec/model-sasrec';
 import { describe, expect, it } from 'vitest';
 import { fitTiger } from './fit-tiger.js';
 import { buildItemVectors } from './item-vectors.js';
+import { loadTiger } from './load-tiger.js';
 import { resolveTigerSpec } from './options.js';
 import { CHEAP, smallSplit } from './test-fixtures.js';
 
@@ -61,13 +65,30 @@ describe("the 'text' source on a catalogue without titles", () => {
       // the title field (the spec before the default is resolved) holds nothing to embed
       const titles = resolveTigerSpec(options, { hasItemVectors: false, hasCatalog: true });
       expect(titles.textFields).toEqual(['title']);
-      await expect(buildItemVectors({ train: data.train, catalog }, titles, undefined, undefined)).rejects.toThrow(GenrecError);
+      await expect(buildItemVectors({ train: data.train, catalog }, titles, undefined, undefined)).rejects.toMatchObject({ code: 'INVALID_INPUT', details: { field: 'fields' } });
       const rows = await model.recommend({ offsets: Int32Array.from([0, 2]), items: data.train.items.slice(0, 2) }, { k: 5 });
       expect(Array.from(rows.lengths)).toEqual([5]);
+      // the saved spec keeps the resolved fields
+      const folder = join(mkdtempSync(join(tmpdir(), 'tiger-text-fields-')), 'model');
+      await model.save(folder);
+      const loaded = await loadTiger(folder, { workers: 0 });
+      try {
+        expect(loaded.describe().hyperParameters['textFields']).toEqual(['attributes']);
+      } finally {
+        await loaded.dispose();
+        rmSync(dirname(folder), { recursive: true, force: true });
+      }
     } finally {
       await model.dispose();
     }
     // named fields are taken as given
-    await expect(fitTiger({ train: data.train, catalog }, { ...options, textFields: ['title'] })).rejects.toThrow(GenrecError);
+    await expect(fitTiger({ train: data.train, catalog }, { ...options, textFields: ['title'] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/\[title\].*hold no word/) as unknown });
+    // without the 'text' source nothing is read and the spec keeps the plain default
+    const collaborative = await fitTiger({ train: data.train, catalog }, { ...options, itemVectors: 'collaborative' });
+    try {
+      expect(collaborative.describe().hyperParameters['textFields']).toEqual(['title']);
+    } finally {
+      await collaborative.dispose();
+    }
   });
 });

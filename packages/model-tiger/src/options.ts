@@ -40,7 +40,14 @@ export interface TigerOptions {
   architecture?: TigerArchitecture;
   /** Item vector source, or several (concatenated). @defaultValue 'given' when `data.itemVectors` is given, else 'text' with a catalogue, else 'collaborative' */
   itemVectors?: ItemVectorSource | readonly ItemVectorSource[];
-  /** Catalogue fields read by the `'text'` source. @defaultValue ['title'] */
+  /**
+   * Catalogue fields read by the `'text'` source. Not given, `fitTiger` resolves the default through
+   * `@genrec/semantic-id`'s `defaultTextFields`: `['title']`, or `['attributes']` for a catalogue
+   * whose records have no title but attribute ids (`@genrec/data`'s `attributeCatalog`, e.g.
+   * Sports); the resolved fields are what `describe()`, the saved spec and checkpoints record.
+   *
+   * @defaultValue ['title'] (see above)
+   */
   textFields?: readonly string[];
   /** Dimension of the built-in `'text'` and `'collaborative'` vectors. @defaultValue 64 */
   vectorDimension?: number;

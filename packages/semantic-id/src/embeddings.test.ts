@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTensor, GenrecError, Rng, writeNpy, writeSafetensors, type ItemRecord, type ProgressEvent, type SequenceDataset } from '@genrec/core';
+import { createTensor, GenrecError, Rng, writeNpy, writeSafetensors, type ItemCatalog, type ItemRecord, type ProgressEvent, type SequenceDataset } from '@genrec/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collaborativeEmbeddings } from './collaborative-encoder.js';
 import { alignEmbeddings, loadEmbeddings } from './embedding-source.js';
 import { orthonormalizeColumns, randomizedSvd, symmetricEigen } from './randomized-svd.js';
 import type { SparseMatrix } from './sparse-matrix.js';
 import { applyTfidf, tfidf, tokenize, unescapeHtml } from './tfidf.js';
-import { textEmbeddings } from './text-encoder.js';
+import { defaultTextFields, textEmbeddings } from './text-encoder.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'genrec-embeddings-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -163,6 +163,38 @@ describe('textEmbeddings', () => {
     ]);
     expect(events.every((event) => event.type !== 'task-progress' || event.total === (event.task === 'text-embeddings' ? 3 : 5))).toBe(true);
     expect(events[1]).toMatchObject({ metrics: { items: 5, vocabulary: withProgress.vocabularySize } });
+  });
+
+  it('rejects fields that hold no word (INVALID_INPUT naming the fields), not a dimension out of 1..0', () => {
+    expect(() => textEmbeddings(records, { dimension: 2, fields: ['attributes'] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/fields \[attributes\] of the 5 records hold no word/) as unknown }),
+    );
+  });
+});
+
+describe('defaultTextFields', () => {
+  const catalog = (records: ItemRecord[]): ItemCatalog => ({ itemCount: records.length, records: [undefined, ...records] });
+  const titled = catalog([
+    { id: 1, title: 'wooden train', fields: { attributes: 'a1 a2' } },
+    { id: 2, fields: {} },
+  ]);
+  const attributesOnly = catalog([
+    { id: 1, fields: { attributes: 'a1 a2' } },
+    { id: 2, title: '  ', fields: { attributes: '' } },
+  ]);
+  const bare = catalog([{ id: 1, fields: {} }]);
+  it('keeps the given fields when one record has text in one of them', () => {
+    expect(defaultTextFields(titled, ['title'])).toEqual(['title']);
+    expect(defaultTextFields(titled, ['categories', 'title'])).toEqual(['categories', 'title']);
+  });
+  it('takes the attribute ids of a catalogue without such text (Sports), blank titles included', () => {
+    expect(defaultTextFields(attributesOnly, ['title', 'categories'])).toEqual(['attributes']);
+    expect(textEmbeddings(attributesOnly, { dimension: 1, fields: defaultTextFields(attributesOnly, ['title']) }).vocabularySize).toBe(2);
+  });
+  it('keeps the given fields when there are no attribute ids either, or no catalogue, and returns a new array', () => {
+    const fields = ['title'];
+    expect(defaultTextFields(bare, fields)).toEqual(['title']);
+    expect(defaultTextFields(undefined, fields)).not.toBe(fields);
   });
 });
 

@@ -61,7 +61,8 @@ export function itemDocument(record: ItemRecord, fields: readonly string[]): str
  * The catalogue fields a text encoder should read when the caller names none: `fields` (a model's
  * default, e.g. `['title']`) when any record has text in one of them, else `['attributes']` when
  * records carry attribute ids (`@genrec/data`'s `attributeCatalog`: data without titles, such as
- * Amazon Sports), else `fields` (and {@link textEmbeddings} then says there is nothing to embed).
+ * Amazon Sports), else `fields` ({@link textEmbeddings} then rejects them: `INVALID_INPUT`, no word to
+ * embed). "Text" here is any non-blank value; TF-IDF keeps only words of two or more letters or digits.
  * `@genrec/model-tiger` (`textFields`) and `@genrec/model-setrec` (`contentFields`) resolve their
  * defaults through it.
  *
@@ -88,8 +89,8 @@ export function defaultTextFields(catalog: ItemCatalog | undefined, fields: read
  * `TruncatedSVD.fit_transform`), rows L2-normalised (a row without any word stays 0). Items are
  * in id order. Deterministic for a seed.
  *
- * @throws GenrecError `INVALID_INPUT` when the catalogue has no items, `INVALID_OPTION` when the
- * dimension exceeds the items or the vocabulary.
+ * @throws GenrecError `INVALID_INPUT` when the catalogue has no items or its fields hold no word,
+ * `INVALID_OPTION` when the dimension exceeds the items or the vocabulary.
  * @example
  * ```ts
  * const { itemIds, vectors } = textEmbeddings(catalog, { dimension: 128 });
@@ -106,6 +107,11 @@ export function textEmbeddings(catalog: ItemCatalog | readonly ItemRecord[], opt
   progress.start();
   const { matrix, model } = tfidf(sorted.map((record) => itemDocument(record, fields)));
   progress.update(1, { message: 'tf-idf', metrics: { items: matrix.rows, vocabulary: matrix.cols } });
+  if (matrix.cols === 0) {
+    throw new GenrecError('INVALID_INPUT', `the fields [${fields.join(', ')}] of the ${matrix.rows} records hold no word to embed (TF-IDF reads words of 2+ letters or digits)`, {
+      details: { field: 'fields' },
+    });
+  }
   const dimension = options.dimension ?? 128;
   if (!Number.isInteger(dimension) || dimension < 1 || dimension > Math.min(matrix.rows, matrix.cols)) {
     throw new GenrecError(
