@@ -129,7 +129,10 @@ export interface TigerOptions {
   schedule?: TigerSchedule;
   /** AdamW decoupled weight decay. @defaultValue 0.01 */
   weightDecay?: number;
-  /** Label smoothing of the token cross-entropy. @defaultValue 0 */
+  /**
+   * Label smoothing of the token cross-entropy (0.1 chosen on Toys validation over three seeds; the
+   * paper's configuration keeps 0). @defaultValue 0.1
+   */
   labelSmoothing?: number;
   /** Global gradient-norm clipping (0 = none). @defaultValue 1 */
   clipNorm?: number;
@@ -215,7 +218,7 @@ export const TIGER_DEFAULTS: Readonly<Omit<TigerSpec, 'seed' | 'itemVectors' | '
   warmupSteps: 200,
   schedule: 'cosine',
   weightDecay: 0.01,
-  labelSmoothing: 0,
+  labelSmoothing: 0.1,
   clipNorm: 1,
   beamWidth: 20,
   inferenceBatchSize: 256,
@@ -225,8 +228,8 @@ export const TIGER_DEFAULTS: Readonly<Omit<TigerSpec, 'seed' | 'itemVectors' | '
 
 /**
  * The TIGER paper's model (Rajput et al. 2023): an encoder-decoder with 4 + 4 layers, d_model 128,
- * 6 heads x 64, feed-forward 1024, dropout 0.1, a history of 20 items, 3 x 256 codes plus the
- * collision token. Spread it into `fitTiger`'s options.
+ * 6 heads x 64, feed-forward 1024, dropout 0.1, no label smoothing, a history of 20 items, 3 x 256
+ * codes plus the collision token. Spread it into `fitTiger`'s options.
  *
  * @example
  * ```ts
@@ -242,6 +245,7 @@ export const TIGER_PAPER_OPTIONS: Readonly<TigerOptions> = {
   encoderLayers: 4,
   decoderLayers: 4,
   dropout: 0.1,
+  labelSmoothing: 0,
   maxHistory: 20,
   levels: 3,
   codebookSize: 256,
