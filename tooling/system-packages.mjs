@@ -13,7 +13,7 @@ export const SYSTEM_NEEDS = [
   {
     name: 'Chromium (report browser test)',
     present: (env) => existsSync(env.GENREC_CHROMIUM || '/usr/bin/chromium'),
-    // Debian's package puts the browser at /usr/bin/chromium: it cannot provide another path
+    // (optional) why the package cannot provide it: Debian's browser lives at /usr/bin/chromium only
     cannotInstall: (env) => (env.GENREC_CHROMIUM ? `GENREC_CHROMIUM names ${env.GENREC_CHROMIUM}, which does not exist` : undefined),
     packages: ['chromium'],
     recommends: true, // as the browser test has always been installed (fonts and the like)
@@ -21,7 +21,6 @@ export const SYSTEM_NEEDS = [
   {
     name: 'PyTorch (model-tiger interop test)',
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0,
-    cannotInstall: () => undefined,
     packages: ['python3', 'python3-numpy', 'python3-torch'],
     recommends: false, // python3-torch recommends libtorch-dev and a compiler tool chain
   },
@@ -53,7 +52,7 @@ function runAptGet(args) {
 export function ensureSystemPackages(env = process.env, needs = SYSTEM_NEEDS, aptGet = runAptGet) {
   const missing = needs.filter((need) => !need.present(env));
   if (missing.length === 0) return [];
-  const refused = missing.map((need) => need.cannotInstall(env)).filter((reason) => reason !== undefined);
+  const refused = missing.map((need) => need.cannotInstall?.(env)).filter((reason) => reason !== undefined);
   if (refused.length > 0) throw new Error(`CI=true: cannot install what the tests need: ${refused.join('; ')}`);
   const packages = [...new Set(missing.flatMap((need) => need.packages))];
   console.log(`CI=true: installing ${packages.join(' ')} for ${missing.map((need) => need.name).join(', ')}`);

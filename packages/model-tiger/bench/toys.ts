@@ -63,8 +63,8 @@ if (files.items !== undefined) {
 }
 
 // SASRec item embeddings (pre-training timed apart, cached)
-const folder = process.argv.includes('--sasrec-folder') ? option('sasrec-folder', '') : '';
-if (process.argv.includes('--sasrec-folder') && (folder === '' || folder.startsWith('--') || !vectorNames.includes('sasrec'))) {
+const folder = option('sasrec-folder', '');
+if (flag('sasrec-folder') && (folder === '' || folder.startsWith('--') || !vectorNames.includes('sasrec'))) {
   throw new GenrecError('INVALID_OPTION', '--sasrec-folder DIR needs a folder and --vectors naming sasrec');
 }
 let sasrecSeconds = 0;
