@@ -19,7 +19,7 @@ import { CODE_INPUTS, ITEM_INPUTS, buildCodeTrainingGraph, slotCount } from './s
 import { batchFeeds, epochBatches, rowsPerStep, trainingRows } from './training-rows.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
 import { selectValidationUsers, validateRecommender } from '@genrec/core';
-import { addBetaRanks, validationMetrics } from './validation.js';
+import { addBetaRanks, betaCandidates, bestBeta, validationMetrics, type BetaCandidate } from './validation.js';
 
 /** Options of {@link discretizeSetrec}. */
 export interface DiscretizeSetrecOptions {
@@ -162,12 +162,17 @@ export async function discretizeSetrec(model: SetrecModel, options: DiscretizeSe
     let betaSearch: { beta: number; value: number }[] | undefined;
     if (beta === undefined) {
       const probe = build(parameters, 0.5, { ...kept, betaSource });
+      let chosen: BetaCandidate;
       try {
-        betaSearch = await searchDiscreteBeta(probe, parts, users, grid, metrics[0]!);
+        const candidates = await searchDiscreteBeta(probe, parts, users, grid, metrics);
+        chosen = bestBeta(candidates);
+        betaSearch = candidates.map(({ beta: b, value }) => ({ beta: b, value }));
       } finally {
         await probe.dispose();
       }
-      beta = betaSearch.reduce((found, entry) => (entry.value > found.value ? entry : found)).beta;
+      beta = chosen.beta;
+      // every user has a history: the search ranked them as the model would, its metrics are the validation
+      if (chosen.users === users.targetOffsets.length - 1) return { beta, validation: { ...chosen.metrics, beta }, betaSearch };
     }
     const probe = build(parameters, beta, { ...kept, betaSource });
     try {
@@ -259,14 +264,14 @@ async function trainOnCodes(
   }
 }
 
-/** The validation metric of every β for the discrete ranking `(1 − β) log p_0(code_0) + β Σ_{s≥1} log p_s(code_s)`. */
+/** The validation metrics of every β for the discrete ranking `(1 − β) log p_0(code_0) + β Σ_{s≥1} log p_s(code_s)`. */
 async function searchDiscreteBeta(
   probe: SetrecModel,
   parts: DiscreteParts,
   users: ReturnType<typeof selectValidationUsers>,
   grid: readonly number[],
-  metric: ReturnType<typeof validationMetrics>[number],
-): Promise<{ beta: number; value: number }[]> {
+  metrics: ReturnType<typeof validationMetrics>,
+): Promise<BetaCandidate[]> {
   const n = probe.itemCount;
   const slots = parts.codebooks.length;
   const d = probe.architecture.hiddenSize;
@@ -275,7 +280,7 @@ async function searchDiscreteBeta(
   const count = users.targetOffsets.length - 1;
   const withHistory: number[] = [];
   for (let u = 0; u < count; u++) if (batch.offsets[u + 1]! > batch.offsets[u]!) withHistory.push(u);
-  const sums = new Float64Array(grid.length);
+  const sums = new Float64Array(grid.length * metrics.length);
   const stamp = new Int32Array(n + 1).fill(-1);
   const cfScores = new Float64Array(n);
   const semanticScores = new Float64Array(n);
@@ -313,9 +318,8 @@ async function searchDiscreteBeta(
       }
       for (let i = batch.offsets[u]!; i < batch.offsets[u + 1]!; i++) stamp[batch.items[i]!] = u;
       const targets = Array.from(users.targetItems.subarray(users.targetOffsets[u]!, users.targetOffsets[u + 1]!));
-      addBetaRanks(cfScores, semanticScores, 0, n, stamp, u, targets, grid, metric, sums);
+      addBetaRanks(cfScores, semanticScores, 0, n, stamp, u, targets, grid, metrics, sums);
     });
   }
-  const total = Math.max(1, withHistory.length);
-  return grid.map((beta, g) => ({ beta, value: sums[g]! / total }));
+  return betaCandidates(grid, metrics, metrics[0]!, sums, withHistory.length);
 }

@@ -25,7 +25,7 @@ import { SetrecRunner } from './runner.js';
 import { ITEM_INPUTS, architectureOf, buildTrainingGraph } from './setrec-graph.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
 import { batchFeeds, epochBatches, rowsPerStep, stepsPerEpoch, trainingRows } from './training-rows.js';
-import { searchBeta, validationMetrics } from './validation.js';
+import { bestBeta, searchBeta, validationMetrics } from './validation.js';
 import { SETREC_KIND } from './version.js';
 
 /** Adam as SASRec's peer configures it. */
@@ -230,14 +230,19 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
         const summary: SetrecTrainingSummary = { epoch, epochsTrained: epoch, stoppedBy: 'epochs', losses, betaSource };
         const tokens = await runner.tokenTable(live, cfVectors, content.data);
         if (fixedBeta === undefined) {
-          betaSearch = await searchBeta(runner, live, tokens, validationUsers, spec.betaGrid, selection, spec.threads);
-          beta = betaSearch.reduce((found, entry) => (entry.value > found.value ? entry : found)).beta;
+          const candidates = await searchBeta(runner, live, tokens, validationUsers, spec.betaGrid, metrics, selection, spec.threads);
+          const chosen = bestBeta(candidates);
+          beta = chosen.beta;
+          betaSearch = candidates.map(({ beta: b, value }) => ({ beta: b, value }));
+          // the search ranked every user the model would (all have a history): its metrics at the chosen β
+          // are this epoch's validation, without ranking the users a second time through the model
+          if (chosen.users === validationUsers.targetOffsets.length - 1) return { metrics: { ...chosen.metrics, beta }, extra: { beta, search: betaSearch } };
         }
         const current = modelAt(live, beta, summary, true, tokens);
-        const metrics = await validateRecommender(current, validationUsers, early);
+        const measured = await validateRecommender(current, validationUsers, early);
         await current.dispose();
-        if (betaSearch) metrics.beta = beta;
-        return { metrics, extra: { beta, search: betaSearch } };
+        if (betaSearch) measured.beta = beta;
+        return { metrics: measured, extra: { beta, search: betaSearch } };
       },
       afterEpoch: async (snapshot) => {
         if (options.checkpointDirectory === undefined) return;

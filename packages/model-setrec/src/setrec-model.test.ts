@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlatIndex, HnswIndex, UsearchIndex } from '@genrec/ann';
 import { LanceIndex } from '@genrec/ann-lancedb';
-import { GenrecError, type HistoryBatch, type Matrix, type VectorIndex } from '@genrec/core';
+import { GenrecError, selectValidationUsers, validateRecommender, type HistoryBatch, type Matrix, type VectorIndex } from '@genrec/core';
 import { historySlice } from '@genrec/model-baselines/testing';
 import { DiscreteSetTable, discretizeSetrec, fitSetrec, loadSetrec, type SetrecModel } from './index.js';
 import { CHEAP, cheapCfVectors, logSumExp, naiveDense, naiveScores, naiveTopK, smallSplit } from './test-fixtures.js';
@@ -115,6 +115,19 @@ describe('SETRec tokens and scores against naive float64 references', () => {
     expect((model.describe().validation as Record<string, number>).beta).toBe(best.beta);
   });
 
+  it('the recorded validation metrics, taken from the β search in one pass, are validateRecommender\'s on the kept model', async () => {
+    const validationUsers = selectValidationUsers(split.validation, model.itemCount, undefined, CHEAP.seed!);
+    const { offsets } = validationUsers.histories;
+    // every user has a history: the search ranked them all, so no second ranking ran
+    for (let u = 0; u + 1 < offsets.length; u++) expect(offsets[u + 1]!).toBeGreaterThan(offsets[u]!);
+    const recorded = model.describe().validation as Record<string, number>;
+    const measured = await validateRecommender(model, validationUsers, undefined);
+    expect(Object.keys(recorded).sort()).toEqual(['beta', 'ndcg@10', 'recall@10']);
+    expect(recorded['ndcg@10']).toBeGreaterThan(0);
+    expect(recorded['ndcg@10']).toBeCloseTo(measured['ndcg@10']!, 9);
+    expect(recorded['recall@10']).toBeCloseTo(measured['recall@10']!, 9);
+  });
+
   it('without validation data β falls back, and a given β is kept', async () => {
     const fallback = await fitSetrec({ train: split.train, catalog: fitData.catalog! }, { ...CHEAP, cfVectors, epochs: 1 });
     const given = await fitSetrec({ train: split.train, catalog: fitData.catalog! }, { ...CHEAP, cfVectors, epochs: 1, beta: 0.3 });
@@ -184,6 +197,11 @@ describe('discrete SETRec (PQ/OPQ codes per slot)', () => {
     try {
       expect(discrete.variant).toBe('discrete');
       expect(discrete.training.betaSource).toBe('validation');
+      // its validation, from the discrete β search in one pass, is validateRecommender's on the discrete model
+      const measured = await validateRecommender(discrete, selectValidationUsers(split.validation, discrete.itemCount, undefined, 0), undefined);
+      const recorded = discrete.training.validation!;
+      expect(recorded['ndcg@10']).toBeCloseTo(measured['ndcg@10']!, 9);
+      expect(recorded['recall@10']).toBeCloseTo(measured['recall@10']!, 9);
       const table = await discrete.setIdTable();
       expect(table.codebookSizes).toEqual([16, 16, 16, 16, 16]);
       const queries = await discrete.userQueries(users);

@@ -1,4 +1,4 @@
-import { createMatrix, type ValidationMetric, type ValidationUsers } from '@genrec/core';
+import { createMatrix, GenrecError, type ValidationMetric, type ValidationUsers } from '@genrec/core';
 import { matMul } from '@genrec/nn';
 import type { ResolvedEarlyStopping } from './options.js';
 import type { SetrecRunner } from './runner.js';
@@ -33,10 +33,10 @@ function userValue(metric: ValidationMetric, ranks: readonly (number | undefined
 }
 
 /**
- * Adds one user's metric value for every β of `grid` to `sums`: the score of item `j + 1` is
- * `(1 − β) cf[base + j] + β semantic[base + j]`, items whose `stamp` is `u` (the history) are
- * excluded, ties go to the lower id, and each target's rank is the number of candidates above it
- * (counting stops at the metric's K).
+ * Adds one user's value of every metric for every β of `grid` to `sums` (`sums[g · metrics.length +
+ * m]`): the score of item `j + 1` is `(1 − β) cf[base + j] + β semantic[base + j]`, items whose
+ * `stamp` is `u` (the history) are excluded, ties go to the lower id, and each target's rank is the
+ * number of candidates above it (counting stops at the largest K of `metrics`).
  */
 export function addBetaRanks(
   cf: ArrayLike<number>,
@@ -47,9 +47,10 @@ export function addBetaRanks(
   u: number,
   targets: readonly number[],
   grid: readonly number[],
-  metric: ValidationMetric,
+  metrics: readonly ValidationMetric[],
   sums: Float64Array,
 ): void {
+  const depth = Math.max(...metrics.map((m) => m.k));
   grid.forEach((beta, g) => {
     const ranks = targets.map((target) => {
       if (stamp[target] === u) return undefined; // a history item is never recommended
@@ -60,23 +61,38 @@ export function addBetaRanks(
         if (stamp[j + 1] === u || j === t) continue;
         const other = (1 - beta) * cf[base + j]! + beta * semantic[base + j]!;
         if (other > score || (other === score && j < t)) {
-          // ranks at or beyond K count nothing
-          if (++above >= metric.k) break;
+          // ranks at or beyond the largest K count nothing
+          if (++above >= depth) break;
         }
       }
       return above;
     });
-    sums[g]! += userValue(metric, ranks);
+    metrics.forEach((metric, m) => {
+      sums[g * metrics.length + m]! += userValue(metric, ranks);
+    });
   });
 }
 
+/** One β of a search: the selection metric's `value` and every metric's mean (`metrics`). */
+export interface BetaCandidate {
+  beta: number;
+  /** The selection metric (the one β is chosen by). */
+  value: number;
+  /** Every metric of the search by name (`ndcg@10`, `recall@10`, the early-stopping one). */
+  metrics: Record<string, number>;
+  /** Users averaged over (those with a history; the others are left out). */
+  users: number;
+}
+
 /**
- * The metric of every β of `grid` on the validation users with a history: the ranking of
+ * Every metric of every β of `grid` on the validation users with a history: the ranking of
  * `(1 − β) <q_0, v_0> + β Σ_{s≥1} <q_s, v_s>` (the order of the weighted log-softmax score, whose
  * per-user constant does not change it), history excluded, ties to the lower id. Float64 sums of
- * the two float32 products.
+ * the two float32 products. One pass gives the β search and the chosen β's validation metrics
+ * (`validateRecommender`'s values on the same model, to float rounding of near ties, when every
+ * user has a history).
  *
- * @returns `{ beta, value }` per grid entry, in grid order
+ * @returns one candidate per grid entry, in grid order (`value` = `selection`)
  */
 export async function searchBeta(
   runner: SetrecRunner,
@@ -84,9 +100,10 @@ export async function searchBeta(
   tokens: Float32Array,
   users: ValidationUsers,
   grid: readonly number[],
-  metric: ValidationMetric,
+  metrics: readonly ValidationMetric[],
+  selection: ValidationMetric,
   threads: number,
-): Promise<{ beta: number; value: number }[]> {
+): Promise<BetaCandidate[]> {
   const a = runner.architecture;
   const d = a.hiddenSize;
   const slots = slotCount(a);
@@ -101,7 +118,7 @@ export async function searchBeta(
   const batch = users.histories;
   const withHistory: number[] = [];
   for (let u = 0; u < users.targetOffsets.length - 1; u++) if (batch.offsets[u + 1]! > batch.offsets[u]!) withHistory.push(u);
-  const sums = new Float64Array(grid.length);
+  const sums = new Float64Array(grid.length * metrics.length);
   const stamp = new Int32Array(n + 1).fill(-1);
   const blocks: { positions: readonly number[]; queries: Float32Array }[] = [];
   await runner.run(batch, withHistory, parameters, tokens, undefined, (block) => blocks.push({ positions: block.positions, queries: block.queries }));
@@ -120,9 +137,24 @@ export async function searchBeta(
       const u = withHistory[p]!;
       for (let i = batch.offsets[u]!; i < batch.offsets[u + 1]!; i++) stamp[batch.items[i]!] = u;
       const targets = Array.from(users.targetItems.subarray(users.targetOffsets[u]!, users.targetOffsets[u + 1]!));
-      addBetaRanks(cf, semantic, r * n, n, stamp, u, targets, grid, metric, sums);
+      addBetaRanks(cf, semantic, r * n, n, stamp, u, targets, grid, metrics, sums);
     });
   }
-  const count = Math.max(1, withHistory.length);
-  return grid.map((beta, g) => ({ beta, value: sums[g]! / count }));
+  return betaCandidates(grid, metrics, selection, sums, withHistory.length);
+}
+
+/** The candidates of a search from `addBetaRanks`' sums over `users` users. */
+export function betaCandidates(grid: readonly number[], metrics: readonly ValidationMetric[], selection: ValidationMetric, sums: Float64Array, users: number): BetaCandidate[] {
+  const at = metrics.findIndex((m) => m.name === selection.name);
+  if (at < 0) throw new GenrecError('INVALID_INPUT', `the β selection metric ${selection.name} is not among the validation metrics`, { details: { field: 'selection' } });
+  const count = Math.max(1, users);
+  return grid.map((beta, g) => {
+    const values = Object.fromEntries(metrics.map((m, i) => [m.name, sums[g * metrics.length + i]! / count]));
+    return { beta, value: values[selection.name]!, metrics: values, users };
+  });
+}
+
+/** The best candidate by `value` (the first of equals, i.e. the lowest β of the grid order). */
+export function bestBeta(candidates: readonly BetaCandidate[]): BetaCandidate {
+  return candidates.reduce((found, entry) => (entry.value > found.value ? entry : found));
 }
