@@ -30,10 +30,10 @@ export const TIGER_CHOICE: GenerativeChoice = {
 
 /**
  * The generative model of the quickstart: the best one available within the time budget. Measured
- * on the synthetic default with each one's quickstart configuration (2026-12-05, shared 2-core VM):
- * SETRec Recall@10 0.219 in 58 s of training, TIGER 0.039 in 64 s (below popularity's 0.075 at this
- * budget, while its package is being written) — SETRec, until TIGER's quickstart configuration
- * does better (then `TIGER_CHOICE`). `null` leaves SASRec alone, and the quickstart says so.
+ * on the synthetic default with each one's quickstart configuration (2026-12-07, 2-core VM, one
+ * after the other): SETRec Recall@10 0.218 in 21 s of training, TIGER 0.102 in 31 s (popularity
+ * 0.075) — SETRec, until TIGER's quickstart configuration does better (then `TIGER_CHOICE`).
+ * `null` leaves SASRec alone, and the quickstart says so.
  */
 export const GENERATIVE_MODEL: GenerativeChoice | null = SETREC_CHOICE;
 
