@@ -171,8 +171,9 @@ export async function discretizeSetrec(model: SetrecModel, options: DiscretizeSe
         await probe.dispose();
       }
       beta = chosen.beta;
-      // every user has a history: the search ranked them as the model would, its metrics are the validation
-      if (chosen.users === users.targetOffsets.length - 1) return { beta, validation: { ...chosen.metrics, beta }, betaSearch };
+      // every user has a history and no item is retired (the search excludes histories only): it ranked
+      // the users as the model would, its metrics are the validation
+      if (chosen.users === users.targetOffsets.length - 1 && model.retiredItems.length === 0) return { beta, validation: { ...chosen.metrics, beta }, betaSearch };
     }
     const probe = build(parameters, beta, { ...kept, betaSource });
     try {

@@ -100,8 +100,10 @@ async function frozenCf(data: FitData, train: SequenceDataset, options: FitSetre
  * items; the next item is the target at every position, as SASRec's peer); rows are shuffled with
  * the seed, grouped by length bucket, batched `floor(batchPositions / bucket)` at a time, and the
  * batches shuffled; one Adam step per batch. With `data.validation` each epoch ends with β chosen
- * on validation (`beta: 'validation'`, from `betaGrid`, by the early-stopping metric) and a
- * full-ranking validation through the model's own `recommend` at that β; the best epoch's weights
+ * on validation (`beta: 'validation'`, from `betaGrid`, by the early-stopping metric) by an exact
+ * full ranking of every validation user for every β, whose metrics at the chosen β are the epoch's
+ * validation (a given β, or a validation user without history, is measured through the model's own
+ * `recommend` instead, where such users get the fallback); the best epoch's weights
  * and β are kept, and training stops after `patience` epochs without a strict improvement. An
  * `AbortSignal` stops at the next step (the best epoch so far, or the current weights).
  * `checkpointDirectory` gets a checkpoint after every epoch; `resumeFrom` continues one so that the
@@ -227,7 +229,6 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
         let betaSearch: { beta: number; value: number }[] | null = null;
         // the trainer's own buffers (no copy): nothing steps while the epoch is validated
         const live = trainer.parameterValues() as Map<string, Float32Array>;
-        const summary: SetrecTrainingSummary = { epoch, epochsTrained: epoch, stoppedBy: 'epochs', losses, betaSource };
         const tokens = await runner.tokenTable(live, cfVectors, content.data);
         if (fixedBeta === undefined) {
           const candidates = await searchBeta(runner, live, tokens, validationUsers, spec.betaGrid, metrics, selection, spec.threads);
@@ -238,6 +239,7 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
           // are this epoch's validation, without ranking the users a second time through the model
           if (chosen.users === validationUsers.targetOffsets.length - 1) return { metrics: { ...chosen.metrics, beta }, extra: { beta, search: betaSearch } };
         }
+        const summary: SetrecTrainingSummary = { epoch, epochsTrained: epoch, stoppedBy: 'epochs', losses, betaSource };
         const current = modelAt(live, beta, summary, true, tokens);
         const measured = await validateRecommender(current, validationUsers, early);
         await current.dispose();

@@ -122,10 +122,33 @@ describe('SETRec tokens and scores against naive float64 references', () => {
     for (let u = 0; u + 1 < offsets.length; u++) expect(offsets[u + 1]!).toBeGreaterThan(offsets[u]!);
     const recorded = model.describe().validation as Record<string, number>;
     const measured = await validateRecommender(model, validationUsers, undefined);
-    expect(Object.keys(recorded).sort()).toEqual(['beta', 'ndcg@10', 'recall@10']);
+    expect(Object.keys(recorded)).toEqual([...Object.keys(measured), 'beta']);
     expect(recorded['ndcg@10']).toBeGreaterThan(0);
     expect(recorded['ndcg@10']).toBeCloseTo(measured['ndcg@10']!, 9);
     expect(recorded['recall@10']).toBeCloseTo(measured['recall@10']!, 9);
+  });
+
+  it('another early-stopping metric is measured in the same pass; a user without history sends the epoch through recommend (fallback)', async () => {
+    const early = { metric: 'recall@20', patience: 3 } as const;
+    const metric = { name: 'recall@20', metric: 'recall', k: 20 } as const;
+    const v = split.validation;
+    // user 0 loses its history: the model answers it with the fallback, which the search cannot rank
+    const cut = v.historyOffsets[1]!;
+    const emptied = { ...v, historyOffsets: v.historyOffsets.map((o) => Math.max(0, o - cut)), historyItems: v.historyItems.subarray(cut) };
+    for (const [name, validation] of [['every user with a history', v], ['user 0 without history', emptied]] as const) {
+      const fitted = await fitSetrec({ ...fitData, validation }, { ...CHEAP, cfVectors, epochs: 1, earlyStopping: early });
+      try {
+        const recorded = fitted.describe().validation as Record<string, number>;
+        const measured = await validateRecommender(fitted, selectValidationUsers(validation, fitted.itemCount, undefined, CHEAP.seed!), metric);
+        expect(Object.keys(recorded), name).toEqual(['ndcg@10', 'recall@10', 'recall@20', 'beta']);
+        expect(Object.keys(measured), name).toEqual(['ndcg@10', 'recall@10', 'recall@20']);
+        for (const key of Object.keys(measured)) expect(recorded[key], `${name}: ${key}`).toBeCloseTo(measured[key]!, 9);
+        expect(recorded['recall@20']!, name).toBeGreaterThan(recorded['recall@10']!);
+        expect(recorded['beta'], name).toBe(fitted.beta);
+      } finally {
+        await fitted.dispose();
+      }
+    }
   });
 
   it('without validation data β falls back, and a given β is kept', async () => {
@@ -197,9 +220,15 @@ describe('discrete SETRec (PQ/OPQ codes per slot)', () => {
     try {
       expect(discrete.variant).toBe('discrete');
       expect(discrete.training.betaSource).toBe('validation');
-      // its validation, from the discrete β search in one pass, is validateRecommender's on the discrete model
-      const measured = await validateRecommender(discrete, selectValidationUsers(split.validation, discrete.itemCount, undefined, 0), undefined);
+      // its validation, from the discrete β search in one pass (every validation user has a history), is
+      // validateRecommender's on the discrete model
+      const validationUsers = selectValidationUsers(split.validation, discrete.itemCount, undefined, 0);
+      const { offsets } = validationUsers.histories;
+      for (let u = 0; u + 1 < offsets.length; u++) expect(offsets[u + 1]!).toBeGreaterThan(offsets[u]!);
+      const measured = await validateRecommender(discrete, validationUsers, undefined);
       const recorded = discrete.training.validation!;
+      expect(Object.keys(recorded)).toEqual([...Object.keys(measured), 'beta']);
+      expect(recorded['beta']).toBe(discrete.beta);
       expect(recorded['ndcg@10']).toBeCloseTo(measured['ndcg@10']!, 9);
       expect(recorded['recall@10']).toBeCloseTo(measured['recall@10']!, 9);
       const table = await discrete.setIdTable();

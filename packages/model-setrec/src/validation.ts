@@ -56,6 +56,7 @@ export function addBetaRanks(
       if (stamp[target] === u) return undefined; // a history item is never recommended
       const t = target - 1;
       const score = (1 - beta) * cf[base + t]! + beta * semantic[base + t]!;
+      if (!Number.isFinite(score)) return undefined; // a non-finite score is never recommended
       let above = 0;
       for (let j = 0; j < itemCount; j++) {
         if (stamp[j + 1] === u || j === t) continue;
@@ -146,7 +147,7 @@ export async function searchBeta(
 /** The candidates of a search from `addBetaRanks`' sums over `users` users. */
 export function betaCandidates(grid: readonly number[], metrics: readonly ValidationMetric[], selection: ValidationMetric, sums: Float64Array, users: number): BetaCandidate[] {
   const at = metrics.findIndex((m) => m.name === selection.name);
-  if (at < 0) throw new GenrecError('INVALID_INPUT', `the β selection metric ${selection.name} is not among the validation metrics`, { details: { field: 'selection' } });
+  if (at < 0) throw new GenrecError('RUNTIME_ERROR', `the β selection metric ${selection.name} is not among the validation metrics`);
   const count = Math.max(1, users);
   return grid.map((beta, g) => {
     const values = Object.fromEntries(metrics.map((m, i) => [m.name, sums[g * metrics.length + i]! / count]));
