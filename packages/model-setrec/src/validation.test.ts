@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GenrecError, type ValidationMetric } from '@genrec/core';
+import { GenrecError, validateRecommender, type HistoryBatch, type Recommendations, type Recommender, type ValidationMetric, type ValidationUsers } from '@genrec/core';
 import { addBetaRanks, betaCandidates, bestBeta } from './validation.js';
 
 /** A seeded stream in [0, 1). */
@@ -19,61 +19,76 @@ const METRICS: ValidationMetric[] = [
 ];
 const GRID = [0, 0.25, 0.5, 1];
 
-/** Naive: sort every candidate (history excluded, ties to the lower id) and read each target's rank. */
-function naiveValues(cf: Float64Array, semantic: Float64Array, history: Set<number>, targets: number[], beta: number): number[] {
-  const n = cf.length;
-  const ids = Array.from({ length: n }, (_, j) => j + 1).filter((id) => !history.has(id));
-  const score = (id: number) => (1 - beta) * cf[id - 1]! + beta * semantic[id - 1]!;
-  ids.sort((a, b) => score(b) - score(a) || a - b);
-  return METRICS.map((m) => {
-    let hits = 0;
-    let dcg = 0;
-    for (const target of targets) {
-      const rank = history.has(target) ? -1 : ids.indexOf(target);
-      if (rank >= 0 && rank < m.k) {
-        hits++;
-        dcg += 1 / Math.log2(rank + 2);
-      }
+/**
+ * The reference: a recommender whose lists are a full sort of `(1 − β) cf + β semantic` (history
+ * excluded, ties to the lower id), measured by core's `validateRecommender`.
+ */
+function sortingRecommender(cf: Float64Array[], semantic: Float64Array[], beta: number): Recommender {
+  const n = cf[0]!.length;
+  const recommend = async (histories: HistoryBatch, options: { k: number }): Promise<Recommendations> => {
+    const size = histories.offsets.length - 1;
+    const items = new Int32Array(size * options.k);
+    const lengths = new Int32Array(size);
+    for (let u = 0; u < size; u++) {
+      const history = new Set(histories.items.subarray(histories.offsets[u]!, histories.offsets[u + 1]!));
+      const score = (id: number) => (1 - beta) * cf[u]![id - 1]! + beta * semantic[u]![id - 1]!;
+      const ids = Array.from({ length: n }, (_, j) => j + 1).filter((id) => !history.has(id));
+      ids.sort((a, b) => score(b) - score(a) || a - b);
+      const top = ids.slice(0, options.k);
+      items.set(top, u * options.k);
+      lengths[u] = top.length;
     }
-    if (m.metric === 'recall') return hits / targets.length;
-    if (m.metric === 'hitrate') return hits > 0 ? 1 : 0;
-    let ideal = 0;
-    for (let i = 0; i < Math.min(targets.length, m.k); i++) ideal += 1 / Math.log2(i + 2);
-    return dcg / ideal;
-  });
+    return { size, k: options.k, items, scores: new Float32Array(size * options.k), lengths };
+  };
+  return { itemCount: n, recommend } as unknown as Recommender;
 }
 
 describe('the one-pass β search over several metrics', () => {
-  it('adds every metric of every β as a naive full sort would (ties to the lower id, history excluded)', () => {
+  it('adds every metric of every β as validateRecommender measures a full sort (ties to the lower id, history excluded)', async () => {
     const random = stream(11);
     const n = 60;
-    const users = 40;
+    const userCount = 40;
+    const cf: Float64Array[] = [];
+    const semantic: Float64Array[] = [];
+    const histories: number[][] = [];
+    const targets: number[][] = [];
+    for (let u = 0; u < userCount; u++) {
+      // coarse scores (eighths): many exact ties, so the lower-id rule decides
+      cf.push(Float64Array.from({ length: n }, () => Math.floor(random() * 8) / 8));
+      semantic.push(Float64Array.from({ length: n }, () => Math.floor(random() * 8) / 8));
+      histories.push([...new Set(Array.from({ length: 1 + Math.floor(random() * 6) }, () => 1 + Math.floor(random() * n)))]);
+      // 1–3 targets, now and then one of the history (never recommended) or a repeat
+      targets.push(Array.from({ length: 1 + (u % 3) }, () => 1 + Math.floor(random() * n)));
+    }
     const stamp = new Int32Array(n + 1).fill(-1);
     const sums = new Float64Array(GRID.length * METRICS.length);
-    const expected = new Float64Array(GRID.length * METRICS.length);
-    for (let u = 0; u < users; u++) {
-      // coarse scores (eighths): many exact ties, so the lower-id rule decides
-      const cf = Float64Array.from({ length: n }, () => Math.floor(random() * 8) / 8);
-      const semantic = Float64Array.from({ length: n }, () => Math.floor(random() * 8) / 8);
-      const history = new Set(Array.from({ length: 1 + Math.floor(random() * 6) }, () => 1 + Math.floor(random() * n)));
-      const targets = Array.from({ length: 1 + (u % 3) }, () => 1 + Math.floor(random() * n));
-      for (const id of history) stamp[id] = u;
+    for (let u = 0; u < userCount; u++) {
+      for (const id of histories[u]!) stamp[id] = u;
       // the scores of two users side by side: `base` selects the second
       const both = (a: Float64Array) => Float64Array.from([...new Float64Array(n).fill(9), ...a]);
-      addBetaRanks(both(cf), both(semantic), n, n, stamp, u, targets, GRID, METRICS, sums);
-      GRID.forEach((beta, g) => naiveValues(cf, semantic, history, targets, beta).forEach((v, m) => (expected[g * METRICS.length + m]! += v)));
+      addBetaRanks(both(cf[u]!), both(semantic[u]!), n, n, stamp, u, targets[u]!, GRID, METRICS, sums);
     }
-    for (let i = 0; i < sums.length; i++) expect(sums[i]).toBeCloseTo(expected[i]!, 12);
-    // the metrics are not all equal: the test tells them apart
-    expect(new Set(Array.from(expected.subarray(0, METRICS.length), (v) => v.toFixed(6))).size).toBeGreaterThan(2);
-
-    const candidates = betaCandidates(GRID, METRICS, METRICS[1]!, sums, users);
-    candidates.forEach((c, g) => {
-      expect(c.beta).toBe(GRID[g]);
-      expect(c.users).toBe(users);
-      expect(c.value).toBeCloseTo(expected[g * METRICS.length + 1]! / users, 12);
-      METRICS.forEach((m, i) => expect(c.metrics[m.name]).toBeCloseTo(expected[g * METRICS.length + i]! / users, 12));
-    });
+    const offsets = (rows: number[][]) => Int32Array.from([0, ...rows.map((_, u) => rows.slice(0, u + 1).reduce((t, r) => t + r.length, 0))]);
+    const users: ValidationUsers = {
+      histories: { offsets: offsets(histories), items: Int32Array.from(histories.flat()) },
+      targetOffsets: offsets(targets),
+      targetItems: Int32Array.from(targets.flat()),
+    };
+    const candidates = betaCandidates(GRID, METRICS, METRICS[1]!, sums, userCount);
+    const seen = new Set<string>();
+    for (const [g, beta] of GRID.entries()) {
+      const reference = sortingRecommender(cf, semantic, beta);
+      expect(candidates[g]!.beta).toBe(beta);
+      expect(candidates[g]!.users).toBe(userCount);
+      for (const metric of METRICS) {
+        const expected = (await validateRecommender(reference, users, metric))[metric.name]!;
+        expect(candidates[g]!.metrics[metric.name], `β ${beta} ${metric.name}`).toBeCloseTo(expected, 12);
+        seen.add(expected.toFixed(6));
+      }
+      expect(candidates[g]!.value).toBe(candidates[g]!.metrics['recall@10']);
+    }
+    // the metrics and βs are not all equal: the test tells them apart
+    expect(seen.size).toBeGreaterThan(6);
   });
 
   it('bestBeta keeps the first of equal values; an unknown selection metric is an error', () => {
