@@ -89,7 +89,7 @@ export type {
 export { batchSize, toHistoryBatch } from './recommend/histories.js';
 export { ExclusionMask, checkRecommendOptions, emptyRecommendations, selectTopItems } from './recommend/rank-items.js';
 export { RetiredItems } from './recommend/retired-items.js';
-export { selectValidationUsers, validateRecommender, type ValidationMetric, type ValidationUsers } from './recommend/validation-users.js';
+export { selectValidationUsers, userMetricValue, validateRecommender, validationMetricList, type ValidationMetric, type ValidationUsers } from './recommend/validation-users.js';
 export { resolveEarlyStopping, type ResolvedEarlyStopping } from './recommend/early-stopping.js';
 export { checkFitCallbacks, checkFitData, checkStepLoss } from './recommend/fit-inputs.js';
 export {

@@ -18,8 +18,8 @@ import { SETREC_BETA_GRID } from './options.js';
 import { CODE_INPUTS, ITEM_INPUTS, buildCodeTrainingGraph, slotCount } from './setrec-graph.js';
 import { batchFeeds, epochBatches, rowsPerStep, trainingRows } from './training-rows.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
-import { selectValidationUsers, validateRecommender } from '@genrec/core';
-import { addBetaRanks, betaCandidates, bestBeta, validationMetrics, type BetaCandidate } from './validation.js';
+import { selectValidationUsers, validateRecommender, validationMetricList, type ValidationMetric } from '@genrec/core';
+import { addBetaRanks, betaCandidates, chooseBeta, type BetaCandidate } from './validation.js';
 
 /** Options of {@link discretizeSetrec}. */
 export interface DiscretizeSetrecOptions {
@@ -155,25 +155,23 @@ export async function discretizeSetrec(model: SetrecModel, options: DiscretizeSe
   const { validation: _validation, betaSearch: _search, ...kept } = model.training;
   const betaSource = fixedBeta === undefined ? 'validation' : 'given';
   if (users === undefined) return build(model.parameterValues(), fixedBeta!, { ...kept, betaSource });
-  const metrics = validationMetrics(n, undefined);
+  const metrics = validationMetricList(n, undefined);
   /** β (searched or fixed) and the validation metrics of the discrete model with `parameters`. */
   const assess = async (parameters: Map<string, Float32Array>): Promise<{ beta: number; validation: Record<string, number>; betaSearch: { beta: number; value: number }[] | undefined }> => {
     let beta = fixedBeta;
     let betaSearch: { beta: number; value: number }[] | undefined;
     if (beta === undefined) {
       const probe = build(parameters, 0.5, { ...kept, betaSource });
-      let chosen: BetaCandidate;
+      let choice: ReturnType<typeof chooseBeta>;
       try {
-        const candidates = await searchDiscreteBeta(probe, parts, users, grid, metrics);
-        chosen = bestBeta(candidates);
-        betaSearch = candidates.map(({ beta: b, value }) => ({ beta: b, value }));
+        choice = chooseBeta(await searchDiscreteBeta(probe, parts, users, grid, metrics), users.targetOffsets.length - 1);
       } finally {
         await probe.dispose();
       }
-      beta = chosen.beta;
-      // every user has a history and no item is retired (the search excludes histories only): it ranked
-      // the users as the model would, its metrics are the validation
-      if (chosen.users === users.targetOffsets.length - 1 && model.retiredItems.length === 0) return { beta, validation: { ...chosen.metrics, beta }, betaSearch };
+      beta = choice.beta;
+      betaSearch = choice.search;
+      // the search excludes histories only: with retired items the model must measure the validation
+      if (choice.validation && model.retiredItems.length === 0) return { beta, validation: choice.validation, betaSearch };
     }
     const probe = build(parameters, beta, { ...kept, betaSource });
     try {
@@ -271,7 +269,7 @@ async function searchDiscreteBeta(
   parts: DiscreteParts,
   users: ReturnType<typeof selectValidationUsers>,
   grid: readonly number[],
-  metrics: ReturnType<typeof validationMetrics>,
+  metrics: readonly ValidationMetric[],
 ): Promise<BetaCandidate[]> {
   const n = probe.itemCount;
   const slots = parts.codebooks.length;

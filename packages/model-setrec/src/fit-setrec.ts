@@ -9,6 +9,7 @@ import {
   itemCounts,
   selectValidationUsers,
   validateRecommender,
+  validationMetricList,
   type FitData,
   type ProgressCallback,
   type SequenceDataset,
@@ -25,7 +26,7 @@ import { SetrecRunner } from './runner.js';
 import { ITEM_INPUTS, architectureOf, buildTrainingGraph } from './setrec-graph.js';
 import { SetrecModel, type SetrecTrainingSummary } from './setrec-model.js';
 import { batchFeeds, epochBatches, rowsPerStep, stepsPerEpoch, trainingRows } from './training-rows.js';
-import { bestBeta, searchBeta, validationMetrics } from './validation.js';
+import { chooseBeta, searchBeta } from './validation.js';
 import { SETREC_KIND } from './version.js';
 
 /** Adam as SASRec's peer configures it. */
@@ -139,7 +140,7 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
   const content = contentVectors(data, itemCount, spec.contentFields, spec.contentDimension, options.onProgress);
   const contentHash = hashFloats(content.data);
   const givenCf = options.cfVectors !== undefined || options.sasrec !== undefined;
-  const metrics = validationMetrics(itemCount, early);
+  const metrics = validationMetricList(itemCount, early);
   const selection: ValidationMetric = metrics.find((m) => m.name === (early?.name ?? 'ndcg@10'))!;
   const earlyName = early ? `${early.name}/${early.patience}` : 'none';
 
@@ -231,13 +232,11 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
         const live = trainer.parameterValues() as Map<string, Float32Array>;
         const tokens = await runner.tokenTable(live, cfVectors, content.data);
         if (fixedBeta === undefined) {
-          const candidates = await searchBeta(runner, live, tokens, validationUsers, spec.betaGrid, metrics, selection, spec.threads);
-          const chosen = bestBeta(candidates);
-          beta = chosen.beta;
-          betaSearch = candidates.map(({ beta: b, value }) => ({ beta: b, value }));
-          // the search ranked every user the model would (all have a history): its metrics at the chosen β
-          // are this epoch's validation, without ranking the users a second time through the model
-          if (chosen.users === validationUsers.targetOffsets.length - 1) return { metrics: { ...chosen.metrics, beta }, extra: { beta, search: betaSearch } };
+          const choice = chooseBeta(await searchBeta(runner, live, tokens, validationUsers, spec.betaGrid, metrics, selection, spec.threads), validationUsers.targetOffsets.length - 1);
+          beta = choice.beta;
+          betaSearch = choice.search;
+          // the search ranked every user as the model would: no second ranking through the model
+          if (choice.validation) return { metrics: choice.validation, extra: { beta, search: betaSearch } };
         }
         const summary: SetrecTrainingSummary = { epoch, epochsTrained: epoch, stoppedBy: 'epochs', losses, betaSource };
         const current = modelAt(live, beta, summary, true, tokens);

@@ -1,36 +1,7 @@
-import { createMatrix, GenrecError, type ValidationMetric, type ValidationUsers } from '@genrec/core';
+import { createMatrix, GenrecError, userMetricValue, type ValidationMetric, type ValidationUsers } from '@genrec/core';
 import { matMul } from '@genrec/nn';
-import type { ResolvedEarlyStopping } from './options.js';
 import type { SetrecRunner } from './runner.js';
 import { slotCount } from './setrec-graph.js';
-
-/** The metrics every validation reports: `ndcg@10`, `recall@10` and the early-stopping one. */
-export function validationMetrics(itemCount: number, early: ResolvedEarlyStopping | undefined): ValidationMetric[] {
-  const k10 = Math.min(10, itemCount);
-  const wanted: ValidationMetric[] = [
-    { name: 'ndcg@10', metric: 'ndcg', k: k10 },
-    { name: 'recall@10', metric: 'recall', k: k10 },
-  ];
-  if (early && !wanted.some((w) => w.name === early.name)) wanted.push({ name: early.name, metric: early.metric, k: early.k });
-  return wanted;
-}
-
-/** One user's contribution to a metric given the 0-based ranks of its targets (`undefined` = not ranked). */
-function userValue(metric: ValidationMetric, ranks: readonly (number | undefined)[]): number {
-  let hits = 0;
-  let dcg = 0;
-  for (const rank of ranks) {
-    if (rank !== undefined && rank < metric.k) {
-      hits++;
-      dcg += 1 / Math.log2(rank + 2);
-    }
-  }
-  if (metric.metric === 'recall') return hits / ranks.length;
-  if (metric.metric === 'hitrate') return hits > 0 ? 1 : 0;
-  let ideal = 0;
-  for (let i = 0; i < Math.min(ranks.length, metric.k); i++) ideal += 1 / Math.log2(i + 2);
-  return dcg / ideal;
-}
 
 /**
  * Adds one user's value of every metric for every β of `grid` to `sums` (`sums[g · metrics.length +
@@ -69,7 +40,7 @@ export function addBetaRanks(
       return above;
     });
     metrics.forEach((metric, m) => {
-      sums[g * metrics.length + m]! += userValue(metric, ranks);
+      sums[g * metrics.length + m]! += userMetricValue(metric, ranks);
     });
   });
 }
@@ -158,4 +129,19 @@ export function betaCandidates(grid: readonly number[], metrics: readonly Valida
 /** The best candidate by `value` (the first of equals, i.e. the lowest β of the grid order). */
 export function bestBeta(candidates: readonly BetaCandidate[]): BetaCandidate {
   return candidates.reduce((found, entry) => (entry.value > found.value ? entry : found));
+}
+
+/**
+ * The β of the best candidate, the search as a fit records it (`{ beta, value }` per grid entry)
+ * and, when the search ranked every one of `userCount` validation users, the chosen β's metrics as
+ * the validation (`beta` added); `undefined` when some user was left out (no history: the model's
+ * fallback answers it, so the model must measure the epoch).
+ */
+export function chooseBeta(candidates: readonly BetaCandidate[], userCount: number): { beta: number; search: { beta: number; value: number }[]; validation: Record<string, number> | undefined } {
+  const chosen = bestBeta(candidates);
+  return {
+    beta: chosen.beta,
+    search: candidates.map(({ beta, value }) => ({ beta, value })),
+    validation: chosen.users === userCount ? { ...chosen.metrics, beta: chosen.beta } : undefined,
+  };
 }

@@ -74,12 +74,7 @@ export function selectValidationUsers(set: EvaluationSet, itemCount: number, sam
  */
 export async function validateRecommender(model: Recommender, users: ValidationUsers, early: ValidationMetric | undefined): Promise<Record<string, number>> {
   const count = users.targetOffsets.length - 1;
-  const k10 = Math.min(10, model.itemCount);
-  const wanted: { name: string; metric: 'ndcg' | 'recall' | 'hitrate'; k: number }[] = [
-    { name: 'ndcg@10', metric: 'ndcg', k: k10 },
-    { name: 'recall@10', metric: 'recall', k: k10 },
-  ];
-  if (early && !wanted.some((w) => w.name === early.name)) wanted.push({ name: early.name, metric: early.metric, k: early.k });
+  const wanted = validationMetricList(model.itemCount, early);
   const depth = Math.max(...wanted.map((w) => w.k));
   const sums = new Float64Array(wanted.length);
   if (count === 0) return Object.fromEntries(wanted.map((w) => [w.name, 0]));
@@ -88,26 +83,43 @@ export async function validateRecommender(model: Recommender, users: ValidationU
   for (let u = 0; u < count; u++) {
     rankOf.clear();
     for (let r = 0; r < lists.lengths[u]!; r++) rankOf.set(lists.items[u * depth + r]!, r);
-    const from = users.targetOffsets[u]!;
-    const targets = users.targetOffsets[u + 1]! - from;
-    wanted.forEach((w, m) => {
-      let hits = 0;
-      let dcg = 0;
-      for (let t = 0; t < targets; t++) {
-        const rank = rankOf.get(users.targetItems[from + t]!);
-        if (rank !== undefined && rank < w.k) {
-          hits++;
-          dcg += 1 / Math.log2(rank + 2);
-        }
-      }
-      if (w.metric === 'recall') sums[m]! += hits / targets;
-      else if (w.metric === 'hitrate') sums[m]! += hits > 0 ? 1 : 0;
-      else {
-        let ideal = 0;
-        for (let i = 0; i < Math.min(targets, w.k); i++) ideal += 1 / Math.log2(i + 2);
-        sums[m]! += dcg / ideal;
-      }
-    });
+    const ranks = Array.from(users.targetItems.subarray(users.targetOffsets[u]!, users.targetOffsets[u + 1]!), (target) => rankOf.get(target));
+    wanted.forEach((w, m) => (sums[m]! += userMetricValue(w, ranks)));
   }
   return Object.fromEntries(wanted.map((w, m) => [w.name, sums[m]! / count]));
+}
+
+/**
+ * The metrics every validation reports, in order: `ndcg@10`, `recall@10` (K capped at the catalogue
+ * size) and the early-stopping metric when it is neither.
+ */
+export function validationMetricList(itemCount: number, early: ValidationMetric | undefined): ValidationMetric[] {
+  const k10 = Math.min(10, itemCount);
+  const wanted: ValidationMetric[] = [
+    { name: 'ndcg@10', metric: 'ndcg', k: k10 },
+    { name: 'recall@10', metric: 'recall', k: k10 },
+  ];
+  if (early && !wanted.some((w) => w.name === early.name)) wanted.push({ name: early.name, metric: early.metric, k: early.k });
+  return wanted;
+}
+
+/**
+ * One user's value of `metric` from the 0-based ranks of its targets in its list (`undefined`: not
+ * in it), as {@link validateRecommender} defines them (binary gain; a rank at or beyond K counts
+ * nothing).
+ */
+export function userMetricValue(metric: ValidationMetric, ranks: readonly (number | undefined)[]): number {
+  let hits = 0;
+  let dcg = 0;
+  for (const rank of ranks) {
+    if (rank !== undefined && rank < metric.k) {
+      hits++;
+      dcg += 1 / Math.log2(rank + 2);
+    }
+  }
+  if (metric.metric === 'recall') return hits / ranks.length;
+  if (metric.metric === 'hitrate') return hits > 0 ? 1 : 0;
+  let ideal = 0;
+  for (let i = 0; i < Math.min(ranks.length, metric.k); i++) ideal += 1 / Math.log2(i + 2);
+  return dcg / ideal;
 }
