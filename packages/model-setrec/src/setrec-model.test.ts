@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlatIndex, HnswIndex, UsearchIndex } from '@genrec/ann';
 import { LanceIndex } from '@genrec/ann-lancedb';
-import { GenrecError, selectValidationUsers, validateRecommender, type HistoryBatch, type Matrix, type VectorIndex } from '@genrec/core';
+import { GenrecError, selectValidationUsers, validateRecommender, type HistoryBatch, type Matrix, type ValidationUsers, type VectorIndex } from '@genrec/core';
 import { historySlice } from '@genrec/model-baselines/testing';
 import { DiscreteSetTable, discretizeSetrec, fitSetrec, loadSetrec, type SetrecModel } from './index.js';
 import { CHEAP, cheapCfVectors, logSumExp, naiveDense, naiveScores, naiveTopK, smallSplit } from './test-fixtures.js';
@@ -32,6 +32,19 @@ afterAll(async () => {
   await model?.dispose();
   for (const folder of folders) rmSync(folder, { recursive: true, force: true });
 });
+
+/** Every validation user has a history: the one-pass β search ranked them all (no second ranking ran). */
+function expectEveryUserHasHistory(validationUsers: ValidationUsers): void {
+  const { offsets } = validationUsers.histories;
+  for (let u = 0; u + 1 < offsets.length; u++) expect(offsets[u + 1]!).toBeGreaterThan(offsets[u]!);
+}
+
+/** The validation a fit recorded is `validateRecommender`'s on the kept model, with `beta` added. */
+function expectRecordedIsMeasured(recorded: Record<string, number>, measured: Record<string, number>): void {
+  expect(Object.keys(recorded)).toEqual([...Object.keys(measured), 'beta']);
+  expect(recorded['ndcg@10']).toBeCloseTo(measured['ndcg@10']!, 9);
+  expect(recorded['recall@10']).toBeCloseTo(measured['recall@10']!, 9);
+}
 
 function historyOf(batch: HistoryBatch, u: number): Int32Array {
   return batch.items.subarray(batch.offsets[u]!, batch.offsets[u + 1]!);
@@ -117,15 +130,10 @@ describe('SETRec tokens and scores against naive float64 references', () => {
 
   it('the recorded validation metrics, taken from the β search in one pass, are validateRecommender\'s on the kept model', async () => {
     const validationUsers = selectValidationUsers(split.validation, model.itemCount, undefined, CHEAP.seed!);
-    const { offsets } = validationUsers.histories;
-    // every user has a history: the search ranked them all, so no second ranking ran
-    for (let u = 0; u + 1 < offsets.length; u++) expect(offsets[u + 1]!).toBeGreaterThan(offsets[u]!);
+    expectEveryUserHasHistory(validationUsers);
     const recorded = model.describe().validation as Record<string, number>;
-    const measured = await validateRecommender(model, validationUsers, undefined);
-    expect(Object.keys(recorded)).toEqual([...Object.keys(measured), 'beta']);
     expect(recorded['ndcg@10']).toBeGreaterThan(0);
-    expect(recorded['ndcg@10']).toBeCloseTo(measured['ndcg@10']!, 9);
-    expect(recorded['recall@10']).toBeCloseTo(measured['recall@10']!, 9);
+    expectRecordedIsMeasured(recorded, await validateRecommender(model, validationUsers, undefined));
   });
 
   it('another early-stopping metric is measured in the same pass; a user without history sends the epoch through recommend (fallback)', async () => {
@@ -223,14 +231,10 @@ describe('discrete SETRec (PQ/OPQ codes per slot)', () => {
       // its validation, from the discrete β search in one pass (every validation user has a history), is
       // validateRecommender's on the discrete model
       const validationUsers = selectValidationUsers(split.validation, discrete.itemCount, undefined, 0);
-      const { offsets } = validationUsers.histories;
-      for (let u = 0; u + 1 < offsets.length; u++) expect(offsets[u + 1]!).toBeGreaterThan(offsets[u]!);
-      const measured = await validateRecommender(discrete, validationUsers, undefined);
+      expectEveryUserHasHistory(validationUsers);
       const recorded = discrete.training.validation!;
-      expect(Object.keys(recorded)).toEqual([...Object.keys(measured), 'beta']);
       expect(recorded['beta']).toBe(discrete.beta);
-      expect(recorded['ndcg@10']).toBeCloseTo(measured['ndcg@10']!, 9);
-      expect(recorded['recall@10']).toBeCloseTo(measured['recall@10']!, 9);
+      expectRecordedIsMeasured(recorded, await validateRecommender(discrete, validationUsers, undefined));
       const table = await discrete.setIdTable();
       expect(table.codebookSizes).toEqual([16, 16, 16, 16, 16]);
       const queries = await discrete.userQueries(users);
