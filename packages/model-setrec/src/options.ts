@@ -46,8 +46,9 @@ export type ColdCfToken = 'zero' | 'imputed';
 export interface SetrecOptions {
   /**
    * Semantic tokens n per item (the set has n + 1 tokens: CF first). Each one is another
-   * full-catalogue cross-entropy per training step: at Sports' size (18,357 items, 20-minute budget)
-   * 1 was chosen on validation among 1, 2 and 4 (README "Semantic tokens on Sports"). @defaultValue 4
+   * full-catalogue cross-entropy per training step: at Toys' and Sports' sizes (11,924 and 18,357
+   * items, 20-minute budget) 1 was chosen on validation among 1, 2 and 4, and trains in a third of
+   * the memory of 4 (README "Semantic tokens on Toys" and "… on Sports"). @defaultValue 4
    */
   semanticTokens?: number;
   /** Width of every token, query and hidden state. @defaultValue 32 */
