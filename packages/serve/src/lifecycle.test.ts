@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeArtifactDirectory } from '@genrec/core';
 import { fitMarkov, fitPopularity, loadMarkov } from '@genrec/models';
 import { createServer, startServer, type GenrecServer } from './index.js';
@@ -14,10 +14,10 @@ afterAll(() => fixture?.cleanup());
 
 const versionOf = (directory: string) => readFileSync(join(directory, 'CURRENT'), 'utf8').trim();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Polls `done` every `everyMs` until it holds or `withinMs` pass (background work is slow on a loaded CI machine). */
-const waitUntil = async (done: () => boolean, withinMs = 30_000, everyMs = 20) => {
-  for (const deadline = performance.now() + withinMs; !done() && performance.now() < deadline; ) await sleep(everyMs);
-};
+/** Background work (swaps, reloads, queues) is slow on a loaded CI machine: wait for it by deadline. */
+const within = { timeout: 30_000, interval: 20 };
+/** A swap's outcome, success or failure, has been counted. */
+const swapCounted = (metrics: string) => /genrec_model_swaps_total\{result="(success|failure)"\} [1-9]/.test(metrics);
 
 describe('graceful shutdown', () => {
   it('answers every in-flight and queued request, refuses new connections, then releases the model', async () => {
@@ -27,7 +27,7 @@ describe('graceful shutdown', () => {
     // 10 requests: one batch of 4 runs (150 ms), 6 wait in the queue
     const inFlight = fixture.histories.slice(0, 10).map((history) => postJson(`${address}/v1/recommend`, { history, k: 5 }));
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(server.metricsText())?.[1]);
-    await waitUntil(() => gauge('genrec_queue_depth') === 6 && gauge('genrec_batches_in_flight') === 1, 30_000, 5);
+    await vi.waitUntil(() => gauge('genrec_queue_depth') === 6 && gauge('genrec_batches_in_flight') === 1, { ...within, interval: 5 });
     expect([gauge('genrec_queue_depth'), gauge('genrec_batches_in_flight')]).toEqual([6, 1]);
     const closeStarted = performance.now();
     const closing = server.close();
@@ -127,7 +127,7 @@ describe('hot swap', () => {
       await (await fitMarkov({ train: fixture.split.train }, { order: 2 })).save(directory);
       const second = versionOf(directory);
       expect(second).not.toBe(first);
-      await waitUntil(() => server.modelInfo()!.version === second);
+      await vi.waitUntil(() => server.modelInfo()!.version === second, within);
       expect(server.modelInfo()!.version).toBe(second);
       // a broken version is tried once, not every interval; the good one keeps serving
       await writeArtifactDirectory(directory, (folder) => writeFileSync(join(folder, 'manifest.json'), '{"kind": "not a model"}'));
@@ -166,7 +166,7 @@ describe('the model worker thread', () => {
       expect((await postJson(`${address}/v1/recommend`, { history: [1] })).status).toBe(200);
       // kill the worker thread from outside, as a native crash would
       await (server as unknown as { current: { model: { worker: { terminate(): Promise<number> } } } }).current.model.worker.terminate();
-      await waitUntil(() => /genrec_model_swaps_total\{result="(success|failure)"\} [1-9]/.test(server.metricsText()));
+      await vi.waitUntil(() => swapCounted(server.metricsText()), within);
       expect(server.metricsText()).toContain('genrec_model_worker_crashes_total 1');
       expect(server.metricsText()).toContain('genrec_model_swaps_total{result="success"} 1');
       const after = await postJson(`${address}/v1/recommend`, { history: [1] });
@@ -275,7 +275,7 @@ describe('startServer and logs', () => {
       expect(answer.status).toBe(200);
       process.emit('SIGHUP');
       // the reload runs in the background: wait until its outcome (success or failure) is counted
-      await waitUntil(() => /genrec_model_swaps_total\{result="(success|failure)"\} [1-9]/.test(running.server.metricsText()));
+      await vi.waitUntil(() => swapCounted(running.server.metricsText()), within);
       expect(running.server.metricsText()).toContain('genrec_model_swaps_total{result="success"} 1');
       expect(running.server.metricsText()).not.toMatch(/genrec_model_swaps_total\{result="failure"\} [1-9]/);
     } finally {
