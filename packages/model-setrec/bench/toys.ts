@@ -92,7 +92,7 @@ const options: FitSetrecOptions = {
     if (event.type === 'epoch-end') {
       const v = event.validation ?? {};
       log(
-        `epoch ${event.epoch}/${event.epochs} loss ${event.loss.toFixed(4)} val NDCG@10 ${v['ndcg@10']?.toFixed(4)} R@10 ${v['recall@10']?.toFixed(4)} β ${v.beta}` +
+        `epoch ${event.epoch}/${event.epochs} loss ${event.loss.toFixed(4)} val NDCG@10 ${v['ndcg@10']?.toFixed(4)} R@10 ${v['recall@10']?.toFixed(4)} β ${v.beta} lr ${event.learningRate?.toPrecision(3)}` +
           ` (${(event.elapsedMs / 1000).toFixed(0)} s, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB)${event.best ? ' best' : ''}`,
       );
     } else if (event.type === 'task-end') log(`${event.task}: ${(event.elapsedMs / 1000).toFixed(1)} s`);

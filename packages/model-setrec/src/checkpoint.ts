@@ -30,8 +30,11 @@ export interface FrozenInputs {
 
 /** The settings that must agree between a checkpoint and the run that resumes it. */
 export function compatibilityOf(spec: SetrecSpec, dataFingerprint: string, earlyStopping: string, validationUsers: number, contentHash: string, cfHash: string | undefined): Record<string, unknown> {
-  const { epochs: _epochs, threads: _threads, inferenceBatchSize: _inference, ...rest } = spec;
-  return { ...rest, dataFingerprint, earlyStopping, validationUsers, contentHash, ...(cfHash === undefined ? {} : { cfHash }) };
+  const { epochs, threads: _threads, inferenceBatchSize: _inference, schedule, warmupSteps, ...rest } = spec;
+  // a decaying schedule depends on the step budget (epochs); the constant rate without warm-up keeps
+  // the fields of checkpoints written before schedules existed
+  const scheduled = schedule !== 'constant' || warmupSteps > 0 ? { schedule, warmupSteps, ...(schedule === 'cosine' ? { epochs } : {}) } : {};
+  return { ...rest, ...scheduled, dataFingerprint, earlyStopping, validationUsers, contentHash, ...(cfHash === undefined ? {} : { cfHash }) };
 }
 
 /** SHA-256 of a float array's bytes (hex), to recognise the same item inputs on resume. */

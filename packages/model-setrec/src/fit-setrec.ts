@@ -17,7 +17,7 @@ import {
 } from '@genrec/core';
 import { validateSequenceDataset } from '@genrec/data';
 import { fitSasrec, SasrecModel } from '@genrec/model-sasrec';
-import { Trainer, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
+import { Trainer, learningRateAt, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
 import { defaultTextFields } from '@genrec/semantic-id';
 import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, hashFloats, openCheckpoint, writeFrozenInputs, type CheckpointState } from './checkpoint.js';
 import { coldReadyCf, contentVectors } from './item-inputs.js';
@@ -173,6 +173,8 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
     intraOpNumThreads: spec.threads,
   });
   const runner = new SetrecRunner(architecture, spec.inferenceBatchSize, spec.lengthBuckets, spec.threads);
+  const epochSteps = stepsPerEpoch(rows, spec.lengthBuckets, spec.batchPositions);
+  const totalSteps = epochSteps * spec.epochs;
   const started = performance.now();
   let orderRng = new Rng(spec.seed);
   const fixedBeta = spec.beta === 'validation' ? (validationUsers ? undefined : SETREC_FALLBACK_BETA) : spec.beta;
@@ -203,7 +205,7 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
     return await fitEpochs<KeptBeta, SetrecModel>({
       model: SETREC_KIND,
       epochs: spec.epochs,
-      stepsPerEpoch: stepsPerEpoch(rows, spec.lengthBuckets, spec.batchPositions),
+      stepsPerEpoch: epochSteps,
       early,
       onProgress,
       started,
@@ -212,17 +214,19 @@ export async function fitSetrec(data: FitData, options: FitSetrecOptions = {}): 
       parameters: () => trainer.parameterValues(),
       runEpoch: async (epoch) => {
         const batches = epochBatches(rows, spec.lengthBuckets, spec.batchPositions, orderRng);
+        let learningRate = learningRateAt(spec, Math.max(1, trainer.stepCount), totalSteps);
         let total = 0;
         let count = 0;
         for (const batch of batches) {
           if (signal?.aborted) return undefined;
           const { seq, labels } = batchFeeds(rows, batch, spec.batchPositions);
-          const result = await trainer.step({ seq, labels, ...itemFeeds }, { learningRate: spec.learningRate, bucket: batch.length });
+          learningRate = learningRateAt(spec, trainer.stepCount + 1, totalSteps);
+          const result = await trainer.step({ seq, labels, ...itemFeeds }, { learningRate, bucket: batch.length });
           checkStepLoss(result.loss, epoch, count + 1);
           total += result.loss;
           count++;
         }
-        return { loss: total / count, learningRate: spec.learningRate };
+        return { loss: total / count, learningRate };
       },
       validate: async (epoch, losses) => {
         if (!validationUsers) return undefined;

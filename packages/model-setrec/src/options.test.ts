@@ -18,6 +18,7 @@ describe('resolveSetrecSpec', () => {
     const spec = resolveSetrecSpec();
     expect(spec).toMatchObject({ semanticTokens: 4, hiddenSize: 32, autoencoderHidden: [512, 256, 128], alpha: 0.7, beta: 'validation', backbone: 'query-decoder', lastItemResidual: true, maxLength: 50, seed: 0 });
     expect(spec.lengthBuckets).toEqual([4, 8, 16, 32, 50]);
+    expect(spec).toMatchObject({ learningRate: 0.001, schedule: 'constant', warmupSteps: 0 });
     expect(spec.betaGrid).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
     expect(resolveSetrecSpec({ hiddenSize: 64 }).autoencoderHidden).toEqual([512, 256, 256]);
     expect(defaultLengthBuckets(4)).toEqual([4]);
@@ -43,6 +44,9 @@ describe('resolveSetrecSpec', () => {
       [{ lastItemResidual: 'yes' }, 'lastItemResidual'],
       [{ seed: -1 }, 'seed'],
       [{ epochz: 3 }, 'epochz'],
+      [{ schedule: 'linear' }, 'schedule'],
+      [{ warmupSteps: -1 }, 'warmupSteps'],
+      [{ warmupSteps: 1.5 }, 'warmupSteps'],
     ];
     for (const [options, field] of cases) expect(invalid(options).details?.field, JSON.stringify(options)).toContain(field.replace(/\[.*$/, ''));
   });

@@ -12,6 +12,7 @@ import {
   type Matrix,
 } from '@genrec/core';
 import type { FitSasrecOptions, SasrecModel } from '@genrec/model-sasrec';
+import { LEARNING_RATE_SCHEDULES, type LearningRateSchedule } from '@genrec/nn';
 
 /** The resolved early-stopping rule (core's, `undefined` = none). */
 export type { ResolvedEarlyStopping };
@@ -93,8 +94,17 @@ export interface SetrecOptions {
    * @defaultValue 2048
    */
   batchPositions?: number;
-  /** Adam's learning rate (constant); 0.003 was chosen on validation at Sports' size with 4 semantic tokens (README). @defaultValue 0.001 */
+  /** Adam's learning rate (the peak of `schedule`); 0.003 was chosen on validation at Sports' size with 4 semantic tokens (README). @defaultValue 0.001 */
   learningRate?: number;
+  /**
+   * What the learning rate does after `warmupSteps`: stays at `learningRate` (`'constant'`), decays
+   * as `1/sqrt(step)` (`'inverse-sqrt'`) or follows a half cosine to 0 at the end of the `epochs`
+   * budget (`'cosine'`: set `epochs` to the epochs the run will train, e.g. what a wall-time budget
+   * allows). `@genrec/nn`'s `learningRateAt`. @defaultValue 'constant'
+   */
+  schedule?: LearningRateSchedule;
+  /** Steps of linear warm-up to `learningRate` (0 = none). @defaultValue 0 */
+  warmupSteps?: number;
   /** Weight α of the autoencoder's reconstruction MSE in `loss = CE + α · MSE`. @defaultValue 0.7 */
   alpha?: number;
   /**
@@ -158,6 +168,8 @@ export interface SetrecSpec {
   epochs: number;
   batchPositions: number;
   learningRate: number;
+  schedule: LearningRateSchedule;
+  warmupSteps: number;
   alpha: number;
   beta: number | 'validation';
   betaGrid: number[];
@@ -189,6 +201,8 @@ export const SETREC_DEFAULTS = {
   epochs: 20,
   batchPositions: 2048,
   learningRate: 1e-3,
+  schedule: 'constant' as LearningRateSchedule,
+  warmupSteps: 0,
   alpha: 0.7,
   coldCfToken: 'imputed' as ColdCfToken,
   imputationNeighbors: 10,
@@ -214,6 +228,8 @@ const HYPER_PARAMETERS = [
   'epochs',
   'batchPositions',
   'learningRate',
+  'schedule',
+  'warmupSteps',
   'alpha',
   'beta',
   'betaGrid',
@@ -313,6 +329,8 @@ export function resolveSetrecSpec(options: FitSetrecOptions = {}): SetrecSpec {
     epochs: checkIntegerOption(o.epochs ?? d.epochs, 'epochs', 1, 1_000_000),
     batchPositions: checkIntegerOption(o.batchPositions ?? d.batchPositions, 'batchPositions', maxLength, 1_000_000),
     learningRate: checkNumberOption(o.learningRate ?? d.learningRate, 'learningRate', 0, 10, { minimumExclusive: true }),
+    schedule: checkEnumOption(o.schedule ?? d.schedule, 'schedule', LEARNING_RATE_SCHEDULES),
+    warmupSteps: checkIntegerOption(o.warmupSteps ?? d.warmupSteps, 'warmupSteps', 0, 100_000_000),
     alpha: checkNumberOption(o.alpha ?? d.alpha, 'alpha', 0, 1e6),
     beta,
     betaGrid,

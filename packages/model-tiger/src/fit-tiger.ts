@@ -14,13 +14,13 @@ import {
   type ProgressCallback,
 } from '@genrec/core';
 import { validateSequenceDataset } from '@genrec/data';
-import { Trainer, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
+import { Trainer, learningRateAt, optimizers, trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
 import { defaultTextFields } from '@genrec/semantic-id';
 import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, openCheckpoint, type CheckpointState } from './checkpoint.js';
 import { trainGraphBuilder } from './graphs.js';
 import { fitItemCodes } from './item-codes.js';
 import { buildItemVectors } from './item-vectors.js';
-import { learningRateAt, resolveEarlyStopping, resolveTigerSpec, type FitTigerOptions } from './options.js';
+import { resolveEarlyStopping, resolveTigerSpec, type FitTigerOptions } from './options.js';
 import { TrainingExamples } from './sequences.js';
 import { TigerModel, type TigerTrainingSummary } from './tiger-model.js';
 import { TIGER_KIND } from './version.js';

@@ -15,7 +15,6 @@ export { TigerModel, type InvalidRateOptions, type InvalidRateReport, type Tiger
 export {
   TIGER_DEFAULTS,
   TIGER_PAPER_OPTIONS,
-  learningRateAt,
   resolveTigerSpec,
   type FitTigerOptions,
   type IndexedItems,
@@ -26,6 +25,8 @@ export {
   type TigerSchedule,
   type TigerSpec,
 } from './options.js';
+/** The schedule rule of `schedule` / `warmupSteps` (defined in `@genrec/nn`, re-exported for this package's users). */
+export { learningRateAt } from '@genrec/nn';
 export { ItemCodeTable, type CodeFitReport } from './item-codes.js';
 export type { ItemVectorReport } from './item-vectors.js';
 export { causalConfig, encoderDecoderConfig, tigerParameterShapes, type TigerShape } from './graphs.js';

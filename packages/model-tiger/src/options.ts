@@ -10,6 +10,7 @@ import {
   type ResolvedEarlyStopping,
 } from '@genrec/core';
 import { resolveSasrecSpec, type SasrecOptions } from '@genrec/model-sasrec';
+import { LEARNING_RATE_SCHEDULES, type LearningRateSchedule } from '@genrec/nn';
 
 /** The resolved early-stopping rule (core's, `undefined` = none). */
 export type { ResolvedEarlyStopping };
@@ -28,8 +29,8 @@ export type ItemVectorSource = 'text' | 'collaborative' | 'sasrec' | 'given';
 /** The quantiser that turns item vectors into codes. */
 export type TigerQuantizer = 'residual-kmeans' | 'balanced-kmeans' | 'rq-vae';
 
-/** Learning-rate schedules: linear warm-up, then constant, `1/sqrt(step)` or cosine decay to 0. */
-export type TigerSchedule = 'constant' | 'inverse-sqrt' | 'cosine';
+/** Learning-rate schedules: linear warm-up, then constant, `1/sqrt(step)` or cosine decay to 0 (`@genrec/nn`'s {@link LearningRateSchedule}). */
+export type TigerSchedule = LearningRateSchedule;
 
 /** Which items get a semantic id at fit time. */
 export type IndexedItems = 'all' | 'trained';
@@ -338,7 +339,7 @@ export function resolveTigerSpec(options: FitTigerOptions = {}, data: VectorDefa
     batchSize: checkIntegerOption(o.batchSize ?? d.batchSize, 'batchSize', 1, 65_536),
     learningRate: checkNumberOption(o.learningRate ?? d.learningRate, 'learningRate', 0, 10, { minimumExclusive: true }),
     warmupSteps: checkIntegerOption(o.warmupSteps ?? d.warmupSteps, 'warmupSteps', 0, 100_000_000),
-    schedule: checkEnumOption(o.schedule ?? d.schedule, 'schedule', ['constant', 'inverse-sqrt', 'cosine']),
+    schedule: checkEnumOption(o.schedule ?? d.schedule, 'schedule', LEARNING_RATE_SCHEDULES),
     weightDecay: checkNumberOption(o.weightDecay ?? d.weightDecay, 'weightDecay', 0, 1),
     labelSmoothing: checkNumberOption(o.labelSmoothing ?? d.labelSmoothing, 'labelSmoothing', 0, 1, { maximumExclusive: true }),
     clipNorm: checkNumberOption(o.clipNorm ?? d.clipNorm, 'clipNorm', 0, 1e9),
@@ -372,28 +373,4 @@ export function resolveEarlyStopping(value: EarlyStoppingOptions | false | undef
     throw new GenrecError('INVALID_OPTION', 'earlyStopping must be false or { metric, patience, sampleUsers }', { details: { field: 'earlyStopping' } });
   }
   return resolveCoreEarlyStopping(value, hasValidation, itemCount);
-}
-
-/**
- * The learning rate of a step: linear warm-up to `learningRate` over `warmupSteps`, then constant,
- * `learningRate x sqrt(warmupSteps / step)` (`'inverse-sqrt'`, from the end of the warm-up) or a
- * cosine decay to 0 at `totalSteps` (`'cosine'`).
- *
- * @param spec - the schedule's fields
- * @param step - 1-based step number
- * @param totalSteps - the steps of the whole epoch budget
- * @returns the learning rate
- * @example
- * ```ts
- * learningRateAt({ learningRate: 1e-3, warmupSteps: 100, schedule: 'inverse-sqrt' }, 400, 1000); // 5e-4
- * ```
- */
-export function learningRateAt(spec: Pick<TigerSpec, 'learningRate' | 'warmupSteps' | 'schedule'>, step: number, totalSteps: number): number {
-  const { learningRate, warmupSteps, schedule } = spec;
-  if (step <= warmupSteps) return (learningRate * step) / Math.max(1, warmupSteps);
-  if (schedule === 'constant') return learningRate;
-  if (schedule === 'inverse-sqrt') return learningRate * Math.sqrt(Math.max(1, warmupSteps) / step);
-  const span = Math.max(1, totalSteps - warmupSteps);
-  const progress = Math.min(1, (step - warmupSteps) / span);
-  return learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
