@@ -25,6 +25,7 @@ import {
   type VectorIndex,
 } from '@genrec/core';
 import { SetIdDecoder } from '@genrec/decoder';
+import { matMul } from '@genrec/nn';
 import { SetIds } from '@genrec/semantic-id';
 import { DiscreteSetTable, type DiscreteParts } from './discrete-table.js';
 import type { SetrecSpec } from './options.js';
@@ -417,31 +418,30 @@ export class SetrecModel implements Recommender {
     }
   }
 
-  /** Per-slot code logits of rotated queries: one `users x codebookSizes[s]` matrix per slot. */
-  private codeLogits(queries: Float32Array, users: number): Matrix[] {
+  /**
+   * Per-slot code logits of rotated queries: one `users x codebookSizes[s]` matrix per slot, each a
+   * product `queries_s x codebook_sᵀ` on onnxruntime (`@genrec/nn`'s `matMul`).
+   */
+  private async codeLogits(queries: Float32Array, users: number): Promise<Matrix[]> {
     const parts = this.discrete!;
     const d = this.architecture.hiddenSize;
     const slots = slotCount(this.architecture);
     const width = slots * d;
-    return parts.codebooks.map((codebook, s) => {
-      const size = parts.codebookSizes[s]!;
-      const logits = createMatrix(users, size);
-      for (let u = 0; u < users; u++) {
-        const q = u * width + s * d;
-        for (let c = 0; c < size; c++) {
-          let sum = 0;
-          for (let e = 0; e < d; e++) sum += queries[q + e]! * codebook[c * d + e]!;
-          logits.data[u * size + c] = sum;
-        }
-      }
-      return logits;
-    });
+    const threads = this.spec.threads > 0 ? { intraOpNumThreads: this.spec.threads } : {};
+    const slotQueries = createMatrix(users, d);
+    const logits: Matrix[] = [];
+    for (let s = 0; s < slots; s++) {
+      for (let u = 0; u < users; u++) slotQueries.data.set(queries.subarray(u * width + s * d, u * width + (s + 1) * d), u * d);
+      const codebook = createMatrix(parts.codebookSizes[s]!, d, parts.codebooks[s]!);
+      logits.push(await matMul(slotQueries, codebook, { transposeB: true, ...threads }));
+    }
+    return logits;
   }
 
   private async recommendDiscrete(batch: HistoryBatch, withHistory: number[], options: RecommendOptions, out: Recommendations): Promise<void> {
     const decoder = new SetIdDecoder(this.discreteSetTable());
     const queries = await this.userQueries({ offsets: subsetOffsets(batch, withHistory), items: subsetItems(batch, withHistory) });
-    const logits = this.codeLogits(queries.data, withHistory.length);
+    const logits = await this.codeLogits(queries.data, withHistory.length);
     // a filter may reject any item: rank the whole catalogue then
     const k = options.filter === undefined ? out.k : this.itemCount;
     const result = decoder.decodeCodeDistributions(logits, { k, exclude: withHistory.map((u) => this.excludedFor(batch, u, options)) });
@@ -472,7 +472,7 @@ export class SetrecModel implements Recommender {
     if (withHistory.length === 0) return out;
     if (this.discrete) {
       const queries = await this.userQueries({ offsets: subsetOffsets(batch, withHistory), items: subsetItems(batch, withHistory) });
-      const logits = this.codeLogits(queries.data, withHistory.length);
+      const logits = await this.codeLogits(queries.data, withHistory.length);
       const slots = logits.length;
       const codes = this.discrete.codes;
       withHistory.forEach((u, row) => {
