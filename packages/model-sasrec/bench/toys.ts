@@ -3,7 +3,7 @@
  * (`../shared/peers/README.md`, section 1): leave-one-out, 20 epochs by default, no early stopping,
  * then full-ranking test metrics with the history excluded and not, wall time and peak RSS.
  *
- *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/toys.ts [--epochs 20] [--seed 42] [--threads 2] [--loss ce] [--save DIR] [FILE.txt]
+ *   flock /tmp/genrec-bench.lock npx tsx --conditions=@genrec/source bench/toys.ts [--epochs 20] [--seed 42] [--threads 2] [--loss ce] [--save DIR] [--validation] [FILE.txt]
  *
  * `--save DIR` keeps the trained model as a model folder (e.g. for model-tiger's throughput
  * benchmark or the service's load test).
@@ -24,6 +24,8 @@ const seed = Number(option('seed', '42'));
 const threads = Number(option('threads', '2'));
 const loss = option('loss', 'ce') as SasrecLoss;
 const saveTo = option('save', '');
+// --validation: also evaluate the validation set (all users, history excluded): the validation/test gap
+const withValidation = process.argv.includes('--validation');
 const file = process.argv.slice(2).find((a) => a.endsWith('.txt')) ?? sharedPath('data', 'amazon2014-toys', 'Toys_and_Games.txt');
 if (file === undefined) {
   console.error('skipped: the shared data folder (../shared/data/amazon2014-toys) is absent');
@@ -60,10 +62,13 @@ const trainSeconds = (performance.now() - fitStarted) / 1000;
 
 const evaluationStarted = performance.now();
 const metrics: Record<string, Record<string, number>> = {};
-for (const [name, excludeHistory] of [['history_excluded', true], ['history_not_excluded', false]] as const) {
-  const result = await evaluateRecommender(model, split.test, { ks: [10, 20], excludeHistory, keepPerUser: false });
+const sets = withValidation
+  ? ([['validation_history_excluded', 'validation', true], ['history_excluded', 'test', true], ['history_not_excluded', 'test', false]] as const)
+  : ([['history_excluded', 'test', true], ['history_not_excluded', 'test', false]] as const);
+for (const [name, set, excludeHistory] of sets) {
+  const result = await evaluateRecommender(model, split[set], { ks: [10, 20], excludeHistory, keepPerUser: false });
   metrics[name] = Object.fromEntries(['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20'].map((m) => [m, +result.metrics[m]!.toFixed(6)]));
-  log(`test, ${name.replace(/_/g, ' ')}: R@10 ${metrics[name]!['recall@10']} N@10 ${metrics[name]!['ndcg@10']}`);
+  log(`${set}, ${name.replace(/^validation_/, '').replace(/_/g, ' ')}: R@10 ${metrics[name]!['recall@10']} N@10 ${metrics[name]!['ndcg@10']}`);
 }
 const evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
 if (saveTo !== '') {
