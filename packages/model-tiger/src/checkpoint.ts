@@ -17,8 +17,10 @@ export interface CheckpointState extends TrainingCheckpointState {
  * beam), the data fingerprint, the semantic ids' fingerprint and the validation setup.
  */
 export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesFingerprint: string, earlyStopping: string, validationUsers: number): Record<string, unknown> {
-  const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, ...rest } = spec;
-  return { ...rest, dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
+  const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, itemVectorWeights, ...rest } = spec;
+  // the weights only when they are not all 1, so checkpoints written before the option existed still resume
+  const weights = itemVectorWeights.some((w) => w !== 1) ? { itemVectorWeights } : {};
+  return { ...rest, ...weights, dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ItemCatalog, ItemRecord, ProgressEvent } from '@genrec/core';
+import { createMatrix, type ItemCatalog, type ItemRecord, type ProgressEvent } from '@genrec/core';
 import { fitSasrec } from '@genrec/model-sasrec';
 import { describe, expect, it } from 'vitest';
 import { fitTiger } from './fit-tiger.js';
@@ -89,6 +89,58 @@ describe("the 'text' source on a catalogue without titles", () => {
       expect(collaborative.describe().hyperParameters['textFields']).toEqual(['title']);
     } finally {
       await collaborative.dispose();
+    }
+  });
+});
+
+describe('itemVectorWeights', () => {
+  it('scales each normalised source by its weight in the concatenation, and 1s change nothing', async () => {
+    const { data } = smallSplit();
+    const itemCount = data.train.itemCount;
+    // a given matrix with rows of different norms (and one zero row)
+    const given = createMatrix(itemCount, 3);
+    for (let r = 0; r < itemCount; r++) for (let c = 0; c < 3; c++) given.data[r * 3 + c] = r === 0 ? 0 : ((r * 7 + c * 3) % 11) - 5 + 0.5;
+    const spec = (weights?: number[]) =>
+      resolveTigerSpec({ itemVectors: ['text', 'given'], vectorDimension: 4, seed: 1, ...(weights ? { itemVectorWeights: weights } : {}) }, { hasItemVectors: true, hasCatalog: true });
+    const fitData = { train: data.train, catalog: data.catalog!, itemVectors: given };
+    const plain = (await buildItemVectors(fitData, spec(), undefined, undefined)).vectors;
+    const ones = (await buildItemVectors(fitData, spec([1, 1]), undefined, undefined)).vectors;
+    const weighted = (await buildItemVectors(fitData, spec([0.25, 3]), undefined, undefined)).vectors;
+    expect(spec().itemVectorWeights).toEqual([1, 1]);
+    expect(ones.data).toEqual(plain.data);
+    expect([weighted.rows, weighted.cols]).toEqual([itemCount, 7]);
+    for (let r = 0; r < itemCount; r++) {
+      // columns 0..3 = the text part, 4..6 = the given part (normalised independently of the weights)
+      const norm = Math.hypot(...given.data.subarray(r * 3, r * 3 + 3));
+      for (let c = 0; c < 4; c++) expect(weighted.data[r * 7 + c]).toBeCloseTo(0.25 * plain.data[r * 7 + c]!, 6);
+      for (let c = 0; c < 3; c++) expect(weighted.data[r * 7 + 4 + c]).toBeCloseTo(norm === 0 ? 0 : (3 * given.data[r * 3 + c]!) / norm, 5);
+    }
+  });
+
+  it('refuses a weight list of another length, zero, negative or non-finite weights, before fitting', () => {
+    const both = { itemVectors: ['text', 'collaborative'] as const };
+    for (const itemVectorWeights of [[1], [1, 1, 1], [0, 1], [1, -2], [Number.NaN, 1], [1, Number.POSITIVE_INFINITY]]) {
+      expect(() => resolveTigerSpec({ ...both, itemVectors: [...both.itemVectors], itemVectorWeights })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    }
+    expect(() => resolveTigerSpec({ itemVectorWeights: 'x' as unknown as number[] })).toThrow(/one weight per itemVectors source/);
+    expect(resolveTigerSpec({ ...both, itemVectors: [...both.itemVectors], itemVectorWeights: [0.5, 2] }).itemVectorWeights).toEqual([0.5, 2]);
+  });
+
+  it('records the weights in the saved spec; a spec saved before the option resolves to weights of 1', async () => {
+    const { itemVectorWeights: _, ...older } = resolveTigerSpec({ itemVectors: ['text', 'collaborative'], seed: 4 });
+    expect(resolveTigerSpec(older).itemVectorWeights).toEqual([1, 1]);
+    const { data } = smallSplit();
+    const model = await fitTiger({ train: data.train, catalog: data.catalog! }, { ...CHEAP, itemVectors: ['text', 'collaborative'], itemVectorWeights: [0.5, 2], epochs: 1, seed: 4, earlyStopping: false });
+    const dir = mkdtempSync(join(tmpdir(), 'tiger-weights-'));
+    try {
+      expect(model.describe().hyperParameters['itemVectorWeights']).toEqual([0.5, 2]);
+      await model.save(join(dir, 'm'));
+      const loaded = await loadTiger(join(dir, 'm'));
+      expect(loaded.describe().hyperParameters['itemVectorWeights']).toEqual([0.5, 2]);
+      await loaded.dispose();
+    } finally {
+      await model.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -39,7 +39,8 @@ function normalize(matrix: Matrix): Matrix {
 
 /**
  * Builds the item vectors of `spec.itemVectors` for items `1 .. itemCount` (row `j` = item `j + 1`):
- * each source L2-normalised per row (a zero row stays zero), then concatenated.
+ * each source L2-normalised per row (a zero row stays zero), multiplied by its
+ * `spec.itemVectorWeights` entry, then concatenated.
  *
  * @param data - the fit data (`train`, `catalog` for `'text'`, `itemVectors` for `'given'`)
  * @param spec - the resolved hyper-parameters
@@ -108,7 +109,10 @@ export async function buildItemVectors(
       }
       part = createMatrix(given.rows, given.cols, given.data.slice());
     }
-    parts.push(normalize(part));
+    normalize(part);
+    const weight = spec.itemVectorWeights[parts.length]!;
+    if (weight !== 1) for (let i = 0; i < part.data.length; i++) part.data[i]! *= weight;
+    parts.push(part);
     report.push({ source, dimension: part.cols, elapsedMs: performance.now() - started });
   }
   if (parts.length === 1) return { vectors: parts[0]!, report };

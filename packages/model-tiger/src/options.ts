@@ -42,6 +42,15 @@ export interface TigerOptions {
   /** Item vector source, or several (concatenated). @defaultValue 'given' when `data.itemVectors` is given, else 'text' with a catalogue, else 'collaborative' */
   itemVectors?: ItemVectorSource | readonly ItemVectorSource[];
   /**
+   * Weight of each `itemVectors` source in the concatenation, in the same order: every source's
+   * rows are L2-normalised, then multiplied by its weight, so a weight is the source's share of
+   * the distances the quantiser sees (e.g. `[0.5, 1]` for `['text', 'given']` halves the titles'
+   * pull against SASRec's vectors). Positive and finite, one per source.
+   *
+   * @defaultValue 1 for every source
+   */
+  itemVectorWeights?: readonly number[];
+  /**
    * Catalogue fields read by the `'text'` source. Not given, `fitTiger` resolves the default through
    * `@genrec/semantic-id`'s `defaultTextFields`: `['title']`, or `['attributes']` for a catalogue
    * whose records have no title but attribute ids (`@genrec/data`'s `attributeCatalog`, e.g.
@@ -154,6 +163,7 @@ export type FitTigerOptions = TigerOptions & CommonFitOptions;
 export interface TigerSpec {
   architecture: TigerArchitecture;
   itemVectors: ItemVectorSource[];
+  itemVectorWeights: number[];
   textFields: string[];
   vectorDimension: number;
   collaborativeWindow: number;
@@ -191,7 +201,7 @@ export interface TigerSpec {
 }
 
 /** Defaults of {@link TigerOptions} (`itemVectors` depends on the data; see there). */
-export const TIGER_DEFAULTS: Readonly<Omit<TigerSpec, 'seed' | 'itemVectors' | 'headDimension'>> = {
+export const TIGER_DEFAULTS: Readonly<Omit<TigerSpec, 'seed' | 'itemVectors' | 'itemVectorWeights' | 'headDimension'>> = {
   architecture: 'decoder-only',
   textFields: ['title'],
   vectorDimension: 64,
@@ -266,7 +276,7 @@ function checkSasrecOptions(value: unknown): SasrecOptions {
 }
 
 const ITEM_VECTOR_SOURCES: readonly ItemVectorSource[] = ['text', 'collaborative', 'sasrec', 'given'];
-const HYPER_PARAMETERS = [...Object.keys(TIGER_DEFAULTS), 'itemVectors', 'headDimension'];
+const HYPER_PARAMETERS = [...Object.keys(TIGER_DEFAULTS), 'itemVectors', 'itemVectorWeights', 'headDimension'];
 const COMMON = ['seed', 'onProgress', 'signal', 'earlyStopping', 'checkpointDirectory', 'resumeFrom'];
 
 /** What the data offers, for the `itemVectors` default. */
@@ -301,6 +311,11 @@ export function resolveTigerSpec(options: FitTigerOptions = {}, data: VectorDefa
   }
   const itemVectors = list.map((source) => checkEnumOption(source, 'itemVectors', ITEM_VECTOR_SOURCES));
   if (new Set(itemVectors).size !== itemVectors.length) throw new GenrecError('INVALID_OPTION', `itemVectors lists a source twice: ${itemVectors.join(', ')}`, { details: { field: 'itemVectors' } });
+  const weights = o.itemVectorWeights ?? itemVectors.map(() => 1);
+  if (!Array.isArray(weights) || weights.length !== itemVectors.length) {
+    throw new GenrecError('INVALID_OPTION', `itemVectorWeights must list one weight per itemVectors source (${itemVectors.length}: ${itemVectors.join(', ')})`, { details: { field: 'itemVectorWeights' } });
+  }
+  const itemVectorWeights = weights.map((w, i) => checkNumberOption(w, `itemVectorWeights[${i}]`, 0, 1e6, { minimumExclusive: true }));
   const textFields = o.textFields ?? d.textFields;
   if (!Array.isArray(textFields) || textFields.length === 0 || textFields.some((field) => typeof field !== 'string' || field.length === 0)) {
     throw new GenrecError('INVALID_OPTION', 'textFields must be a non-empty list of field names', { details: { field: 'textFields' } });
@@ -314,6 +329,7 @@ export function resolveTigerSpec(options: FitTigerOptions = {}, data: VectorDefa
   return {
     architecture: checkEnumOption(o.architecture ?? d.architecture, 'architecture', ['decoder-only', 'encoder-decoder']),
     itemVectors,
+    itemVectorWeights,
     textFields: [...textFields],
     vectorDimension: checkIntegerOption(o.vectorDimension ?? d.vectorDimension, 'vectorDimension', 1, 4096),
     collaborativeWindow: checkIntegerOption(o.collaborativeWindow ?? d.collaborativeWindow, 'collaborativeWindow', 1, 1000),

@@ -38,7 +38,7 @@ describe('tigerEntry', () => {
 
   it('declares every option of @genrec/model-tiger and none that it refuses', () => {
     const entry = tigerEntry(models);
-    const hyperParameters = [...Object.keys(models.TIGER_DEFAULTS), 'itemVectors', 'headDimension'];
+    const hyperParameters = [...Object.keys(models.TIGER_DEFAULTS), 'itemVectors', 'itemVectorWeights', 'headDimension'];
     expect(hyperParameters.filter((name) => !(name in entry.options))).toEqual([]);
     for (const name of Object.keys(entry.options)) expect(() => models.resolveTigerSpec({ [name]: undefined })).not.toThrow();
     // the 'sasrec' vector source's options go through to model-sasrec's checks

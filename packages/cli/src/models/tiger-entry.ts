@@ -41,6 +41,7 @@ export function tigerEntry(tiger: TigerApi): ModelEntry {
     options: {
       architecture: { type: 'string', enum: ['decoder-only', 'encoder-decoder'] },
       itemVectors: { type: 'either', options: [{ type: 'string', enum: ['text', 'collaborative', 'sasrec', 'given'] }, strings] },
+      itemVectorWeights: { type: 'array', items: number, minItems: 1 },
       textFields: strings,
       vectorDimension: integer(1),
       collaborativeWindow: integer(1),
