@@ -62,13 +62,14 @@ const trainSeconds = (performance.now() - fitStarted) / 1000;
 
 const evaluationStarted = performance.now();
 const metrics: Record<string, Record<string, number>> = {};
-const sets = withValidation
-  ? ([['validation_history_excluded', 'validation', true], ['history_excluded', 'test', true], ['history_not_excluded', 'test', false]] as const)
-  : ([['history_excluded', 'test', true], ['history_not_excluded', 'test', false]] as const);
+let validation: Record<string, number> | undefined;
+const sets = [...(withValidation ? [['validation', 'validation', true] as const] : []), ['history_excluded', 'test', true] as const, ['history_not_excluded', 'test', false] as const];
 for (const [name, set, excludeHistory] of sets) {
   const result = await evaluateRecommender(model, split[set], { ks: [10, 20], excludeHistory, keepPerUser: false });
-  metrics[name] = Object.fromEntries(['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20'].map((m) => [m, +result.metrics[m]!.toFixed(6)]));
-  log(`${set}, ${name.replace(/^validation_/, '').replace(/_/g, ' ')}: R@10 ${metrics[name]!['recall@10']} N@10 ${metrics[name]!['ndcg@10']}`);
+  const row = Object.fromEntries(['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20'].map((m) => [m, +result.metrics[m]!.toFixed(6)]));
+  if (set === 'validation') validation = row;
+  else metrics[name] = row;
+  log(`${set}, ${excludeHistory ? 'history excluded' : 'history not excluded'}: R@10 ${row['recall@10']} N@10 ${row['ndcg@10']}`);
 }
 const evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
 if (saveTo !== '') {
@@ -87,6 +88,7 @@ console.log(
     epoch_loss: model.training.losses.map((v) => +v.toFixed(5)),
     train_wall_s: +trainSeconds.toFixed(3),
     eval_s: +evaluationSeconds.toFixed(3),
+    ...(validation ? { validation_history_excluded: validation } : {}),
     test: metrics,
     peak_rss_mib: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
   }),
