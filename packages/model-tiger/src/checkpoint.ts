@@ -14,7 +14,8 @@ export interface CheckpointState extends TrainingCheckpointState {
 /**
  * The settings that must agree between a checkpoint and the run that resumes it: every
  * hyper-parameter except the epoch budget and runtime settings (threads, workers, inference batch,
- * beam), the data fingerprint, the semantic ids' fingerprint and the validation setup.
+ * beam), the data fingerprint, the semantic ids' fingerprint and the validation setup;
+ * `itemVectorWeights` only when they are not all 1 (checkpoints written before the option resume).
  */
 export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesFingerprint: string, earlyStopping: string, validationUsers: number): Record<string, unknown> {
   const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, itemVectorWeights, ...rest } = spec;

@@ -43,9 +43,11 @@ export interface TigerOptions {
   itemVectors?: ItemVectorSource | readonly ItemVectorSource[];
   /**
    * Weight of each `itemVectors` source in the concatenation, in the same order: every source's
-   * rows are L2-normalised, then multiplied by its weight, so a weight is the source's share of
-   * the distances the quantiser sees (e.g. `[0.5, 1]` for `['text', 'given']` halves the titles'
-   * pull against SASRec's vectors). Positive and finite, one per source.
+   * rows are L2-normalised, then multiplied by its weight. Weights are relative (one source alone
+   * is only rescaled); a source's part of the squared distances the quantiser minimises scales
+   * with its weight squared (e.g. `[0.5, 1]` for `['text', 'sasrec']` gives the titles a quarter of
+   * their equal-weight share). One per source, each in (0, 10^6]. `addItems` vectors must be given
+   * in this weighted space (`itemVectors()` returns it).
    *
    * @defaultValue 1 for every source
    */
