@@ -13,8 +13,9 @@ export interface CheckpointState extends TrainingCheckpointState {
 
 /**
  * The settings that must agree between a checkpoint and the run that resumes it: every
- * hyper-parameter except the epoch budget and runtime settings (threads, workers, inference batch,
- * beam), the data fingerprint, the semantic ids' fingerprint and the validation setup;
+ * hyper-parameter except the epoch budget and runtime settings (threads, workers, inference
+ * batch; the beam width is compared), the data fingerprint, the semantic ids' fingerprint and the
+ * validation setup;
  * `itemVectorWeights` only when they are not all 1 (checkpoints written before the option resume).
  */
 export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesFingerprint: string, earlyStopping: string, validationUsers: number): Record<string, unknown> {

@@ -24,15 +24,18 @@ function byItemId(itemCount: number, itemIds: Int32Array, vectors: Matrix): Matr
   return out;
 }
 
-/** L2-normalises every non-zero row in place. */
-function normalize(matrix: Matrix): Matrix {
+/** L2-normalises every non-zero row in place, then multiplies it by `weight` (skipped at 1). */
+function normalize(matrix: Matrix, weight: number): Matrix {
   const { rows, cols, data } = matrix;
   for (let r = 0; r < rows; r++) {
     let sum = 0;
     for (let c = 0; c < cols; c++) sum += data[r * cols + c]! ** 2;
     if (sum === 0) continue;
     const scale = 1 / Math.sqrt(sum);
-    for (let c = 0; c < cols; c++) data[r * cols + c]! *= scale;
+    for (let c = 0; c < cols; c++) {
+      data[r * cols + c]! *= scale;
+      if (weight !== 1) data[r * cols + c]! *= weight;
+    }
   }
   return matrix;
 }
@@ -109,10 +112,7 @@ export async function buildItemVectors(
       }
       part = createMatrix(given.rows, given.cols, given.data.slice());
     }
-    normalize(part);
-    const weight = spec.itemVectorWeights[parts.length]!;
-    if (weight !== 1) for (let i = 0; i < part.data.length; i++) part.data[i]! *= weight;
-    parts.push(part);
+    parts.push(normalize(part, spec.itemVectorWeights[parts.length]!));
     report.push({ source, dimension: part.cols, elapsedMs: performance.now() - started });
   }
   if (parts.length === 1) return { vectors: parts[0]!, report };
