@@ -134,8 +134,8 @@ export interface TigerOptions {
   /**
    * Epoch budget (the cosine schedule reaches 0 at its end). 15 by default: on Toys, with early
    * stopping on validation, 15 epochs gave a higher validation NDCG@10 and Recall@10 (measured on
-   * all validation users) than 10 at each of three seeds, in about 10.5 minutes of training (README
-   * "Benchmark"). @defaultValue 15
+   * all validation users) than 10 at each of three seeds, in about 10.5 minutes of training at 3
+   * levels (12–13 minutes at the default 4; README "Benchmark"). @defaultValue 15
    */
   epochs?: number;
   /**
