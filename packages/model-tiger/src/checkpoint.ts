@@ -19,10 +19,14 @@ export interface CheckpointState extends TrainingCheckpointState {
  * `itemVectorWeights` only when they are not all 1 (checkpoints written before the option resume).
  */
 export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesFingerprint: string, earlyStopping: string, validationUsers: number): Record<string, unknown> {
-  const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, itemVectorWeights, ...rest } = spec;
-  // the weights only when they are not all 1, so checkpoints written before the option existed still resume
-  const weights = itemVectorWeights.some((w) => w !== 1) ? { itemVectorWeights } : {};
-  return { ...rest, ...weights, dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
+  const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, itemVectorWeights, renormalize, ...rest } = spec;
+  // options added after the checkpoint format: recorded only away from their default, so
+  // checkpoints written before them still resume
+  const later = {
+    ...(itemVectorWeights.some((w) => w !== 1) ? { itemVectorWeights } : {}),
+    ...(renormalize ? { renormalize } : {}),
+  };
+  return { ...rest, ...later, dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
 }
 
 /**

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   GenrecError,
   MODEL_FILES,
+  checkBooleanOption,
   checkIntegerOption,
   checkKnownOptions,
   checkSavedTraining,
@@ -28,6 +29,8 @@ export interface LoadTigerOptions {
   inferenceBatchSize?: number;
   /** Beam width of `recommend`. @defaultValue the saved spec's */
   beamWidth?: number;
+  /** Renormalise each token over the trie's allowed tokens (see `TigerOptions.renormalize`). @defaultValue the saved spec's */
+  renormalize?: boolean;
 }
 
 interface TigerManifest extends RecommenderManifest {
@@ -56,7 +59,7 @@ interface TigerManifest extends RecommenderManifest {
  * ```
  */
 export async function loadTiger(directory: string, options: LoadTigerOptions = {}): Promise<TigerModel> {
-  checkKnownOptions(options, ['workers', 'inferenceBatchSize', 'beamWidth'], 'loadTiger');
+  checkKnownOptions(options, ['workers', 'inferenceBatchSize', 'beamWidth', 'renormalize'], 'loadTiger');
   const folder = openModelFolder<TigerManifest>(directory, TIGER_KIND, [TIGER_FORMAT_VERSION]);
   const source = join(folder.artifact.directory, MODEL_FILES.manifest);
   const weightsFile = join(folder.artifact.directory, MODEL_FILES.weights);
@@ -67,6 +70,7 @@ export async function loadTiger(directory: string, options: LoadTigerOptions = {
   if (options.workers !== undefined) spec = { ...spec, workers: checkIntegerOption(options.workers, 'workers', 0, 64) };
   if (options.inferenceBatchSize !== undefined) spec = { ...spec, inferenceBatchSize: checkIntegerOption(options.inferenceBatchSize, 'inferenceBatchSize', 1, 65_536) };
   if (options.beamWidth !== undefined) spec = { ...spec, beamWidth: checkIntegerOption(options.beamWidth, 'beamWidth', 1, 65_536) };
+  if (options.renormalize !== undefined) spec = { ...spec, renormalize: checkBooleanOption(options.renormalize, 'renormalize') };
   const training = manifest.training;
   checkSavedTraining(training, source);
   const semantic = manifest.semanticIds;

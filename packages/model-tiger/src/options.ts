@@ -1,5 +1,6 @@
 import {
   GenrecError,
+  checkBooleanOption,
   checkEnumOption,
   checkIntegerOption,
   checkKnownOptions,
@@ -161,6 +162,14 @@ export interface TigerOptions {
   clipNorm?: number;
   /** Beam width of `recommend` (the beam is at least k). @defaultValue 20 */
   beamWidth?: number;
+  /**
+   * Score an id by the log-softmax of each token over the tokens the trie allows after its prefix
+   * instead of over the full vocabulary, in `recommend`, `score` and validation: the scores are then
+   * log-probabilities over the recommendable items (they sum to 1 over them), and probability
+   * the model puts on token sequences that name no item is not counted against any item.
+   * @defaultValue false
+   */
+  renormalize?: boolean;
   /** Users per decoding call (recommend, score, validation). @defaultValue 256 */
   inferenceBatchSize?: number;
   /** Worker threads of the decoding step model (0 = in the calling thread). @defaultValue 2 */
@@ -207,6 +216,7 @@ export interface TigerSpec {
   labelSmoothing: number;
   clipNorm: number;
   beamWidth: number;
+  renormalize: boolean;
   inferenceBatchSize: number;
   workers: number;
   threads: number;
@@ -245,6 +255,7 @@ export const TIGER_DEFAULTS: Readonly<Omit<TigerSpec, 'seed' | 'itemVectors' | '
   labelSmoothing: 0.1,
   clipNorm: 1,
   beamWidth: 20,
+  renormalize: false,
   inferenceBatchSize: 256,
   workers: 2,
   threads: 0,
@@ -373,6 +384,7 @@ export function resolveTigerSpec(options: FitTigerOptions = {}, data: VectorDefa
     labelSmoothing: checkNumberOption(o.labelSmoothing ?? d.labelSmoothing, 'labelSmoothing', 0, 1, { maximumExclusive: true }),
     clipNorm: checkNumberOption(o.clipNorm ?? d.clipNorm, 'clipNorm', 0, 1e9),
     beamWidth: checkIntegerOption(o.beamWidth ?? d.beamWidth, 'beamWidth', 1, 65_536),
+    renormalize: checkBooleanOption(o.renormalize ?? d.renormalize, 'renormalize'),
     inferenceBatchSize: checkIntegerOption(o.inferenceBatchSize ?? d.inferenceBatchSize, 'inferenceBatchSize', 1, 65_536),
     workers: checkIntegerOption(o.workers ?? d.workers, 'workers', 0, 64),
     threads: checkIntegerOption(o.threads ?? d.threads, 'threads', 0, 1024),

@@ -1,5 +1,5 @@
 import type { StepModel } from '@genrec/core';
-import type { LogitsProcessor } from '@genrec/decoder';
+import type { LogitsProcessor, PrefixTrie } from '@genrec/decoder';
 
 /**
  * log-softmax of `logits[offset + token]` over `logits[offset .. offset + width)` in float64 (the
@@ -14,9 +14,23 @@ export function tokenLogProb(logits: Float32Array, offset: number, width: number
 }
 
 /**
+ * log-softmax of `logits[offset + token]` over the tokens `pool[start .. end)` only (they hold
+ * `token`; offsets into one row), in float64: the arithmetic of `@genrec/decoder`'s beam search
+ * with `renormalize`, to float64 rounding.
+ */
+export function allowedTokenLogProb(logits: Float32Array, offset: number, pool: Int32Array, start: number, end: number, token: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = start; i < end; i++) if (logits[offset + pool[i]!]! > max) max = logits[offset + pool[i]!]!;
+  let sum = 0;
+  for (let i = start; i < end; i++) sum += Math.exp(logits[offset + pool[i]!]! - max);
+  return logits[offset + token]! - max - Math.log(sum);
+}
+
+/**
  * Teacher-forced log-probabilities of candidate token sequences under a step model: for each user
  * of `contexts`, the sum over each candidate's `tokensPerItem` tokens of the token's log-softmax
- * over the full vocabulary. The context is encoded once; step 0 feeds `startToken` (one row per
+ * over the full vocabulary (over the tokens `trie` allows after the candidate's prefix when it is
+ * given: every candidate must be in it). The context is encoded once; step 0 feeds `startToken` (one row per
  * user), step `t >= 1` one row per candidate (its token `t - 1`), each extending its user's row
  * (so the model's cache follows exactly as in a beam search with one beam per candidate).
  *
@@ -27,6 +41,7 @@ export function tokenLogProb(logits: Float32Array, offset: number, width: number
  * @param startToken - the decoder start token
  * @param processor - edits each step's logits before the log-softmax, as in the beam search (it
  *   sees each row's candidate tokens so far as the generated tokens)
+ * @param trie - renormalise each token over this trie's children of the candidate's prefix
  * @returns per user, one log-probability per candidate
  */
 export async function scoreCandidates(
@@ -36,18 +51,29 @@ export async function scoreCandidates(
   tokensPerItem: number,
   startToken: number,
   processor?: LogitsProcessor,
+  trie?: PrefixTrie,
 ): Promise<Float64Array[]> {
   const users = contexts.batchSize;
   const counts = candidates.map((tokens) => tokens.length / tokensPerItem);
   const perUser = Math.max(1, ...counts);
   const v = model.vocabularySize;
   const out = counts.map((count) => new Float64Array(count));
+  // each candidate's trie node after the tokens so far (renormalising only)
+  const nodes = trie ? counts.map((count) => new Int32Array(count).fill(trie.root)) : undefined;
+  const logProb = (logits: Float32Array, offset: number, u: number, c: number, token: number): number => {
+    if (!nodes || !trie) return tokenLogProb(logits, offset, v, token);
+    const node = nodes[u]![c]!;
+    const start = trie.childStartArray[node]!;
+    const value = allowedTokenLogProb(logits, offset, trie.childTokenPool, start, start + trie.childCount(node), token);
+    nodes[u]![c] = trie.child(node, token);
+    return value;
+  };
   const session = await model.encode(contexts);
   try {
     const first = await session.step(new Int32Array(users).fill(startToken), null, 1, tokensPerItem === 1);
     processor?.(first, { step: 0, rows: users, vocabularySize: v, beamsPerUser: 1, generated: new Int32Array(users * tokensPerItem), generatedStride: tokensPerItem });
     for (let u = 0; u < users; u++) {
-      for (let c = 0; c < counts[u]!; c++) out[u]![c] = tokenLogProb(first, u * v, v, candidates[u]![c * tokensPerItem]!);
+      for (let c = 0; c < counts[u]!; c++) out[u]![c] = logProb(first, u * v, u, c, candidates[u]![c * tokensPerItem]!);
     }
     const rows = users * perUser;
     const tokens = new Int32Array(rows);
@@ -75,7 +101,7 @@ export async function scoreCandidates(
       for (let u = 0; u < users; u++) {
         for (let c = 0; c < counts[u]!; c++) {
           const row = u * perUser + c;
-          out[u]![c]! += tokenLogProb(logits, row * v, v, candidates[u]![c * tokensPerItem + t]!);
+          out[u]![c]! += logProb(logits, row * v, u, c, candidates[u]![c * tokensPerItem + t]!);
         }
       }
     }

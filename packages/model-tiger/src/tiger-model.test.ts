@@ -117,6 +117,47 @@ for (const architecture of ['decoder-only', 'encoder-decoder'] as const) {
       }
     });
 
+    it('renormalize: scores are log-probabilities over the recommendable items (sum to 1), never below the full-softmax ones, equal to recommend()', async () => {
+      const { split } = smallSplit();
+      const users = 4;
+      const histories = slice(split.test, 0, users);
+      const directory = join(mkdtempSync(join(tmpdir(), 'tiger-renormalize-')), 'model');
+      await model.save(directory);
+      const renormalized = await loadTiger(directory, { renormalize: true });
+      try {
+        expect([model.scoreScale, renormalized.scoreScale]).toEqual(['logit', 'log-probability']);
+        const all = Array.from({ length: users }, () => Array.from({ length: model.itemCount }, (_, i) => i + 1));
+        const full = await model.score(histories, all);
+        const scores = await renormalized.score(histories, all);
+        for (let u = 0; u < users; u++) {
+          let total = 0;
+          let fullTotal = 0;
+          for (let i = 0; i < model.itemCount; i++) {
+            const at = u * model.itemCount + i;
+            expect(scores[at]!).toBeGreaterThanOrEqual(full[at]! - 1e-5);
+            total += Math.exp(scores[at]!);
+            fullTotal += Math.exp(full[at]!);
+          }
+          expect(total).toBeCloseTo(1, 4);
+          // the full softmax leaves mass on token sequences that name no item
+          expect(fullTotal).toBeLessThan(total);
+        }
+        const result = await renormalized.recommend(histories, { k: 15 });
+        const lists = Array.from({ length: users }, (_, u) => Array.from(result.items.subarray(u * 15, u * 15 + 15)));
+        const again = await renormalized.score(histories, lists);
+        for (let i = 0; i < again.length; i++) expect(Math.abs(again[i]! - result.scores[i]!)).toBeLessThan(1e-4);
+        // a retired item scores -Infinity; the others share its probability
+        const top = lists[0]![0]!;
+        renormalized.retireItems([top]);
+        const after = await renormalized.score(slice(split.test, 0, 1), [all[0]!]);
+        expect(after[top - 1]).toBe(Number.NEGATIVE_INFINITY);
+        expect(Array.from(after).reduce((sum, s) => sum + Math.exp(s), 0)).toBeCloseTo(1, 4);
+      } finally {
+        await renormalized.dispose();
+        rmSync(directory, { recursive: true, force: true });
+      }
+    });
+
     it('unconstrained decoding reports an invalid-id rate in [0, 1]; constrained decoding never returns an invalid id', async () => {
       const { split } = smallSplit();
       const histories = slice(split.test, 0, 30);

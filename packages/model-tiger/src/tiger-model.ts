@@ -109,7 +109,9 @@ const SCORE_ROWS = 8192;
  *
  * **Scores** are log π(item | history) = the sum of the item's token log-probabilities under the
  * full-vocabulary softmax (≤ 0). They do not sum to 1 over the catalogue (some probability goes to
- * token sequences that are no item), so `scoreScale` is `'logit'`. **Empty histories** (no item
+ * token sequences that are no item), so `scoreScale` is `'logit'` — unless the `renormalize` option
+ * normalises each token over the tokens the trie allows (then they do, and `scoreScale` is
+ * `'log-probability'`). **Empty histories** (no item
  * with a semantic id) get add-one smoothed training popularity, scored
  * `log((count + 1) / (total + itemCount))`. Items without a semantic id score `-Infinity` and are
  * never recommended.
@@ -124,8 +126,11 @@ const SCORE_ROWS = 8192;
 export class TigerModel implements Recommender {
   /** Always `'tiger'`. */
   readonly kind = TIGER_KIND;
-  /** Scores are sums of token log-probabilities (not normalised over the catalogue). */
-  readonly scoreScale: ScoreScale = 'logit';
+  /**
+   * Scores are sums of token log-probabilities: `'logit'` (not normalised over the catalogue), or
+   * `'log-probability'` with the `renormalize` option (normalised over the recommendable items).
+   */
+  readonly scoreScale: ScoreScale;
   /** Catalogue size (ids `1 .. itemCount`). */
   readonly itemCount: number;
   /** The resolved hyper-parameters. */
@@ -153,6 +158,7 @@ export class TigerModel implements Recommender {
 
   constructor(init: TigerModelInit) {
     this.spec = init.spec;
+    this.scoreScale = init.spec.renormalize ? 'log-probability' : 'logit';
     this.itemCount = init.itemCount;
     this.parameters = init.parameters;
     this.codes = init.codes;
@@ -440,6 +446,7 @@ export class TigerModel implements Recommender {
           trie,
           beamWidth: beam,
           resultCount: want,
+          renormalize: this.spec.renormalize,
           exclude: rows.map((row) => excluded[row]!),
           ...(processor ? { logitsProcessors: [processor] } : {}),
         });
@@ -469,8 +476,11 @@ export class TigerModel implements Recommender {
 
   /**
    * The score of each candidate: log π(candidate | history), the sum of its tokens'
-   * log-probabilities (teacher forcing, full-vocabulary softmax); the empty-history fallback for a
-   * history without any item with a semantic id; `-Infinity` for candidates without a semantic id.
+   * log-probabilities (teacher forcing, full-vocabulary softmax; with the `renormalize` option, the
+   * softmax over the tokens the trie allows after each prefix, so the scores of the recommendable
+   * items sum to 1 in probability and retired items score `-Infinity`); the empty-history fallback
+   * for a history without any item with a semantic id; `-Infinity` for candidates without a
+   * semantic id.
    *
    * @throws GenrecError `INVALID_INPUT` for unknown ids or a candidate list count that differs from the histories'.
    */
@@ -497,7 +507,7 @@ export class TigerModel implements Recommender {
           out[i] = this.fallbackScores[item - 1]!;
           continue;
         }
-        if (!this.codes.has(item)) continue;
+        if (!this.codes.has(item) || (this.spec.renormalize && !this.trie.has(item))) continue;
         positions.push(i);
         if (positions.length === SCORE_ROWS) {
           jobs.push({ user: u, positions });
@@ -519,7 +529,7 @@ export class TigerModel implements Recommender {
         return tokens;
       });
       const start = this.codes.layout.specialTokens.bos ?? 1;
-      const scores = await scoreCandidates(model, { tokens: contexts.tokens, length: contexts.length, batchSize: group.length }, lists, width, start, this.newItems());
+      const scores = await scoreCandidates(model, { tokens: contexts.tokens, length: contexts.length, batchSize: group.length }, lists, width, start, this.newItems(), this.spec.renormalize ? this.trie : undefined);
       group.forEach((job, g) => job.positions.forEach((position, c) => (out[position] = scores[g]![c]!)));
       group = [];
       widest = 0;

@@ -73,6 +73,7 @@ export function tigerEntry(tiger: TigerApi): ModelEntry {
       labelSmoothing: number,
       clipNorm: number,
       beamWidth: integer(1),
+      renormalize: { type: 'boolean' },
       inferenceBatchSize: integer(1),
       workers: integer(0),
       threads: integer(0),
