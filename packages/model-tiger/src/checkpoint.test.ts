@@ -13,6 +13,13 @@ describe('compatibilityOf', () => {
     expect(of([0.5, 1])).not.toEqual(of());
   });
 
+  it('leaves renormalize out when off (checkpoints written before it still resume) and records it when on', () => {
+    const off = compatibilityOf(resolveTigerSpec({ renormalize: false }), 'd', 'c', 'ndcg@10', 10);
+    expect(off).not.toHaveProperty('renormalize');
+    expect(off).toEqual(compatibilityOf(resolveTigerSpec({}), 'd', 'c', 'ndcg@10', 10));
+    expect(compatibilityOf(resolveTigerSpec({ renormalize: true }), 'd', 'c', 'ndcg@10', 10)).toMatchObject({ renormalize: true });
+  });
+
   it('ignores the epoch budget and runtime settings, keeps the data and codes fingerprints', () => {
     const a = compatibilityOf(resolveTigerSpec({ epochs: 3, threads: 1, workers: 0, inferenceBatchSize: 8 }), 'd', 'c', 'ndcg@10', 10);
     const b = compatibilityOf(resolveTigerSpec({ epochs: 9, threads: 2, workers: 2, inferenceBatchSize: 64 }), 'd', 'c', 'ndcg@10', 10);

@@ -16,7 +16,8 @@ export interface CheckpointState extends TrainingCheckpointState {
  * hyper-parameter except the epoch budget and runtime settings (threads, workers, inference
  * batch; the beam width is compared), the data fingerprint, the semantic ids' fingerprint and the
  * validation setup;
- * `itemVectorWeights` only when they are not all 1 (checkpoints written before the option resume).
+ * `itemVectorWeights` only when they are not all 1 and `renormalize` only when on (checkpoints
+ * written before those options resume).
  */
 export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesFingerprint: string, earlyStopping: string, validationUsers: number): Record<string, unknown> {
   const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, itemVectorWeights, renormalize, ...rest } = spec;

@@ -165,8 +165,9 @@ export interface TigerOptions {
   /**
    * Score an id by the log-softmax of each token over the tokens the trie allows after its prefix
    * instead of over the full vocabulary, in `recommend`, `score` and validation: the scores are then
-   * log-probabilities over the recommendable items (they sum to 1 over them), and probability
-   * the model puts on token sequences that name no item is not counted against any item.
+   * log-probabilities over the recommendable items (for a user with a history they sum to 1 over
+   * them; retired items score `-Infinity`), and probability the model puts on token sequences that
+   * name no item is not counted against any item.
    * @defaultValue false
    */
   renormalize?: boolean;

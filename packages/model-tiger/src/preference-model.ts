@@ -43,7 +43,9 @@ function sharingParameters<T>(g: Graph, body: () => T): T {
  *
  * - `buildLogProb`: log π(candidate | history) = the sum over the candidate's code tokens of each
  *   token's log-softmax over the full token vocabulary, with teacher forcing on the candidate's
- *   own prefix (exactly `TigerModel.score`): `[users, candidates]`. Inputs (see
+ *   own prefix (exactly `TigerModel.score` without the `renormalize` option; with it, `score`
+ *   normalises over the trie's allowed tokens instead — {@link tigerPreferenceModel}'s `tokenMask`
+ *   gives those tokens): `[users, candidates]`. Inputs (see
  *   {@link TIGER_PREFERENCE_INPUTS}) `preference.tokens` — decoder-only: `[users x candidates,
  *   maxHistory x tokensPerItem + tokensPerItem - 1]`, the left-padded context then the candidate's
  *   tokens but the last; encoder-decoder: `[users x candidates, maxHistory x tokensPerItem]`, the

@@ -63,10 +63,12 @@ export async function scoreCandidates(
   const logProb = (logits: Float32Array, offset: number, u: number, c: number, token: number): number => {
     if (!nodes || !trie) return tokenLogProb(logits, offset, v, token);
     const node = nodes[u]![c]!;
+    const next = node < 0 ? -1 : trie.child(node, token);
+    nodes[u]![c] = next;
+    // a candidate that left the trie (retired while this call ran) has probability 0
+    if (next < 0) return Number.NEGATIVE_INFINITY;
     const start = trie.childStartArray[node]!;
-    const value = allowedTokenLogProb(logits, offset, trie.childTokenPool, start, start + trie.childCount(node), token);
-    nodes[u]![c] = trie.child(node, token);
-    return value;
+    return allowedTokenLogProb(logits, offset, trie.childTokenPool, start, start + trie.childCount(node), token);
   };
   const session = await model.encode(contexts);
   try {

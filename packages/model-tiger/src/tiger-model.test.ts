@@ -123,6 +123,7 @@ for (const architecture of ['decoder-only', 'encoder-decoder'] as const) {
       const histories = slice(split.test, 0, users);
       const directory = join(mkdtempSync(join(tmpdir(), 'tiger-renormalize-')), 'model');
       await model.save(directory);
+      await expect(loadTiger(directory, { renormalize: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
       const renormalized = await loadTiger(directory, { renormalize: true });
       try {
         expect([model.scoreScale, renormalized.scoreScale]).toEqual(['logit', 'log-probability']);

@@ -477,9 +477,10 @@ export class TigerModel implements Recommender {
   /**
    * The score of each candidate: log π(candidate | history), the sum of its tokens'
    * log-probabilities (teacher forcing, full-vocabulary softmax; with the `renormalize` option, the
-   * softmax over the tokens the trie allows after each prefix, so the scores of the recommendable
-   * items sum to 1 in probability and retired items score `-Infinity`); the empty-history fallback
-   * for a history without any item with a semantic id; `-Infinity` for candidates without a
+   * softmax over the tokens the trie allows after each prefix, so for a user with a history the
+   * scores of the recommendable items sum to 1 in probability and — unlike core's contract —
+   * retired items score `-Infinity`); the empty-history fallback (the whole catalogue's) for a
+   * history without any item with a semantic id; `-Infinity` for candidates without a
    * semantic id.
    *
    * @throws GenrecError `INVALID_INPUT` for unknown ids or a candidate list count that differs from the histories'.
