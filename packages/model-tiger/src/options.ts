@@ -78,7 +78,8 @@ export interface TigerOptions {
    * the title + SASRec + collaborative vectors, 4 levels gave a higher validation NDCG@10 and
    * Recall@10 (means over three seeds, measured on all validation users) than the paper's 3, with
    * fewer colliding items (698–800 against 1,980–2,417), at about 1.2x the training time and 1.4x
-   * the decoding time; 5 levels gave lower validation means than 4 (README "Benchmark").
+   * the decoding time; 5 levels gave lower validation Recall@10 and NDCG@10 means than 4 (README
+   * "Benchmark").
    * `TIGER_PAPER_OPTIONS` keeps 3. @defaultValue 4
    */
   levels?: number;
