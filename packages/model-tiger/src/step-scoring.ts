@@ -2,23 +2,12 @@ import type { StepModel } from '@genrec/core';
 import type { LogitsProcessor, PrefixTrie } from '@genrec/decoder';
 
 /**
- * log-softmax of `logits[offset + token]` over `logits[offset .. offset + width)` in float64 (the
- * arithmetic of `@genrec/decoder`'s beam search, to float64 rounding).
- */
-export function tokenLogProb(logits: Float32Array, offset: number, width: number, token: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = offset; i < offset + width; i++) if (logits[i]! > max) max = logits[i]!;
-  let sum = 0;
-  for (let i = offset; i < offset + width; i++) sum += Math.exp(logits[i]! - max);
-  return logits[offset + token]! - max - Math.log(sum);
-}
-
-/**
  * log-softmax of `logits[offset + token]` over the tokens `pool[start .. end)` only (they hold
  * `token`; offsets into one row), in float64: the arithmetic of `@genrec/decoder`'s beam search
- * with `renormalize`, to float64 rounding.
+ * (with `renormalize` when the pool is a trie node's children; over the full vocabulary when it is
+ * every token), to float64 rounding.
  */
-export function allowedTokenLogProb(logits: Float32Array, offset: number, pool: Int32Array, start: number, end: number, token: number): number {
+function tokenLogProb(logits: Float32Array, offset: number, pool: Int32Array, start: number, end: number, token: number): number {
   let max = Number.NEGATIVE_INFINITY;
   for (let i = start; i < end; i++) if (logits[offset + pool[i]!]! > max) max = logits[offset + pool[i]!]!;
   let sum = 0;
@@ -58,17 +47,18 @@ export async function scoreCandidates(
   const perUser = Math.max(1, ...counts);
   const v = model.vocabularySize;
   const out = counts.map((count) => new Float64Array(count));
-  // each candidate's trie node after the tokens so far (renormalising only)
+  // full softmax: every token of the vocabulary; renormalised: each candidate's trie node after its tokens so far
+  const vocabulary = trie ? undefined : Int32Array.from({ length: v }, (_, i) => i);
   const nodes = trie ? counts.map((count) => new Int32Array(count).fill(trie.root)) : undefined;
   const logProb = (logits: Float32Array, offset: number, u: number, c: number, token: number): number => {
-    if (!nodes || !trie) return tokenLogProb(logits, offset, v, token);
+    if (!trie || !nodes) return tokenLogProb(logits, offset, vocabulary!, 0, v, token);
     const node = nodes[u]![c]!;
     const next = node < 0 ? -1 : trie.child(node, token);
     nodes[u]![c] = next;
     // a candidate that left the trie (retired while this call ran) has probability 0
     if (next < 0) return Number.NEGATIVE_INFINITY;
     const start = trie.childStartArray[node]!;
-    return allowedTokenLogProb(logits, offset, trie.childTokenPool, start, start + trie.childCount(node), token);
+    return tokenLogProb(logits, offset, trie.childTokenPool, start, start + trie.childCount(node), token);
   };
   const session = await model.encode(contexts);
   try {
