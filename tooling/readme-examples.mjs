@@ -6,7 +6,8 @@
 //   ```ts long     long-running (Toys-scale training): runs only with GENREC_LONG_RUN=1
 //   ```ts test     a vitest test file (a conformance suite): run with vitest, not plain node
 // Examples run from a temporary working directory with GENREC_SHARED_DIR set when the data exists,
-// so they must find files through `sharedPath` (from @genrec/core) or build their own data.
+// so they must find files through `sharedPath` (from @genrec/core) or build their own data; TMPDIR
+// points inside that directory, so what they create under os.tmpdir() is removed after the run.
 import { readFileSync } from 'node:fs';
 
 /**

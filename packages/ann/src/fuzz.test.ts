@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fuzzInChild, fuzzRuns, type FuzzReport } from '@genrec/core/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LONG_RUN, sourcePath } from './test-helpers.js';
 
 // Property-based fuzzing of the saved index folders (fast-check, through core's fuzzInChild: every
@@ -13,9 +13,17 @@ import { LONG_RUN, sourcePath } from './test-helpers.js';
 const RUNS = fuzzRuns();
 const SEED = Number(process.env.GENREC_FUZZ_SEED ?? 20_261_205);
 
+// the fuzz modules' folders, removed after the children (fuzzInChild settles once its child has exited)
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
 /** A fuzz module for fuzzInChild: `fuzz({ runs, seed })` calls fuzzIndexLoader with these options. */
 function fuzzModule(options: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'genrec-ann-fuzz-module-')), 'fuzz-module.ts');
+  const directory = mkdtempSync(join(tmpdir(), 'genrec-ann-fuzz-module-'));
+  directories.push(directory);
+  const path = join(directory, 'fuzz-module.ts');
   writeFileSync(
     path,
     `import { fuzzIndexLoader } from ${JSON.stringify(sourcePath('test-fuzz.ts'))};

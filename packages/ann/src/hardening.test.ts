@@ -82,13 +82,11 @@ console.log('rss below 1 GiB ' + (process.memoryUsage().rss < 2 ** 30));
     const run = runScript(`
 import { HnswIndex, loadHnswIndex } from ${INDEX};
 import { hnswLayout, readArtifactFile, replaceIndexData } from ${HELPERS};
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 const index = new HnswIndex({ dimension: 4, m: 2, efConstruction: 20, initialCapacity: 64, seed: 5 });
 await index.add(Array.from({ length: 60 }, (_, i) => i + 1), new Float32Array(240).map((_, i) => Math.sin(i * 1.3)));
 await index.remove([7]);
-const path = join(mkdtempSync(join(tmpdir(), 'genrec-hnsw-corrupt-')), 'index');
+const path = join(import.meta.dirname, 'index'); // the script's folder, removed by runScript
 await index.save(path);
 const original = readArtifactFile(path, 'index.hnsw');
 const layout = hnswLayout(original);
@@ -148,13 +146,11 @@ describe('UsearchIndex: inputs that would crash usearch', () => {
 import { UsearchIndex, loadUsearchIndex } from ${INDEX};
 import { parseUsearchLayout } from ${JSON.stringify(sourcePath('usearch-file.ts'))};
 import { readArtifactFile, replaceIndexData } from ${HELPERS};
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 const index = new UsearchIndex({ dimension: 4, m: 2, efConstruction: 20 });
 await index.add(Array.from({ length: 60 }, (_, i) => i + 1), new Float32Array(240).map((_, i) => Math.sin(i * 1.3)));
 await index.remove([7]);
-const path = join(mkdtempSync(join(tmpdir(), 'genrec-usearch-corrupt-')), 'index');
+const path = join(import.meta.dirname, 'index'); // the script's folder, removed by runScript
 await index.save(path);
 const original = readArtifactFile(path, 'index.usearch');
 const layout = parseUsearchLayout(original, 'index.usearch');
@@ -218,8 +214,6 @@ console.log('restored ' + again.size + ' ' + (await again.search(new Float32Arra
     // loaded through usearch -> glibc abort ("free(): corrupted unsorted chunks", exit 134)
     const run = runScript(`
 import { UsearchIndex, loadUsearchIndex } from ${INDEX};
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 const dimension = 8;
 const count = 3000;
@@ -228,7 +222,7 @@ await index.add(Int32Array.from({ length: count }, (_, i) => i), new Float32Arra
 await index.remove(Array.from({ length: count - 5 }, (_, i) => i + 5));
 const query = new Float32Array(dimension).fill(1);
 const before = await index.search(query, 8, { ef: 100 }); // a view of a graph with 2,995 removed slots
-const path = join(mkdtempSync(join(tmpdir(), 'genrec-usearch-removed-')), 'index');
+const path = join(import.meta.dirname, 'index'); // the script's folder, removed by runScript
 await index.save(path);
 for (let round = 0; round < 3; round++) {
   const loaded = await loadUsearchIndex(path);

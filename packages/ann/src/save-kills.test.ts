@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killDuringSaves } from '@genrec/core/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadFlatIndex } from './flat-index.js';
 import { loadHnswIndex } from './hnsw-index.js';
 import { loadUsearchIndex } from './usearch-index.js';
@@ -22,8 +22,20 @@ type Kind = 'flat' | 'hnsw' | 'usearch';
 
 const LOADERS = { flat: loadFlatIndex, hnsw: loadHnswIndex, usearch: loadUsearchIndex };
 
+// removed after the file's tests (killDuringSaves settles once its last child has exited)
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
+function temporary(prefix: string): string {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  directories.push(directory);
+  return directory;
+}
+
 function saveModule(kind: Kind): string {
-  const module = join(mkdtempSync(join(tmpdir(), 'genrec-ann-kill-module-')), 'save-module.ts');
+  const module = join(temporary('genrec-ann-kill-module-'), 'save-module.ts');
   const create = {
     flat: `new FlatIndex({ dimension: ${DIMENSION} })`,
     hnsw: `new HnswIndex({ dimension: ${DIMENSION}, m: 6, efConstruction: 20 })`,
@@ -50,7 +62,7 @@ export async function save(path: string, round: number): Promise<void> {
 }
 
 async function survivesKills(kind: Kind): Promise<void> {
-  const path = join(mkdtempSync(join(tmpdir(), `genrec-ann-kill-${kind}-`)), 'index');
+  const path = join(temporary(`genrec-ann-kill-${kind}-`), 'index');
   const query = new Float32Array(DIMENSION);
   query[0] = 1;
   const { completedSaves } = await killDuringSaves({

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,18 +50,26 @@ export interface ScriptRun {
 /**
  * Runs TypeScript `source` (an ES module; import this package's files through {@link sourcePath})
  * in a child Node process under `tsx` with the `@genrec/source` condition, so a crash (abort,
- * segfault, out of memory) fails the calling test instead of killing the test runner.
+ * segfault, out of memory) fails the calling test instead of killing the test runner. The script's
+ * folder is removed once the child has exited: a script that writes files puts them there
+ * (`import.meta.dirname`).
  */
 export function runScript(source: string, timeoutMs = 60_000): ScriptRun {
-  const script = join(mkdtempSync(join(tmpdir(), 'genrec-ann-child-')), 'script.mts');
-  writeFileSync(script, source);
-  const run = spawnSync(process.execPath, ['--conditions=@genrec/source', '--import', 'tsx', script], {
-    cwd: REPOSITORY_ROOT,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 64 << 20,
-  });
-  return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
+  const folder = mkdtempSync(join(tmpdir(), 'genrec-ann-child-'));
+  try {
+    const script = join(folder, 'script.mts');
+    writeFileSync(script, source);
+    const run = spawnSync(process.execPath, ['--conditions=@genrec/source', '--import', 'tsx', script], {
+      cwd: REPOSITORY_ROOT,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 64 << 20,
+    });
+    return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
+  } finally {
+    // spawnSync returns once the child has exited (a timed-out child is killed first)
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
 
 /**

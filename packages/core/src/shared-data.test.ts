@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { findSharedDirectory } from './shared-data.js';
 
 describe('findSharedDirectory', () => {
@@ -14,6 +14,7 @@ describe('findSharedDirectory', () => {
   it('finds a shared/ folder with data/ in an ancestor', () => {
     delete process.env.GENREC_SHARED_DIR;
     const root = mkdtempSync(join(tmpdir(), 'genrec-shared-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
     mkdirSync(join(root, 'shared', 'data'), { recursive: true });
     const deep = join(root, 'repo', 'packages', 'x');
     mkdirSync(deep, { recursive: true });
@@ -22,6 +23,7 @@ describe('findSharedDirectory', () => {
 
   it('honours GENREC_SHARED_DIR and reports absence as undefined', () => {
     const root = mkdtempSync(join(tmpdir(), 'genrec-shared-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
     process.env.GENREC_SHARED_DIR = root;
     expect(findSharedDirectory()).toBeUndefined();
     mkdirSync(join(root, 'data'));

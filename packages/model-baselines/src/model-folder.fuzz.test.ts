@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fuzzInChild, fuzzRuns, type FuzzReport } from '@genrec/core/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelFolderFuzzOptions } from './model-folder.fuzz.js';
 
 // Property-based fuzzing of the saved model folders (fast-check and core's artifact fuzz kit,
@@ -17,9 +17,17 @@ const RUNS = fuzzRuns();
 const SEED = Number(process.env.GENREC_FUZZ_SEED ?? 20_261_205);
 const TIMEOUT = LONG_RUN ? 1_800_000 : 300_000;
 
+// the fuzz modules' folders, removed after the children (fuzzInChild settles once its child has exited)
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
 /** A fuzz module for fuzzInChild: `fuzz({ runs, seed })` calls fuzzModelFolder with these options. */
 function fuzzModule(options: Omit<ModelFolderFuzzOptions, 'runs' | 'seed'>): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'genrec-model-fuzz-module-')), 'fuzz-module.ts');
+  const directory = mkdtempSync(join(tmpdir(), 'genrec-model-fuzz-module-'));
+  directories.push(directory);
+  const path = join(directory, 'fuzz-module.ts');
   writeFileSync(
     path,
     `import { fuzzModelFolder } from ${JSON.stringify(fileURLToPath(new URL('./model-folder.fuzz.ts', import.meta.url)))};

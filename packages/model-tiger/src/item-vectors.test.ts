@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createMatrix, type ItemCatalog, type ItemRecord, type ProgressEvent } from '@genrec/core';
 import { fitSasrec } from '@genrec/model-sasrec';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { fitTiger } from './fit-tiger.js';
 import { buildItemVectors } from './item-vectors.js';
 import { loadTiger } from './load-tiger.js';
@@ -69,14 +69,15 @@ describe("the 'text' source on a catalogue without titles", () => {
       const rows = await model.recommend({ offsets: Int32Array.from([0, 2]), items: data.train.items.slice(0, 2) }, { k: 5 });
       expect(Array.from(rows.lengths)).toEqual([5]);
       // the saved spec keeps the resolved fields
-      const folder = join(mkdtempSync(join(tmpdir(), 'tiger-text-fields-')), 'model');
+      const directory = mkdtempSync(join(tmpdir(), 'tiger-text-fields-'));
+      onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
+      const folder = join(directory, 'model');
       await model.save(folder);
       const loaded = await loadTiger(folder, { workers: 0 });
       try {
         expect(loaded.describe().hyperParameters['textFields']).toEqual(['attributes']);
       } finally {
         await loaded.dispose();
-        rmSync(dirname(folder), { recursive: true, force: true });
       }
     } finally {
       await model.dispose();

@@ -6,7 +6,7 @@ import { coldItemSplit } from '@genrec/data';
 import { CompiledGraph, Graph } from '@genrec/nn';
 import { fitTiger } from './fit-tiger.js';
 import { loadTiger } from './load-tiger.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { tigerPreferenceModel } from './preference-model.js';
 import { CHEAP, fitSmall, smallDataset, smallSplit } from './test-fixtures.js';
 import type { TigerModel } from './tiger-model.js';
@@ -105,13 +105,14 @@ for (const architecture of ['decoder-only', 'encoder-decoder'] as const) {
         const scores = await fresh.score(histories, lists);
         for (let i = 0; i < scores.length; i++) expect(Math.abs(scores[i]! - after.scores[i]!)).toBeLessThan(1e-4);
         // the added items are saved
-        const directory = join(mkdtempSync(join(tmpdir(), 'tiger-added-')), 'model');
+        const folder = mkdtempSync(join(tmpdir(), 'tiger-added-'));
+        onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+        const directory = join(folder, 'model');
         await fresh.save(directory);
         const loaded = await loadTiger(directory);
         expect(Array.from(loaded.addedItems)).toEqual(coldIds);
         expect(Array.from((await loaded.recommend(histories, { k: 10 })).items)).toEqual(Array.from(after.items));
         await loaded.dispose();
-        rmSync(directory, { recursive: true, force: true });
       } finally {
         await fresh.dispose();
       }
@@ -121,7 +122,9 @@ for (const architecture of ['decoder-only', 'encoder-decoder'] as const) {
       const { split } = smallSplit();
       const users = 4;
       const histories = slice(split.test, 0, users);
-      const directory = join(mkdtempSync(join(tmpdir(), 'tiger-renormalize-')), 'model');
+      const folder = mkdtempSync(join(tmpdir(), 'tiger-renormalize-'));
+      onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+      const directory = join(folder, 'model');
       await model.save(directory);
       await expect(loadTiger(directory, { renormalize: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_OPTION' });
       const renormalized = await loadTiger(directory, { renormalize: true });
@@ -155,7 +158,6 @@ for (const architecture of ['decoder-only', 'encoder-decoder'] as const) {
         expect(Array.from(after).reduce((sum, s) => sum + Math.exp(s), 0)).toBeCloseTo(1, 4);
       } finally {
         await renormalized.dispose();
-        rmSync(directory, { recursive: true, force: true });
       }
     });
 
@@ -189,13 +191,14 @@ describe('TigerModel with item tokens (hashed into 64 buckets) and with the item
         const out = (await compiled.run(hook.logProbFeeds(histories, candidates, { users, candidates: 2 }))).logp as Float32Array;
         await compiled.release();
         for (let i = 0; i < scores.length; i++) expect(Math.abs(scores[i]! - out[i]!)).toBeLessThan(1e-4);
-        const directory = join(mkdtempSync(join(tmpdir(), 'tiger-variant-')), 'model');
+        const folder = mkdtempSync(join(tmpdir(), 'tiger-variant-'));
+        onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+        const directory = join(folder, 'model');
         await model.save(directory);
         const loaded = await loadTiger(directory);
         expect(loaded.describe()).toEqual(model.describe());
         expect(Array.from((await loaded.recommend(histories, { k: 10 })).items)).toEqual(Array.from((await model.recommend(histories, { k: 10 })).items));
         await loaded.dispose();
-        rmSync(directory, { recursive: true, force: true });
       } finally {
         await model.dispose();
       }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,13 +106,19 @@ export interface ScriptRun {
  * calling test instead of killing the test runner.
  */
 export function runScript(source: string, timeoutMs = 60_000): ScriptRun {
-  const script = join(mkdtempSync(join(tmpdir(), 'genrec-semantic-id-child-')), 'script.mts');
-  writeFileSync(script, source);
-  const run = spawnSync(process.execPath, ['--conditions=@genrec/source', '--import', 'tsx', script], {
-    cwd: REPOSITORY_ROOT,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 64 << 20,
-  });
-  return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
+  const folder = mkdtempSync(join(tmpdir(), 'genrec-semantic-id-child-'));
+  try {
+    const script = join(folder, 'script.mts');
+    writeFileSync(script, source);
+    const run = spawnSync(process.execPath, ['--conditions=@genrec/source', '--import', 'tsx', script], {
+      cwd: REPOSITORY_ROOT,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 64 << 20,
+    });
+    return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
+  } finally {
+    // spawnSync returns once the child has exited (a timed-out child is killed first)
+    rmSync(folder, { recursive: true, force: true });
+  }
 }

@@ -31,13 +31,19 @@ export async function baselineFixture(): Promise<Fixture> {
   const synthetic = generateSyntheticDataset();
   const split = leaveOneOutSplit(synthetic.dataset, { maxHistoryLength: 50 });
   const root = mkdtempSync(join(tmpdir(), 'genrec-serve-'));
-  const externalItemIds = ['', ...Array.from({ length: split.train.itemCount }, (_, i) => externalIdOf(i + 1))];
-  const markov = await fitMarkov({ train: { ...split.train, externalItemIds }, catalog: synthetic.catalog });
   const markovDir = join(root, 'markov');
-  await markov.save(markovDir);
-  const popularity = await fitPopularity({ train: split.train, catalog: synthetic.catalog });
   const popularityDir = join(root, 'popularity');
-  await popularity.save(popularityDir);
+  try {
+    const externalItemIds = ['', ...Array.from({ length: split.train.itemCount }, (_, i) => externalIdOf(i + 1))];
+    const markov = await fitMarkov({ train: { ...split.train, externalItemIds }, catalog: synthetic.catalog });
+    await markov.save(markovDir);
+    const popularity = await fitPopularity({ train: split.train, catalog: synthetic.catalog });
+    await popularity.save(popularityDir);
+  } catch (error) {
+    // no fixture, so no cleanup() for the caller's afterAll to call
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
   const histories: number[][] = [];
   for (let u = 0; u < 64; u++) histories.push(Array.from(split.test.historyItems.subarray(split.test.historyOffsets[u]!, split.test.historyOffsets[u + 1]!)));
   cached = { split, root, markovDir, popularityDir, histories, cleanup: () => rmSync(root, { recursive: true, force: true }) };

@@ -1,13 +1,21 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { killDuringSaves } from '../testing/kill-saves.js';
 import { ARTIFACT_CHECKSUM_FILE, ARTIFACT_POINTER_FILE, openArtifactDirectory, writeArtifactDirectory } from './artifact-directory.js';
 import { readArtifactManifest, writeManifest } from './manifest.js';
 
-const temp = () => mkdtempSync(join(tmpdir(), 'genrec-artifact-'));
+const directories: string[] = [];
+const temp = (): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'genrec-artifact-'));
+  directories.push(directory);
+  return directory;
+};
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
 const LONG_RUN = process.env.GENREC_LONG_RUN === '1';
 
 function codeOf(action: () => unknown): string | undefined {

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { checkManifest, readManifest, writeManifest } from './manifest.js';
@@ -10,7 +10,15 @@ import { RawDump } from './raw-dump.js';
 import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 import { createTensor } from './tensor.js';
 
-const temp = () => mkdtempSync(join(tmpdir(), 'genrec-core-'));
+const directories: string[] = [];
+const temp = (): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'genrec-core-'));
+  directories.push(directory);
+  return directory;
+};
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
 
 function errorCode(fn: () => unknown): string | undefined {
   try {

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { RawDump } from './raw-dump.js';
 
@@ -14,8 +14,14 @@ function codeOf(action: () => unknown): string | undefined {
   return undefined;
 }
 
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
 function dump(manifest: string, files: Record<string, Uint8Array> = {}): string {
   const root = mkdtempSync(join(tmpdir(), 'genrec-dump-'));
+  roots.push(root);
   const directory = join(root, 'dump');
   mkdirSync(directory);
   writeFileSync(join(directory, 'manifest.json'), manifest);

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { readBytes } from './read-file.js';
 
@@ -15,9 +15,19 @@ function codeOf(action: () => unknown): string | undefined {
   return undefined;
 }
 
+const directories: string[] = [];
+const temp = (): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'genrec-read-'));
+  directories.push(directory);
+  return directory;
+};
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
 describe('readBytes', () => {
   it('reads a regular file into a buffer of its own', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'genrec-read-')), 'a.bin');
+    const path = join(temp(), 'a.bin');
     writeFileSync(path, Uint8Array.of(1, 2, 3));
     const bytes = readBytes(path);
     expect(Array.from(bytes)).toEqual([1, 2, 3]);
@@ -26,7 +36,7 @@ describe('readBytes', () => {
   });
 
   it('refuses files above maxBytes before reading them', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'genrec-read-')), 'a.bin');
+    const path = join(temp(), 'a.bin');
     writeFileSync(path, new Uint8Array(100));
     expect(codeOf(() => readBytes(path, { maxBytes: 99 }))).toBe('UNSUPPORTED');
     expect(readBytes(path, { maxBytes: 100 }).length).toBe(100);
@@ -36,7 +46,7 @@ describe('readBytes', () => {
     expect(codeOf(() => readBytes(tmpdir()))).toBe('IO_ERROR');
     expect(codeOf(() => readBytes('/nonexistent/x'))).toBe('NOT_FOUND');
     if (existsSync('/dev/null')) expect(() => readBytes('/dev/null')).toThrow(/not a regular file/);
-    const fifo = join(mkdtempSync(join(tmpdir(), 'genrec-read-')), 'pipe');
+    const fifo = join(temp(), 'pipe');
     try {
       execFileSync('mkfifo', [fifo]);
     } catch {

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Recommender } from '../contracts/recommender.js';
 import { GenrecError } from '../errors.js';
 import { openArtifactDirectory } from '../io/artifact-directory.js';
@@ -9,7 +9,15 @@ import { createTensor } from '../io/tensor.js';
 import { datasetFingerprint, loadRecommender, openModelFolder, writeModelFolder } from './model-folder.js';
 import { RetiredItems } from './retired-items.js';
 
-const temp = () => mkdtempSync(join(tmpdir(), 'genrec-model-'));
+const directories: string[] = [];
+const temp = (): string => {
+  const directory = mkdtempSync(join(tmpdir(), 'genrec-model-'));
+  directories.push(directory);
+  return directory;
+};
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
 
 async function rejectionCode(promise: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { openArtifactDirectory, writeArtifactDirectory } from '../io/artifact-directory.js';
 import { Rng } from '../random.js';
@@ -22,9 +22,16 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const bytesOf = (values: number[]): Uint8Array => Uint8Array.from(values);
 
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
 /** A saved folder: `meta.json` (a sidecar whose `data` entry describes `data.bin`), `data.bin`, `notes.json`. */
 async function savedFolder(): Promise<{ path: string; data: Uint8Array; meta: string }> {
-  const path = join(mkdtempSync(join(tmpdir(), 'genrec-artifact-fuzz-')), 'artifact');
+  const folder = mkdtempSync(join(tmpdir(), 'genrec-artifact-fuzz-'));
+  directories.push(folder);
+  const path = join(folder, 'artifact');
   const data = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
   const meta = JSON.stringify({ kind: 'test', data: { bytes: data.length, sha256: sha256(data) } });
   await writeArtifactDirectory(path, (directory) => {

@@ -1,12 +1,20 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { FuzzOutcomes, fuzzInChild, mutateBytes } from './fuzz.js';
 
+// Removed once every child process that imported a module has ended (fuzzInChild settles after that).
+const directories: string[] = [];
+afterAll(() => {
+  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
+});
+
 function module(body: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'genrec-fuzz-')), 'module.ts');
+  const directory = mkdtempSync(join(tmpdir(), 'genrec-fuzz-'));
+  directories.push(directory);
+  const path = join(directory, 'module.ts');
   writeFileSync(path, body);
   return path;
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GenrecError, readSafetensors, writeSafetensors, type Tensor } from '@genrec/core';
 import { killDuringSaves } from '@genrec/core/testing';
 import { init, type Graph } from '../graph/graph.js';
@@ -172,6 +172,10 @@ describe('Trainer checkpoints are checked before anything is replaced', () => {
     const path = join(folder, 'model.safetensors');
     const source = (relative: string) => JSON.stringify(fileURLToPath(new URL(relative, import.meta.url)));
     const module = join(folder, '..', `${folder.split('/').pop()}-save.ts`);
+    onTestFinished(() => {
+      rmSync(folder, { recursive: true, force: true });
+      rmSync(module, { force: true });
+    });
     writeFileSync(
       module,
       `import { Trainer } from ${source('./trainer.ts')};
@@ -217,7 +221,5 @@ export async function save(path: string, round: number): Promise<void> {
     reader.saveCheckpoint(path);
     expect(readdirSync(folder)).toEqual(['model.safetensors']);
     await reader.release();
-    rmSync(folder, { recursive: true, force: true });
-    rmSync(module, { force: true });
   }, 600_000);
 });
