@@ -30,12 +30,16 @@ export interface FrozenInputs {
 
 /** The settings that must agree between a checkpoint and the run that resumes it. */
 export function compatibilityOf(spec: SetrecSpec, dataFingerprint: string, earlyStopping: string, validationUsers: number, contentHash: string, cfHash: string | undefined): Record<string, unknown> {
-  const { epochs, threads: _threads, inferenceBatchSize: _inference, schedule, warmupSteps, ...rest } = spec;
-  // a decaying schedule depends on the step budget (epochs); the constant rate without warm-up keeps
-  // the fields of checkpoints written before schedules existed
-  const scheduled = schedule !== 'constant' || warmupSteps > 0 ? { schedule, warmupSteps, ...(schedule === 'cosine' ? { epochs } : {}) } : {};
-  return { ...rest, ...scheduled, dataFingerprint, earlyStopping, validationUsers, contentHash, ...(cfHash === undefined ? {} : { cfHash }) };
+  const { epochs, threads: _threads, inferenceBatchSize: _inference, ...rest } = spec;
+  // a decaying schedule depends on the step budget (epochs)
+  return { ...rest, ...(spec.schedule === 'cosine' ? { epochs } : {}), dataFingerprint, earlyStopping, validationUsers, contentHash, ...(cfHash === undefined ? {} : { cfHash }) };
 }
+
+/**
+ * What the settings added after the checkpoint format stand for in a checkpoint written before
+ * them (`@genrec/nn`'s `openTrainingCheckpoint` `defaults`): the constant rate without warm-up.
+ */
+const LATER_DEFAULTS = { schedule: 'constant', warmupSteps: 0 };
 
 /** SHA-256 of a float array's bytes (hex), to recognise the same item inputs on resume. */
 export function hashFloats(data: Float32Array): string {
@@ -65,7 +69,7 @@ export interface OpenedCheckpoint extends OpenedTrainingCheckpoint<CheckpointSta
  * `INVALID_OPTION` when it was written with other hyper-parameters or data (naming the first difference).
  */
 export function openCheckpoint(directory: string, compatibility: Record<string, unknown>): OpenedCheckpoint {
-  const opened = openTrainingCheckpoint<CheckpointState>(directory, CHECKPOINT_KIND, [CHECKPOINT_VERSION], compatibility);
+  const opened = openTrainingCheckpoint<CheckpointState>(directory, CHECKPOINT_KIND, [CHECKPOINT_VERSION], compatibility, { defaults: LATER_DEFAULTS });
   const frozenPath = join(opened.artifact.directory, FROZEN_FILE);
   const cf = decodeSafetensors(opened.artifact.readFile(FROZEN_FILE), frozenPath).tensors.get('item.cf');
   if (!cf || cf.dtype !== 'float32' || cf.shape.length !== 2) throw new GenrecError('CORRUPT_ARTIFACT', 'the checkpoint has no float32 [items, d] tensor "item.cf"', { details: { file: frozenPath } });

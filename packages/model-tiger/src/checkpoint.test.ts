@@ -1,29 +1,40 @@
-import { describe, expect, it } from 'vitest';
-import { compatibilityOf } from './checkpoint.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Rng } from '@genrec/core';
+import { Trainer, init, ops, optimizers, trainingCheckpointState, writeTrainingCheckpoint, type Graph } from '@genrec/nn';
+import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, openCheckpoint } from './checkpoint.js';
 import { resolveTigerSpec } from './options.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tiger-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compatibilityOf', () => {
   const both = ['text', 'collaborative'] as const;
-  const of = (weights?: number[]) => compatibilityOf(resolveTigerSpec({ itemVectors: [...both], ...(weights ? { itemVectorWeights: weights } : {}) }), 'data', 'codes', 'ndcg@10', 100);
-
-  it('leaves weights of 1 out (checkpoints written before itemVectorWeights still resume) and names other weights', () => {
-    expect(of()).not.toHaveProperty('itemVectorWeights');
-    expect(of([1, 1])).toEqual(of());
-    expect(of([0.5, 1])).toMatchObject({ itemVectorWeights: [0.5, 1] });
-    expect(of([0.5, 1])).not.toEqual(of());
-  });
-
-  it('leaves renormalize out when off (checkpoints written before it still resume) and records it when on', () => {
-    const off = compatibilityOf(resolveTigerSpec({ renormalize: false }), 'd', 'c', 'ndcg@10', 10);
-    expect(off).not.toHaveProperty('renormalize');
-    expect(off).toEqual(compatibilityOf(resolveTigerSpec({}), 'd', 'c', 'ndcg@10', 10));
-    expect(compatibilityOf(resolveTigerSpec({ renormalize: true }), 'd', 'c', 'ndcg@10', 10)).toMatchObject({ renormalize: true });
-  });
+  const of = (options: Record<string, unknown> = {}) => compatibilityOf(resolveTigerSpec({ itemVectors: [...both], ...options }), 'data', 'codes', 'ndcg@10', 100);
 
   it('ignores the epoch budget and runtime settings, keeps the data and codes fingerprints', () => {
     const a = compatibilityOf(resolveTigerSpec({ epochs: 3, threads: 1, workers: 0, inferenceBatchSize: 8 }), 'd', 'c', 'ndcg@10', 10);
     const b = compatibilityOf(resolveTigerSpec({ epochs: 9, threads: 2, workers: 2, inferenceBatchSize: 64 }), 'd', 'c', 'ndcg@10', 10);
     expect(a).toEqual(b);
     expect(a).toMatchObject({ dataFingerprint: 'd', codesFingerprint: 'c' });
+    expect(of()).toMatchObject({ itemVectorWeights: [1, 1], renormalize: false });
+  });
+
+  it('resumes a checkpoint written before itemVectorWeights and renormalize at their old values only', async () => {
+    // a checkpoint of the format before the two options: its settings lack them
+    const { itemVectorWeights: _weights, renormalize: _renormalize, ...before } = of();
+    const build = (graph: Graph) => ({ loss: ops.reduceSum(ops.mul(graph.parameter('w', [2, 2], init.xavier()), graph.parameter('w2', [2, 2], init.xavier()))) });
+    const trainer = await Trainer.create({ build, optimizer: optimizers.adam(), seed: 1, intraOpNumThreads: 1 });
+    const folder = join(dir, 'old');
+    const snapshot = { epoch: 1, bestEpoch: 1, bestValue: 0.1, bestValidation: { 'ndcg@10': 0.1 }, sinceBest: 0, stoppedEarly: false, losses: [1], hasBestWeights: false, best: undefined, extra: undefined };
+    await writeTrainingCheckpoint(folder, trainer, trainingCheckpointState({ kind: CHECKPOINT_KIND, formatVersion: CHECKPOINT_VERSION, compatibility: before }, snapshot, { orderRng: new Rng(1).getState() }), undefined);
+    await trainer.release();
+    expect(openCheckpoint(folder, of()).state.compatibility).toEqual(before);
+    expect(openCheckpoint(folder, of({ itemVectorWeights: [1, 1] })).state.epoch).toBe(1);
+    expect(() => openCheckpoint(folder, of({ itemVectorWeights: [0.5, 1] }))).toThrow(/itemVectorWeights = \[1,1\], this run has \[0.5,1\]/);
+    expect(() => openCheckpoint(folder, of({ renormalize: true }))).toThrow(/renormalize = false, this run has true/);
+    expect(() => openCheckpoint(folder, of({ levels: 3 }))).toThrow(/levels = 4, this run has 3/);
   });
 });

@@ -15,19 +15,21 @@ export interface CheckpointState extends TrainingCheckpointState {
  * The settings that must agree between a checkpoint and the run that resumes it: every
  * hyper-parameter except the epoch budget and runtime settings (threads, workers, inference
  * batch; the beam width is compared), the data fingerprint, the semantic ids' fingerprint and the
- * validation setup;
- * `itemVectorWeights` only when they are not all 1 and `renormalize` only when on (checkpoints
- * written before those options resume).
+ * validation setup.
  */
 export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesFingerprint: string, earlyStopping: string, validationUsers: number): Record<string, unknown> {
-  const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, itemVectorWeights, renormalize, ...rest } = spec;
-  // options added after the checkpoint format: recorded only away from their default, so
-  // checkpoints written before them still resume
-  const later = {
-    ...(itemVectorWeights.some((w) => w !== 1) ? { itemVectorWeights } : {}),
-    ...(renormalize ? { renormalize } : {}),
-  };
-  return { ...rest, ...later, dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
+  const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, ...rest } = spec;
+  return { ...rest, dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
+}
+
+/**
+ * What the options added after the checkpoint format stand for in a checkpoint written before
+ * them (`@genrec/nn`'s `openTrainingCheckpoint` `defaults`): a weight of 1 per item-vector source
+ * and no renormalisation.
+ */
+function laterDefaults(compatibility: Record<string, unknown>): Record<string, unknown> {
+  const weights = compatibility.itemVectorWeights;
+  return { ...(Array.isArray(weights) ? { itemVectorWeights: weights.map(() => 1) } : {}), renormalize: false };
 }
 
 /**
@@ -38,5 +40,5 @@ export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesF
  * `INVALID_OPTION` when it was written with other hyper-parameters or data (naming the first difference).
  */
 export function openCheckpoint(directory: string, compatibility: Record<string, unknown>): OpenedTrainingCheckpoint<CheckpointState> {
-  return openTrainingCheckpoint<CheckpointState>(directory, CHECKPOINT_KIND, [CHECKPOINT_VERSION], compatibility);
+  return openTrainingCheckpoint<CheckpointState>(directory, CHECKPOINT_KIND, [CHECKPOINT_VERSION], compatibility, { defaults: laterDefaults(compatibility) });
 }

@@ -89,6 +89,16 @@ describe('training checkpoints', () => {
     expect(message).toContain(`resumeFrom: the checkpoint in ${folder} was written with hiddenSize = 8, this run has 16`);
     expect(codeOf(() => openTrainingCheckpoint(folder, 'genrec.test-checkpoint', [1], { hiddenSize: 8 }))).toEqual(expect.arrayContaining(['INVALID_OPTION']));
     expect(codeOf(() => openTrainingCheckpoint(join(dir, 'missing'), 'genrec.test-checkpoint', [1], {}))[0]).toBe('NOT_FOUND');
+    // a setting added after the checkpoint was written: its absence stands for the given default
+    const later = { hiddenSize: 8, loss: 'ce', dropout: 0 };
+    expect(codeOf(() => openTrainingCheckpoint(folder, 'genrec.test-checkpoint', [1], later))[0]).toBe('INVALID_OPTION');
+    expect(openTrainingCheckpoint(folder, 'genrec.test-checkpoint', [1], later, { defaults: { dropout: 0 } }).state.compatibility).toEqual(header.compatibility);
+    const [otherCode, otherMessage] = codeOf(() => openTrainingCheckpoint(folder, 'genrec.test-checkpoint', [1], { ...later, dropout: 0.1 }, { defaults: { dropout: 0 } })) as string[];
+    expect(otherCode).toBe('INVALID_OPTION');
+    expect(otherMessage).toContain('was written with dropout = 0, this run has 0.1');
+    // a stored value wins over the default, and a default never excuses a key this run lacks
+    expect(codeOf(() => openTrainingCheckpoint(folder, 'genrec.test-checkpoint', [1], { hiddenSize: 16, loss: 'ce' }, { defaults: { hiddenSize: 16 } }))[0]).toBe('INVALID_OPTION');
+    expect(codeOf(() => openTrainingCheckpoint(folder, 'genrec.test-checkpoint', [1], { hiddenSize: 8 }, { defaults: { loss: 'ce' } }))[0]).toBe('INVALID_OPTION');
     await trainer.release();
   });
 });

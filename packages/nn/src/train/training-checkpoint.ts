@@ -126,12 +126,16 @@ export interface OpenedTrainingCheckpoint<State extends TrainingCheckpointState>
 
 /**
  * Opens a fit's checkpoint folder and checks that it belongs to this run: `state.json`'s `kind`
- * and `formatVersion`, then every key of `compatibility` (in either) compared as JSON.
+ * and `formatVersion`, then every key of `compatibility` (in either) compared as JSON. A key the
+ * checkpoint lacks is compared as its value in `options.defaults` when it has one: a setting added
+ * after checkpoints were first written, whose absence means the value every run had before it.
  *
  * @param directory - the checkpoint folder (`resumeFrom`).
  * @param kind - the model's checkpoint kind.
  * @param supportedVersions - the format versions this model reads.
  * @param compatibility - this run's settings that must match.
+ * @param options - `defaults`: what each setting added later stands for in a checkpoint written
+ *   before it (e.g. `{ renormalize: false }`).
  * @returns the state, the trainer file's path and the stored best weights.
  * @throws GenrecError `NOT_FOUND`, `CORRUPT_ARTIFACT`, `FORMAT_VERSION` (another kind or version),
  * `INVALID_OPTION` (`details.field: 'resumeFrom'`) when it was written with other settings or
@@ -147,13 +151,16 @@ export function openTrainingCheckpoint<State extends TrainingCheckpointState>(
   kind: State['kind'],
   supportedVersions: readonly number[],
   compatibility: Record<string, unknown>,
+  options: { defaults?: Record<string, unknown> } = {},
 ): OpenedTrainingCheckpoint<State> {
   const artifact = openArtifactDirectory(directory);
   const source = join(artifact.directory, TRAINING_CHECKPOINT_FILES.state);
   const state = checkManifest<State>(artifact.readJson(TRAINING_CHECKPOINT_FILES.state), kind, supportedVersions, source);
-  for (const key of new Set([...Object.keys(compatibility), ...Object.keys(state.compatibility ?? {})])) {
+  const stored = state.compatibility ?? {};
+  const defaults = options.defaults ?? {};
+  for (const key of new Set([...Object.keys(compatibility), ...Object.keys(stored)])) {
     const mine = JSON.stringify(compatibility[key]);
-    const theirs = JSON.stringify(state.compatibility?.[key]);
+    const theirs = JSON.stringify(Object.hasOwn(stored, key) ? stored[key] : defaults[key]);
     if (mine !== theirs) {
       throw new GenrecError('INVALID_OPTION', `resumeFrom: the checkpoint in ${directory} was written with ${key} = ${theirs}, this run has ${mine}`, { details: { field: 'resumeFrom', file: source } });
     }
