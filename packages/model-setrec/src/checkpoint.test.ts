@@ -13,9 +13,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('SETRec checkpoint settings', () => {
   const of = (options: Record<string, unknown> = {}) => compatibilityOf(resolveSetrecSpec(options), 'data', 'ndcg@10/3', 10, 'content', undefined);
 
-  it('compares the epoch budget only under a decaying schedule, never the runtime settings', () => {
+  it('compares the epoch budget only under the cosine schedule, never the runtime settings', () => {
     expect(of({ epochs: 3, threads: 1 })).toEqual(of({ epochs: 9, threads: 2 }));
     expect(of({ schedule: 'cosine', epochs: 3 })).not.toEqual(of({ schedule: 'cosine', epochs: 9 }));
+    expect(of({ schedule: 'inverse-sqrt', epochs: 3 })).toEqual(of({ schedule: 'inverse-sqrt', epochs: 9 }));
     expect(of()).toMatchObject({ schedule: 'constant', warmupSteps: 0 });
   });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { GenrecError, decodeSafetensors, encodeSafetensors, writeFileAtomic } from '@genrec/core';
-import { openTrainingCheckpoint, type OpenedTrainingCheckpoint, type TrainingCheckpointState } from '@genrec/nn';
+import { openTrainingCheckpoint, scheduleBudgetSetting, type OpenedTrainingCheckpoint, type TrainingCheckpointState } from '@genrec/nn';
 import type { SetrecSpec } from './options.js';
 
 /** `kind` of a SETRec training checkpoint folder's `state.json`. */
@@ -28,11 +28,15 @@ export interface FrozenInputs {
   cfDimension: number;
 }
 
-/** The settings that must agree between a checkpoint and the run that resumes it. */
+/**
+ * The settings that must agree between a checkpoint and the run that resumes it: every
+ * hyper-parameter but the runtime settings and the epoch budget unless the schedule depends on it
+ * (`'cosine'`: `@genrec/nn`'s `scheduleBudgetSetting`), the data and validation setup, the item
+ * inputs' hashes.
+ */
 export function compatibilityOf(spec: SetrecSpec, dataFingerprint: string, earlyStopping: string, validationUsers: number, contentHash: string, cfHash: string | undefined): Record<string, unknown> {
   const { epochs, threads: _threads, inferenceBatchSize: _inference, ...rest } = spec;
-  // a decaying schedule depends on the step budget (epochs)
-  return { ...rest, ...(spec.schedule === 'cosine' ? { epochs } : {}), dataFingerprint, earlyStopping, validationUsers, contentHash, ...(cfHash === undefined ? {} : { cfHash }) };
+  return { ...rest, ...scheduleBudgetSetting(spec.schedule, epochs), dataFingerprint, earlyStopping, validationUsers, contentHash, ...(cfHash === undefined ? {} : { cfHash }) };
 }
 
 /**

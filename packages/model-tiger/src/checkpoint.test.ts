@@ -14,11 +14,15 @@ describe('compatibilityOf', () => {
   const both = ['text', 'collaborative'] as const;
   const of = (options: Record<string, unknown> = {}) => compatibilityOf(resolveTigerSpec({ itemVectors: [...both], ...options }), 'data', 'codes', 'ndcg@10', 100);
 
-  it('ignores the epoch budget and runtime settings, keeps the data and codes fingerprints', () => {
-    const a = compatibilityOf(resolveTigerSpec({ epochs: 3, threads: 1, workers: 0, inferenceBatchSize: 8 }), 'd', 'c', 'ndcg@10', 10);
-    const b = compatibilityOf(resolveTigerSpec({ epochs: 9, threads: 2, workers: 2, inferenceBatchSize: 64 }), 'd', 'c', 'ndcg@10', 10);
-    expect(a).toEqual(b);
+  it('ignores the runtime settings and the epoch budget unless the schedule is cosine, keeps the data and codes fingerprints', () => {
+    const at = (options: Record<string, unknown>) => compatibilityOf(resolveTigerSpec(options), 'd', 'c', 'ndcg@10', 10);
+    const a = at({ epochs: 3, threads: 1, workers: 0, inferenceBatchSize: 8, schedule: 'constant' });
+    expect(a).toEqual(at({ epochs: 9, threads: 2, workers: 2, inferenceBatchSize: 64, schedule: 'constant' }));
     expect(a).toMatchObject({ dataFingerprint: 'd', codesFingerprint: 'c' });
+    expect(a).not.toHaveProperty('epochs');
+    // the default cosine schedule decays to 0 at the end of the budget: another budget is another curve
+    expect(at({ epochs: 3 })).toMatchObject({ schedule: 'cosine', epochs: 3 });
+    expect(at({ epochs: 3, threads: 1 })).toEqual(at({ epochs: 3, threads: 2 }));
     expect(of()).toMatchObject({ itemVectorWeights: [1, 1], renormalize: false });
   });
 

@@ -1,4 +1,4 @@
-import { openTrainingCheckpoint, type OpenedTrainingCheckpoint, type TrainingCheckpointState } from '@genrec/nn';
+import { openTrainingCheckpoint, scheduleBudgetSetting, type OpenedTrainingCheckpoint, type TrainingCheckpointState } from '@genrec/nn';
 import type { TigerSpec } from './options.js';
 
 /** `kind` of a TIGER training checkpoint folder's `state.json`. */
@@ -13,13 +13,14 @@ export interface CheckpointState extends TrainingCheckpointState {
 
 /**
  * The settings that must agree between a checkpoint and the run that resumes it: every
- * hyper-parameter except the epoch budget and runtime settings (threads, workers, inference
- * batch; the beam width is compared), the data fingerprint, the semantic ids' fingerprint and the
- * validation setup.
+ * hyper-parameter except runtime settings (threads, workers, inference batch; the beam width is
+ * compared) and the epoch budget unless the schedule depends on it (`'cosine'`, the default:
+ * `@genrec/nn`'s `scheduleBudgetSetting`), the data fingerprint, the semantic ids' fingerprint and
+ * the validation setup.
  */
 export function compatibilityOf(spec: TigerSpec, dataFingerprint: string, codesFingerprint: string, earlyStopping: string, validationUsers: number): Record<string, unknown> {
-  const { epochs: _epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, ...rest } = spec;
-  return { ...rest, dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
+  const { epochs, threads: _threads, workers: _workers, inferenceBatchSize: _inference, ...rest } = spec;
+  return { ...rest, ...scheduleBudgetSetting(spec.schedule, epochs), dataFingerprint, codesFingerprint, earlyStopping, validationUsers };
 }
 
 /**

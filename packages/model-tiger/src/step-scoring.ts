@@ -2,17 +2,41 @@ import type { StepModel } from '@genrec/core';
 import type { LogitsProcessor, PrefixTrie } from '@genrec/decoder';
 
 /**
- * log-softmax of `logits[offset + token]` over the tokens `pool[start .. end)` only (they hold
- * `token`; offsets into one row), in float64: the arithmetic of `@genrec/decoder`'s beam search
- * (with `renormalize` when the pool is a trie node's children; over the full vocabulary when it is
- * every token), to float64 rounding.
+ * log-softmax of a row's tokens over the tokens `pool[start .. end)` only (they hold the scored
+ * token; offsets into one row), in float64: the arithmetic of `@genrec/decoder`'s beam search (over
+ * the full vocabulary when the pool is every token, where the beam search's `logSumExpRow` agrees
+ * to ~1e-15; over a trie node's children with `renormalize`, to float64 rounding). The row's maximum
+ * and log-sum are kept for the next call on the same row and pool (step 0 scores every candidate of
+ * a user on one row).
  */
-function tokenLogProb(logits: Float32Array, offset: number, pool: Int32Array, start: number, end: number, token: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = start; i < end; i++) if (logits[offset + pool[i]!]! > max) max = logits[offset + pool[i]!]!;
-  let sum = 0;
-  for (let i = start; i < end; i++) sum += Math.exp(logits[offset + pool[i]!]! - max);
-  return logits[offset + token]! - max - Math.log(sum);
+class TokenLogSoftmax {
+  private offset = -1;
+  private pool: Int32Array | undefined;
+  private start = -1;
+  private end = -1;
+  private max = 0;
+  private logSum = 0;
+
+  logProb(logits: Float32Array, offset: number, pool: Int32Array, start: number, end: number, token: number): number {
+    if (offset !== this.offset || pool !== this.pool || start !== this.start || end !== this.end) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (let i = start; i < end; i++) if (logits[offset + pool[i]!]! > max) max = logits[offset + pool[i]!]!;
+      let sum = 0;
+      for (let i = start; i < end; i++) sum += Math.exp(logits[offset + pool[i]!]! - max);
+      this.offset = offset;
+      this.pool = pool;
+      this.start = start;
+      this.end = end;
+      this.max = max;
+      this.logSum = Math.log(sum);
+    }
+    return logits[offset + token]! - this.max - this.logSum;
+  }
+
+  /** Forgets the row: call before reading a new step's logits (they may reuse the array). */
+  reset(): void {
+    this.offset = -1;
+  }
 }
 
 /**
@@ -50,19 +74,21 @@ export async function scoreCandidates(
   // full softmax: every token of the vocabulary; renormalised: each candidate's trie node after its tokens so far
   const vocabulary = trie ? undefined : Int32Array.from({ length: v }, (_, i) => i);
   const nodes = trie ? counts.map((count) => new Int32Array(count).fill(trie.root)) : undefined;
+  const softmax = new TokenLogSoftmax();
   const logProb = (logits: Float32Array, offset: number, u: number, c: number, token: number): number => {
-    if (!trie || !nodes) return tokenLogProb(logits, offset, vocabulary!, 0, v, token);
+    if (!trie || !nodes) return softmax.logProb(logits, offset, vocabulary!, 0, v, token);
     const node = nodes[u]![c]!;
     const next = node < 0 ? -1 : trie.child(node, token);
     nodes[u]![c] = next;
     // a candidate that left the trie (retired while this call ran) has probability 0
     if (next < 0) return Number.NEGATIVE_INFINITY;
     const start = trie.childStartArray[node]!;
-    return tokenLogProb(logits, offset, trie.childTokenPool, start, start + trie.childCount(node), token);
+    return softmax.logProb(logits, offset, trie.childTokenPool, start, start + trie.childCount(node), token);
   };
   const session = await model.encode(contexts);
   try {
     const first = await session.step(new Int32Array(users).fill(startToken), null, 1, tokensPerItem === 1);
+    softmax.reset();
     processor?.(first, { step: 0, rows: users, vocabularySize: v, beamsPerUser: 1, generated: new Int32Array(users * tokensPerItem), generatedStride: tokensPerItem });
     for (let u = 0; u < users; u++) {
       for (let c = 0; c < counts[u]!; c++) out[u]![c] = logProb(first, u * v, u, c, candidates[u]![c * tokensPerItem]!);
@@ -89,6 +115,7 @@ export async function scoreCandidates(
         }
       }
       const logits = await session.step(tokens, parents, perUser, t === tokensPerItem - 1);
+      softmax.reset();
       processor?.(logits, { step: t, rows, vocabularySize: v, beamsPerUser: perUser, generated, generatedStride: tokensPerItem });
       for (let u = 0; u < users; u++) {
         for (let c = 0; c < counts[u]!; c++) {

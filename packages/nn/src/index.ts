@@ -23,7 +23,7 @@ export { CompiledGraph, compileGraph, type CompileGraphOptions } from './runtime
 export { optimizers, appendOptimizer, type OptimizerConfig, type SgdConfig, type AdamConfig, type OptimizerUpdate, type StateSlot, type AppendOptimizerOptions } from './train/optimizers.js';
 export { Trainer, InferenceModel, compileTrainStep, type TrainerOptions, type TrainGraphSpec, type TrainGraphBuilder, type InferenceGraphBuilder, type StepOptions, type StepResult } from './train/trainer.js';
 export type { PreferenceModel, PreferenceShape, SupervisedShape } from './train/preference-model.js';
-export { learningRateAt, LEARNING_RATE_SCHEDULES, type LearningRateSchedule, type LearningRateScheduleSpec } from './train/learning-rate-schedule.js';
+export { learningRateAt, LEARNING_RATE_SCHEDULES, type LearningRateSchedule, type LearningRateScheduleSpec, scheduleBudgetSetting } from './train/learning-rate-schedule.js';
 export * as nn from './layers/index.js';
 export {
   TRAINING_CHECKPOINT_FILES,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learningRateAt, LEARNING_RATE_SCHEDULES } from './learning-rate-schedule.js';
+import { learningRateAt, LEARNING_RATE_SCHEDULES, scheduleBudgetSetting, type LearningRateSchedule } from './learning-rate-schedule.js';
 
 describe('learningRateAt', () => {
   it('warms up linearly, then holds a constant rate', () => {
@@ -33,5 +33,15 @@ describe('learningRateAt', () => {
 
   it('lists every schedule it knows', () => {
     expect(LEARNING_RATE_SCHEDULES).toEqual(['constant', 'inverse-sqrt', 'cosine']);
+  });
+
+  it('makes the epoch budget a checkpoint setting exactly where the curve depends on it', () => {
+    // cosine: the rate at a step differs between budgets; the others: it does not
+    const curve = (schedule: LearningRateSchedule, epochs: number) => Array.from({ length: 20 }, (_, i) => learningRateAt({ learningRate: 1, warmupSteps: 2, schedule }, i + 1, epochs * 10));
+    for (const schedule of LEARNING_RATE_SCHEDULES) {
+      const depends = JSON.stringify(curve(schedule, 2)) !== JSON.stringify(curve(schedule, 5));
+      expect(scheduleBudgetSetting(schedule, 5)).toEqual(depends ? { epochs: 5 } : {});
+    }
+    expect(scheduleBudgetSetting('cosine', 7)).toEqual({ epochs: 7 });
   });
 });

@@ -43,3 +43,18 @@ export function learningRateAt(spec: LearningRateScheduleSpec, step: number, tot
   const progress = Math.min(1, (step - warmupSteps) / span);
   return learningRate * 0.5 * (1 + Math.cos(Math.PI * progress));
 }
+
+/**
+ * The epoch budget as a setting a training checkpoint must share with the run that resumes it, where
+ * the schedule depends on it: `{ epochs }` for `'cosine'` (it decays to 0 at the end of the budget,
+ * so another budget draws another curve), nothing for `'constant'` and `'inverse-sqrt'` (a resumed
+ * run may train longer or shorter on the same curve).
+ *
+ * @example
+ * ```ts
+ * const settings = { ...hyperParameters, ...scheduleBudgetSetting(spec.schedule, spec.epochs) };
+ * ```
+ */
+export function scheduleBudgetSetting(schedule: LearningRateSchedule, epochs: number): { epochs?: number } {
+  return schedule === 'cosine' ? { epochs } : {};
+}

@@ -135,7 +135,9 @@ export interface OpenedTrainingCheckpoint<State extends TrainingCheckpointState>
  * @param supportedVersions - the format versions this model reads.
  * @param compatibility - this run's settings that must match.
  * @param options - `defaults`: what each setting added later stands for in a checkpoint written
- *   before it (e.g. `{ renormalize: false }`).
+ *   before it (e.g. `{ renormalize: false }`); each of its keys must have a defined value in
+ *   `compatibility` (`state.json` drops undefined values, and the run would then be compared
+ *   against the default).
  * @returns the state, the trainer file's path and the stored best weights.
  * @throws GenrecError `NOT_FOUND`, `CORRUPT_ARTIFACT`, `FORMAT_VERSION` (another kind or version),
  * `INVALID_OPTION` (`details.field: 'resumeFrom'`) when it was written with other settings or
@@ -160,7 +162,7 @@ export function openTrainingCheckpoint<State extends TrainingCheckpointState>(
   const defaults = options.defaults ?? {};
   for (const key of new Set([...Object.keys(compatibility), ...Object.keys(stored)])) {
     const mine = JSON.stringify(compatibility[key]);
-    const theirs = JSON.stringify(Object.hasOwn(stored, key) ? stored[key] : defaults[key]);
+    const theirs = JSON.stringify(Object.hasOwn(stored, key) ? stored[key] : Object.hasOwn(defaults, key) ? defaults[key] : undefined);
     if (mine !== theirs) {
       throw new GenrecError('INVALID_OPTION', `resumeFrom: the checkpoint in ${directory} was written with ${key} = ${theirs}, this run has ${mine}`, { details: { field: 'resumeFrom', file: source } });
     }
