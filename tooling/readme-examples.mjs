@@ -5,9 +5,13 @@
 //   ```ts shared   needs the research data in ../shared (skipped, with a printed reason, without it)
 //   ```ts long     long-running (Toys-scale training): runs only with GENREC_LONG_RUN=1
 //   ```ts test     a vitest test file (a conformance suite): run with vitest, not plain node
-// Examples run from a temporary working directory with GENREC_SHARED_DIR set when the data exists,
-// so they must find files through `sharedPath` (from @genrec/core) or build their own data; TMPDIR
-// points inside that directory, so what they create under os.tmpdir() is removed after the run.
+// Both runners, tooling/tests/readme-examples.test.ts (against the sources) and
+// tooling/tests/packages-outside.test.ts (against the packed tarballs), run each example with
+// GENREC_SHARED_DIR set when the data exists and a plain example from a temporary working
+// directory, so examples must find files through `sharedPath` (from @genrec/core) or build their
+// own data. Both point TMPDIR into a temporary folder of their own (exampleEnvironment in
+// tooling/tests/helpers.ts) that they remove after the run, so what an example creates under
+// os.tmpdir() goes with it.
 import { readFileSync } from 'node:fs';
 
 /**

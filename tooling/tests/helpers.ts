@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,10 +22,16 @@ export function sharedDataPresent(): boolean {
   return sharedDirectory() !== undefined;
 }
 
-/** Environment for running an example from any folder: names the shared folder explicitly. */
-export function exampleEnvironment(): NodeJS.ProcessEnv {
+/**
+ * Environment for running an example from any folder: names the shared folder explicitly, and
+ * points `TMPDIR` at a `tmp` folder (created here) inside `scratch`, the runner's temporary folder
+ * that it removes after its run, so what an example creates under `os.tmpdir()` goes with it.
+ */
+export function exampleEnvironment(scratch: string): NodeJS.ProcessEnv {
+  const temporaryDirectory = join(scratch, 'tmp');
+  mkdirSync(temporaryDirectory, { recursive: true });
   const shared = sharedDirectory();
-  return shared === undefined ? {} : { GENREC_SHARED_DIR: shared };
+  return { TMPDIR: temporaryDirectory, ...(shared === undefined ? {} : { GENREC_SHARED_DIR: shared }) };
 }
 
 /** Workspace packages: folder name, package name and whether it is published (not private). */

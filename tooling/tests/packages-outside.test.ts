@@ -79,13 +79,13 @@ describe('installed with plain npm outside the workspace', () => {
           // a vitest file, run by the vitest the app installed (no source condition: the tarballs' dist/)
           const file = join(project, `${pkg.folder}-example-${example.index + 1}.test.ts`);
           writeFileSync(file, example.code);
-          const result = run(join(project, 'node_modules', '.bin', 'vitest'), ['run', file], { cwd: project, env: exampleEnvironment(), timeoutMs: 300_000 });
+          const result = run(join(project, 'node_modules', '.bin', 'vitest'), ['run', file], { cwd: project, env: exampleEnvironment(scratch), timeoutMs: 300_000 });
           expect(result.status, tail(result)).toBe(0);
           return;
         }
         const file = join(project, `${pkg.folder}-example-${example.index + 1}.ts`);
         writeFileSync(file, example.code);
-        const result = run(process.execPath, ['--import', tsxLoader, file], { cwd: project, env: exampleEnvironment(), timeoutMs: 300_000 });
+        const result = run(process.execPath, ['--import', tsxLoader, file], { cwd: project, env: exampleEnvironment(scratch), timeoutMs: 300_000 });
         expect(result.status, tail(result)).toBe(0);
       });
     }

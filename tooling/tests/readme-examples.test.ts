@@ -9,10 +9,6 @@ import { exampleEnvironment, root, run, sharedDataPresent, tail, tsxLoader, work
 
 const LONG_RUN = process.env.GENREC_LONG_RUN === '1';
 const workingDirectory = mkdtempSync(join(tmpdir(), 'genrec-readme-'));
-// the examples' own temporary folders (os.tmpdir() reads TMPDIR) go inside it, removed with it
-const temporaryDirectory = join(workingDirectory, 'tmp');
-mkdirSync(temporaryDirectory);
-const environment = (): NodeJS.ProcessEnv => ({ ...exampleEnvironment(), TMPDIR: temporaryDirectory });
 const written: string[] = [];
 afterAll(() => {
   rmSync(workingDirectory, { recursive: true, force: true });
@@ -42,14 +38,14 @@ for (const pkg of workspacePackages()) {
           writeFileSync(file, example.code);
           const vitest = join(root, 'node_modules', '.bin', 'vitest');
           const config = join(root, 'tooling', 'readme-examples.vitest.config.ts');
-          const result = run(vitest, ['run', '--config', config, '--root', pkg.path, file], { cwd: pkg.path, env: environment(), timeoutMs: 300_000 });
+          const result = run(vitest, ['run', '--config', config, '--root', pkg.path, file], { cwd: pkg.path, env: exampleEnvironment(workingDirectory), timeoutMs: 300_000 });
           expect(result.status, tail(result)).toBe(0);
           expect(result.stdout + result.stderr).toMatch(/Tests\s+.*\d+ passed/);
           return;
         }
         const file = join(folder, `example-${example.index + 1}.ts`);
         writeFileSync(file, example.code);
-        const result = run(process.execPath, ['--conditions=@genrec/source', '--import', tsxLoader, file], { cwd: workingDirectory, env: environment(), timeoutMs: 300_000 });
+        const result = run(process.execPath, ['--conditions=@genrec/source', '--import', tsxLoader, file], { cwd: workingDirectory, env: exampleEnvironment(workingDirectory), timeoutMs: 300_000 });
         expect(result.status, tail(result)).toBe(0);
       });
     }

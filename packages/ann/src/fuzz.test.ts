@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fuzzInChild, fuzzRuns, type FuzzReport } from '@genrec/core/testing';
+import { TemporaryFolders, fuzzInChild, fuzzRuns, type FuzzReport } from '@genrec/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LONG_RUN, sourcePath } from './test-helpers.js';
 
@@ -14,16 +13,12 @@ const RUNS = fuzzRuns();
 const SEED = Number(process.env.GENREC_FUZZ_SEED ?? 20_261_205);
 
 // the fuzz modules' folders, removed after the children (fuzzInChild settles once its child has exited)
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 /** A fuzz module for fuzzInChild: `fuzz({ runs, seed })` calls fuzzIndexLoader with these options. */
 function fuzzModule(options: string): string {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-ann-fuzz-module-'));
-  directories.push(directory);
-  const path = join(directory, 'fuzz-module.ts');
+  const path = join(folders.create('genrec-ann-fuzz-module-'), 'fuzz-module.ts');
   writeFileSync(
     path,
     `import { fuzzIndexLoader } from ${JSON.stringify(sourcePath('test-fuzz.ts'))};

@@ -1,7 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killDuringSaves } from '@genrec/core/testing';
+import { TemporaryFolders, killDuringSaves } from '@genrec/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadFlatIndex } from './flat-index.js';
 import { loadHnswIndex } from './hnsw-index.js';
@@ -23,19 +22,11 @@ type Kind = 'flat' | 'hnsw' | 'usearch';
 const LOADERS = { flat: loadFlatIndex, hnsw: loadHnswIndex, usearch: loadUsearchIndex };
 
 // removed after the file's tests (killDuringSaves settles once its last child has exited)
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
-
-function temporary(prefix: string): string {
-  const directory = mkdtempSync(join(tmpdir(), prefix));
-  directories.push(directory);
-  return directory;
-}
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 function saveModule(kind: Kind): string {
-  const module = join(temporary('genrec-ann-kill-module-'), 'save-module.ts');
+  const module = join(folders.create('genrec-ann-kill-module-'), 'save-module.ts');
   const create = {
     flat: `new FlatIndex({ dimension: ${DIMENSION} })`,
     hnsw: `new HnswIndex({ dimension: ${DIMENSION}, m: 6, efConstruction: 20 })`,
@@ -62,7 +53,7 @@ export async function save(path: string, round: number): Promise<void> {
 }
 
 async function survivesKills(kind: Kind): Promise<void> {
-  const path = join(temporary(`genrec-ann-kill-${kind}-`), 'index');
+  const path = join(folders.create(`genrec-ann-kill-${kind}-`), 'index');
   const query = new Float32Array(DIMENSION);
   query[0] = 1;
   const { completedSaves } = await killDuringSaves({

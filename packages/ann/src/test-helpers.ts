@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArtifactDirectory } from '@genrec/core';
+import { runScript as runScriptInChild, type ScriptRun } from '@genrec/core/testing';
 
 /** The repository root (the child processes run there, so `tsx` and the workspace resolve). */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -38,38 +37,14 @@ export function readArtifactFile(path: string, file: string): Uint8Array {
   return new Uint8Array(readFileSync(join(openArtifactDirectory(path).directory, file)));
 }
 
-/** What {@link runScript} saw. */
-export interface ScriptRun {
-  /** Exit code, or null when a signal ended the process. */
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs TypeScript `source` (an ES module; import this package's files through {@link sourcePath})
- * in a child Node process under `tsx` with the `@genrec/source` condition, so a crash (abort,
- * segfault, out of memory) fails the calling test instead of killing the test runner. The script's
- * folder is removed once the child has exited: a script that writes files puts them there
- * (`import.meta.dirname`).
+ * in a child process from the repository root: core's `runScript`, so a crash (abort, segfault,
+ * out of memory) fails the calling test instead of killing the test runner. A script that writes
+ * files puts them under `import.meta.dirname` (its folder, removed once the child has exited).
  */
 export function runScript(source: string, timeoutMs = 60_000): ScriptRun {
-  const folder = mkdtempSync(join(tmpdir(), 'genrec-ann-child-'));
-  try {
-    const script = join(folder, 'script.mts');
-    writeFileSync(script, source);
-    const run = spawnSync(process.execPath, ['--conditions=@genrec/source', '--import', 'tsx', script], {
-      cwd: REPOSITORY_ROOT,
-      encoding: 'utf8',
-      timeout: timeoutMs,
-      maxBuffer: 64 << 20,
-    });
-    return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
-  } finally {
-    // spawnSync returns once the child has exited (a timed-out child is killed first)
-    rmSync(folder, { recursive: true, force: true });
-  }
+  return runScriptInChild(source, { cwd: REPOSITORY_ROOT, timeoutMs, prefix: 'genrec-ann-child-' });
 }
 
 /**

@@ -1,8 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fuzzInChild, fuzzRuns, type FuzzReport } from '@genrec/core/testing';
+import { TemporaryFolders, fuzzInChild, fuzzRuns, type FuzzReport } from '@genrec/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelFolderFuzzOptions } from './model-folder.fuzz.js';
 
@@ -18,16 +17,12 @@ const SEED = Number(process.env.GENREC_FUZZ_SEED ?? 20_261_205);
 const TIMEOUT = LONG_RUN ? 1_800_000 : 300_000;
 
 // the fuzz modules' folders, removed after the children (fuzzInChild settles once its child has exited)
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 /** A fuzz module for fuzzInChild: `fuzz({ runs, seed })` calls fuzzModelFolder with these options. */
 function fuzzModule(options: Omit<ModelFolderFuzzOptions, 'runs' | 'seed'>): string {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-model-fuzz-module-'));
-  directories.push(directory);
-  const path = join(directory, 'fuzz-module.ts');
+  const path = join(folders.create('genrec-model-fuzz-module-'), 'fuzz-module.ts');
   writeFileSync(
     path,
     `import { fuzzModelFolder } from ${JSON.stringify(fileURLToPath(new URL('./model-folder.fuzz.ts', import.meta.url)))};

@@ -1,8 +1,7 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRecommender } from '@genrec/core';
-import { killDuringSaves } from '@genrec/core/testing';
+import { TemporaryFolders, killDuringSaves } from '@genrec/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitMarkov, loadMarkov } from './markov.js';
 import { randomDataset } from './test-helpers.js';
@@ -16,23 +15,15 @@ const HISTORIES = [[1, 2, 3], [40], [7, 7, 9]];
 const itemsOf = (round: number): number => 200 + (round % 97);
 
 // removed after the file's tests (killDuringSaves settles once its last child has exited)
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
-
-function temporary(prefix: string): string {
-  const directory = mkdtempSync(join(tmpdir(), prefix));
-  directories.push(directory);
-  return directory;
-}
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 /**
  * A module for the kill harness: every round fits a second-order Markov model on a dataset whose
  * catalogue size encodes the round (`itemsOf`), then saves it as a model folder.
  */
 function saveModule(): string {
-  const module = join(temporary('genrec-model-kill-module-'), 'save-module.ts');
+  const module = join(folders.create('genrec-model-kill-module-'), 'save-module.ts');
   const source = (file: string) => JSON.stringify(new URL(file, import.meta.url).pathname);
   writeFileSync(
     module,
@@ -50,7 +41,7 @@ export async function save(path: string, round: number): Promise<void> {
 
 describe(`kill-mid-save of a model folder (${KILLS} kills${LONG_RUN ? ', long run' : ''})`, () => {
   it('the final name always loads a complete model, old or new, that recommends as it did when saved', async () => {
-    const path = join(temporary('genrec-model-kill-'), 'model');
+    const path = join(folders.create('genrec-model-kill-'), 'model');
     const expected = new Map<number, number[]>();
     const { completedSaves } = await killDuringSaves({
       module: saveModule(),

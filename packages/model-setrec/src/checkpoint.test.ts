@@ -1,14 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '@genrec/core';
-import { Trainer, init, ops, optimizers, trainingCheckpointState, writeTrainingCheckpoint, type Graph } from '@genrec/nn';
+import { trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
 import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, openCheckpoint, writeFrozenInputs } from './checkpoint.js';
 import { resolveSetrecSpec } from './options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'genrec-setrec-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// only the settings are read back: the trainer's file may be empty
+const emptyTrainer = { saveCheckpoint: (path: string) => writeFileSync(path, '') };
 
 describe('SETRec checkpoint settings', () => {
   const of = (options: Record<string, unknown> = {}) => compatibilityOf(resolveSetrecSpec(options), 'data', 'ndcg@10/3', 10, 'content', undefined);
@@ -22,13 +24,10 @@ describe('SETRec checkpoint settings', () => {
 
   it('resumes a checkpoint written before schedules existed at the constant rate without warm-up only', async () => {
     const { schedule: _schedule, warmupSteps: _warmup, ...before } = of();
-    const build = (graph: Graph) => ({ loss: ops.reduceSum(ops.mul(graph.parameter('w', [2, 2], init.xavier()), graph.parameter('w2', [2, 2], init.xavier()))) });
-    const trainer = await Trainer.create({ build, optimizer: optimizers.adam(), seed: 1, intraOpNumThreads: 1 });
     const folder = join(dir, 'old');
     const snapshot = { epoch: 1, bestEpoch: 1, bestValue: 0.1, bestValidation: { 'ndcg@10': 0.1 }, sinceBest: 0, stoppedEarly: false, losses: [1], hasBestWeights: false, best: undefined, extra: undefined };
     const state = trainingCheckpointState({ kind: CHECKPOINT_KIND, formatVersion: CHECKPOINT_VERSION, compatibility: before }, snapshot, { orderRng: new Rng(1).getState(), samplerRng: new Rng(2).getState() });
-    await writeTrainingCheckpoint(folder, trainer, state, undefined, (files) => writeFrozenInputs(files, { cf: Float32Array.of(1, 2, 3, 4), cfDimension: 2 }));
-    await trainer.release();
+    await writeTrainingCheckpoint(folder, emptyTrainer, state, undefined, (files) => writeFrozenInputs(files, { cf: Float32Array.of(1, 2, 3, 4), cfDimension: 2 }));
     const opened = openCheckpoint(folder, of());
     expect(opened.state.compatibility).toEqual(before);
     expect(Array.from(opened.cf.data)).toEqual([1, 2, 3, 4]);

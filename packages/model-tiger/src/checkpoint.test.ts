@@ -1,14 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '@genrec/core';
-import { Trainer, init, ops, optimizers, trainingCheckpointState, writeTrainingCheckpoint, type Graph } from '@genrec/nn';
+import { trainingCheckpointState, writeTrainingCheckpoint } from '@genrec/nn';
 import { CHECKPOINT_KIND, CHECKPOINT_VERSION, compatibilityOf, openCheckpoint } from './checkpoint.js';
 import { resolveTigerSpec } from './options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tiger-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// only the settings are read back: the trainer's file may be empty
+const emptyTrainer = { saveCheckpoint: (path: string) => writeFileSync(path, '') };
 
 describe('compatibilityOf', () => {
   const both = ['text', 'collaborative'] as const;
@@ -29,12 +31,9 @@ describe('compatibilityOf', () => {
   it('resumes a checkpoint written before itemVectorWeights and renormalize at their old values only', async () => {
     // a checkpoint of the format before the two options: its settings lack them
     const { itemVectorWeights: _weights, renormalize: _renormalize, ...before } = of();
-    const build = (graph: Graph) => ({ loss: ops.reduceSum(ops.mul(graph.parameter('w', [2, 2], init.xavier()), graph.parameter('w2', [2, 2], init.xavier()))) });
-    const trainer = await Trainer.create({ build, optimizer: optimizers.adam(), seed: 1, intraOpNumThreads: 1 });
     const folder = join(dir, 'old');
     const snapshot = { epoch: 1, bestEpoch: 1, bestValue: 0.1, bestValidation: { 'ndcg@10': 0.1 }, sinceBest: 0, stoppedEarly: false, losses: [1], hasBestWeights: false, best: undefined, extra: undefined };
-    await writeTrainingCheckpoint(folder, trainer, trainingCheckpointState({ kind: CHECKPOINT_KIND, formatVersion: CHECKPOINT_VERSION, compatibility: before }, snapshot, { orderRng: new Rng(1).getState() }), undefined);
-    await trainer.release();
+    await writeTrainingCheckpoint(folder, emptyTrainer, trainingCheckpointState({ kind: CHECKPOINT_KIND, formatVersion: CHECKPOINT_VERSION, compatibility: before }, snapshot, { orderRng: new Rng(1).getState() }), undefined);
     expect(openCheckpoint(folder, of()).state.compatibility).toEqual(before);
     expect(openCheckpoint(folder, of({ itemVectorWeights: [1, 1] })).state.epoch).toBe(1);
     expect(() => openCheckpoint(folder, of({ itemVectorWeights: [0.5, 1] }))).toThrow(/itemVectorWeights = \[1,1\], this run has \[0.5,1\]/);

@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fuzzInChild, fuzzRuns } from '@genrec/core/testing';
+import { TemporaryFolders, fuzzInChild, fuzzRuns } from '@genrec/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SemanticIdFuzzTarget } from './test-fuzz.js';
 import { LONG_RUN, sourcePath } from './test-helpers.js';
@@ -16,15 +15,11 @@ const SEED = Number(process.env.GENREC_FUZZ_SEED ?? 20_261_205);
 const TIMEOUT = LONG_RUN ? 1_800_000 : 300_000;
 
 // the fuzz modules' folders, removed after the children (fuzzInChild settles once its child has exited)
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 function fuzzModule(target: SemanticIdFuzzTarget): string {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-semantic-id-fuzz-module-'));
-  directories.push(directory);
-  const path = join(directory, 'fuzz-module.ts');
+  const path = join(folders.create('genrec-semantic-id-fuzz-module-'), 'fuzz-module.ts');
   writeFileSync(
     path,
     `import { fuzzSemanticIdLoader } from ${JSON.stringify(sourcePath('test-fuzz.ts'))};

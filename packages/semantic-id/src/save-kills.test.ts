@@ -1,7 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killDuringSaves } from '@genrec/core/testing';
+import { TemporaryFolders, killDuringSaves } from '@genrec/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ResidualQuantizer } from './residual-quantizer.js';
 import { SemanticIds } from './semantic-ids.js';
@@ -11,19 +10,11 @@ import { gaussianMatrix, LONG_RUN, sourcePath } from './test-helpers.js';
 const KILLS = LONG_RUN ? 200 : 20;
 
 // removed after the file's tests (killDuringSaves settles once its last child has exited)
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
-
-function temporary(prefix: string): string {
-  const directory = mkdtempSync(join(tmpdir(), prefix));
-  directories.push(directory);
-  return directory;
-}
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 function moduleFile(source: string): string {
-  const path = join(temporary('genrec-semantic-id-kill-module-'), 'save-module.ts');
+  const path = join(folders.create('genrec-semantic-id-kill-module-'), 'save-module.ts');
   writeFileSync(path, source);
   return path;
 }
@@ -56,7 +47,7 @@ export async function save(path: string, round: number): Promise<void> {
 }
 `);
     const expected = Array.from({ length: 5 }, (_, variant) => Array.from(semanticIdTable(variant).table.codes).join());
-    const path = join(temporary('genrec-semantic-id-kill-'), 'ids');
+    const path = join(folders.create('genrec-semantic-id-kill-'), 'ids');
     const { completedSaves } = await killDuringSaves({
       module,
       path,
@@ -86,7 +77,7 @@ export async function save(path: string, round: number): Promise<void> {
   await SetIds.continuous(ids, slots, [1, r + 2]).save(path);
 }
 `);
-    const path = join(temporary('genrec-set-ids-kill-'), 'set-ids');
+    const path = join(folders.create('genrec-set-ids-kill-'), 'set-ids');
     const { completedSaves } = await killDuringSaves({
       module,
       path,

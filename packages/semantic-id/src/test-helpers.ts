@@ -1,7 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMatrix, openArtifactDirectory, Rng, type Matrix } from '@genrec/core';
@@ -62,9 +60,6 @@ export function samePartition(planted: ArrayLike<number>, found: ArrayLike<numbe
 /** True when the long fuzz / kill runs are asked for (`GENREC_LONG_RUN=1`). */
 export const LONG_RUN = process.env.GENREC_LONG_RUN === '1';
 
-/** The repository root (child processes run there, so `tsx` and the workspace resolve). */
-export const REPOSITORY_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
 /** Absolute path of a source file of this package (for child-process scripts). */
 export function sourcePath(file: string): string {
   return fileURLToPath(new URL(`./${file}`, import.meta.url));
@@ -89,36 +84,4 @@ export function rewriteArtifactFile(path: string, file: string, content: Uint8Ar
   const checksums = JSON.parse(readFileSync(checksumPath, 'utf8')) as { files: Record<string, { bytes: number; sha256: string }> };
   checksums.files[file] = { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
   writeFileSync(checksumPath, JSON.stringify(checksums));
-}
-
-/** What {@link runScript} saw. */
-export interface ScriptRun {
-  /** Exit code, or null when a signal ended the process. */
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs TypeScript `source` (an ES module; import this package's files through {@link sourcePath})
- * in a child Node process under `tsx` with the `@genrec/source` condition, so a crash fails the
- * calling test instead of killing the test runner.
- */
-export function runScript(source: string, timeoutMs = 60_000): ScriptRun {
-  const folder = mkdtempSync(join(tmpdir(), 'genrec-semantic-id-child-'));
-  try {
-    const script = join(folder, 'script.mts');
-    writeFileSync(script, source);
-    const run = spawnSync(process.execPath, ['--conditions=@genrec/source', '--import', 'tsx', script], {
-      cwd: REPOSITORY_ROOT,
-      encoding: 'utf8',
-      timeout: timeoutMs,
-      maxBuffer: 64 << 20,
-    });
-    return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
-  } finally {
-    // spawnSync returns once the child has exited (a timed-out child is killed first)
-    rmSync(folder, { recursive: true, force: true });
-  }
 }

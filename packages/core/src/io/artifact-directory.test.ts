@@ -1,21 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { killDuringSaves } from '../testing/kill-saves.js';
+import { TemporaryFolders } from '../testing/temporary-folders.js';
 import { ARTIFACT_CHECKSUM_FILE, ARTIFACT_POINTER_FILE, openArtifactDirectory, writeArtifactDirectory } from './artifact-directory.js';
 import { readArtifactManifest, writeManifest } from './manifest.js';
 
-const directories: string[] = [];
-const temp = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-artifact-'));
-  directories.push(directory);
-  return directory;
-};
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+const temp = (): string => folders.create('genrec-artifact-');
+afterAll(() => folders.removeAll());
 const LONG_RUN = process.env.GENREC_LONG_RUN === '1';
 
 function codeOf(action: () => unknown): string | undefined {

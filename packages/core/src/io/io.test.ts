@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
+import { TemporaryFolders } from '../testing/temporary-folders.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { checkManifest, readManifest, writeManifest } from './manifest.js';
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from './npy.js';
@@ -10,15 +10,9 @@ import { RawDump } from './raw-dump.js';
 import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
 import { createTensor } from './tensor.js';
 
-const directories: string[] = [];
-const temp = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-core-'));
-  directories.push(directory);
-  return directory;
-};
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+const temp = (): string => folders.create('genrec-core-');
+afterAll(() => folders.removeAll());
 
 function errorCode(fn: () => unknown): string | undefined {
   try {

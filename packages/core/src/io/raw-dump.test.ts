@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
+import { TemporaryFolders } from '../testing/temporary-folders.js';
 import { RawDump } from './raw-dump.js';
 
 function codeOf(action: () => unknown): string | undefined {
@@ -14,15 +14,11 @@ function codeOf(action: () => unknown): string | undefined {
   return undefined;
 }
 
-const roots: string[] = [];
-afterAll(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 function dump(manifest: string, files: Record<string, Uint8Array> = {}): string {
-  const root = mkdtempSync(join(tmpdir(), 'genrec-dump-'));
-  roots.push(root);
-  const directory = join(root, 'dump');
+  const directory = join(folders.create('genrec-dump-'), 'dump');
   mkdirSync(directory);
   writeFileSync(join(directory, 'manifest.json'), manifest);
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(directory, name), bytes);

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
+import { TemporaryFolders } from '../testing/temporary-folders.js';
 import { readBytes } from './read-file.js';
 
 function codeOf(action: () => unknown): string | undefined {
@@ -15,15 +16,9 @@ function codeOf(action: () => unknown): string | undefined {
   return undefined;
 }
 
-const directories: string[] = [];
-const temp = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-read-'));
-  directories.push(directory);
-  return directory;
-};
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+const temp = (): string => folders.create('genrec-read-');
+afterAll(() => folders.removeAll());
 
 describe('readBytes', () => {
   it('reads a regular file into a buffer of its own', () => {

@@ -1,23 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Recommender } from '../contracts/recommender.js';
 import { GenrecError } from '../errors.js';
 import { openArtifactDirectory } from '../io/artifact-directory.js';
 import { createTensor } from '../io/tensor.js';
+import { TemporaryFolders } from '../testing/temporary-folders.js';
 import { datasetFingerprint, loadRecommender, openModelFolder, writeModelFolder } from './model-folder.js';
 import { RetiredItems } from './retired-items.js';
 
-const directories: string[] = [];
-const temp = (): string => {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-model-'));
-  directories.push(directory);
-  return directory;
-};
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+const temp = (): string => folders.create('genrec-model-');
+afterAll(() => folders.removeAll());
 
 async function rejectionCode(promise: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
@@ -17,21 +16,18 @@ import {
   type ArtifactMutationKind,
 } from './artifact-fuzz.js';
 import { FuzzOutcomes } from './fuzz.js';
+import { TemporaryFolders } from './temporary-folders.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const bytesOf = (values: number[]): Uint8Array => Uint8Array.from(values);
 
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 /** A saved folder: `meta.json` (a sidecar whose `data` entry describes `data.bin`), `data.bin`, `notes.json`. */
 async function savedFolder(): Promise<{ path: string; data: Uint8Array; meta: string }> {
-  const folder = mkdtempSync(join(tmpdir(), 'genrec-artifact-fuzz-'));
-  directories.push(folder);
-  const path = join(folder, 'artifact');
+  const path = join(folders.create('genrec-artifact-fuzz-'), 'artifact');
   const data = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
   const meta = JSON.stringify({ kind: 'test', data: { bytes: data.length, sha256: sha256(data) } });
   await writeArtifactDirectory(path, (directory) => {

@@ -1,20 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GenrecError } from '../errors.js';
 import { FuzzOutcomes, fuzzInChild, mutateBytes } from './fuzz.js';
+import { TemporaryFolders } from './temporary-folders.js';
 
 // Removed once every child process that imported a module has ended (fuzzInChild settles after that).
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) rmSync(directory, { recursive: true, force: true });
-});
+const folders = new TemporaryFolders();
+afterAll(() => folders.removeAll());
 
 function module(body: string): string {
-  const directory = mkdtempSync(join(tmpdir(), 'genrec-fuzz-'));
-  directories.push(directory);
-  const path = join(directory, 'module.ts');
+  const path = join(folders.create('genrec-fuzz-'), 'module.ts');
   writeFileSync(path, body);
   return path;
 }
