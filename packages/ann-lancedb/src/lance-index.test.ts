@@ -1,5 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenrecError, Rng, type VectorMetric, type VectorSearchResult } from '@genrec/core';
@@ -7,11 +6,16 @@ import { FlatIndex, loadVectorIndex, recallAtK } from '@genrec/ann';
 import { referenceScore, referenceSearch, type ReferenceEntry } from '@genrec/ann/testing';
 import { LanceIndex, isLanceIndexFolder, loadLanceIndex } from './lance-index.js';
 import { armSaveFault } from '@genrec/ann/testing';
+import { TemporaryFolders } from '@genrec/core/testing';
 
-const root = mkdtempSync(join(tmpdir(), 'genrec-lance-index-'));
+const temporary = new TemporaryFolders();
+afterAll(() => temporary.removeAll());
+const root = temporary.create('genrec-lance-index-');
 let folders = 0;
 const folder = (): string => join(root, `index-${++folders}`);
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+// LanceDB's index builds spill into the process's temporary folder and leave it there (`.tmpXXXXXX`
+// with shuffle files): this file's own, removed with the others
+temporary.useAsTmpdir('genrec-lance-index-tmp-');
 
 /** Seeded clustered vectors: `centres` Gaussian centres, each point = a random centre + `spread` x N(0, 1) noise. */
 function clustered(seed: number, dimension: number, centreCount: number): (count: number, spread: number) => Float32Array {

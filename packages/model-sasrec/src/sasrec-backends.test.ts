@@ -1,13 +1,12 @@
 // SASRec's retrieval through every VectorIndex backend genrec ships: hnswlib (HnswIndex), usearch
 // (UsearchIndex, f32 and f16) and LanceDB (LanceIndex, brute force and IVF-PQ), each checked
 // against the model's exact ranking.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlatIndex, HnswIndex, UsearchIndex } from '@genrec/ann';
 import { LanceIndex } from '@genrec/ann-lancedb';
 import type { VectorIndex } from '@genrec/core';
+import { TemporaryFolders } from '@genrec/core/testing';
 import { fitSasrec } from './fit-sasrec.js';
 import { SasrecModel } from './sasrec-model.js';
 import { CHEAP, syntheticSplit } from './test-fixtures.js';
@@ -16,14 +15,16 @@ const split = syntheticSplit('default');
 const USERS = 60;
 const K = 10;
 let model: SasrecModel;
-const folders: string[] = [];
+const folders = new TemporaryFolders();
+// LanceDB's IVF-PQ build leaves its shuffle files in the temporary folder: this file's one, removed below
+folders.useAsTmpdir('genrec-sasrec-backends-');
 
 beforeAll(async () => {
   model = await fitSasrec({ train: split.train }, { ...CHEAP, epochs: 1 });
 });
 afterAll(async () => {
   await model.dispose();
-  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  folders.removeAll();
 });
 
 function testHistories(count: number): number[][] {
@@ -41,11 +42,7 @@ function recall(exact: Int32Array, approximate: Int32Array, users: number): numb
   return found / (users * K);
 }
 
-const lanceFolder = (): string => {
-  const folder = mkdtempSync(join(tmpdir(), 'genrec-sasrec-lance-'));
-  folders.push(folder);
-  return join(folder, 'index');
-};
+const lanceFolder = (): string => folders.create('genrec-sasrec-lance-');
 
 const BACKENDS: ReadonlyArray<{ name: string; make: (d: number) => Promise<VectorIndex>; build?: (index: VectorIndex) => Promise<void>; atLeast: number }> = [
   { name: 'FlatIndex (exact)', make: async (d) => new FlatIndex({ dimension: d, metric: 'ip' }), atLeast: 1 },

@@ -46,4 +46,19 @@ describe('TemporaryFolders', () => {
     expect(existsSync(kept)).toBe(false);
     expect(existsSync(other)).toBe(true);
   });
+
+  it('useAsTmpdir points TMPDIR (and os.tmpdir()) at a new folder until removeAll restores it', () => {
+    const previous = process.env.TMPDIR;
+    const own = new TemporaryFolders();
+    const first = own.useAsTmpdir('genrec-temporary-folders-test-');
+    expect(process.env.TMPDIR).toBe(first);
+    expect(tmpdir()).toBe(first);
+    const nested = own.create('genrec-temporary-folders-test-');
+    expect(dirname(nested)).toBe(first);
+    const second = own.useAsTmpdir('genrec-temporary-folders-test-');
+    expect(tmpdir()).toBe(second);
+    own.removeAll();
+    expect(process.env.TMPDIR).toBe(previous);
+    expect([first, nested, second].some((folder) => existsSync(folder))).toBe(false);
+  });
 });
